@@ -1,0 +1,93 @@
+/**
+ * The code version that goes into every training key: the package version plus a hash of the
+ * training source and of the versions of the learning libraries. It is not the commit, which
+ * changes with every registration; it changes only when training could produce other bytes.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { sha256 } from './json.ts';
+
+export interface CodeVersion {
+  /** `package.json` version. */
+  package: string;
+  /** First 16 hex digits of the SHA-256 over the training source and library versions. */
+  source: string;
+  /** `<package>+<source>`, as printed and recorded. */
+  id: string;
+}
+
+/** Files whose content decides what training produces (relative to `pipeline/`). */
+export const TRAINING_SOURCES = ['dataset.ts', 'split.ts', 'metrics.ts', 'train.ts', 'json.ts'];
+/** Libraries whose version decides what training produces. */
+export const TRAINING_LIBRARIES = [
+  'ml-random-forest',
+  'ml-logistic-regression',
+  'ml-matrix',
+  'simple-statistics',
+];
+
+const pipelineDir = path.dirname(fileURLToPath(import.meta.url));
+
+/** Computes the code version from a source tree (pure over the file contents it is given). */
+export function codeVersionOf(
+  packageVersion: string,
+  sources: ReadonlyMap<string, string>,
+  libraries: ReadonlyMap<string, string>,
+): CodeVersion {
+  const lines: string[] = [];
+  for (const name of [...sources.keys()].sort()) {
+    // Line endings are normalised so a Windows checkout hashes the same.
+    lines.push(`file ${name} ${sha256((sources.get(name) ?? '').replace(/\r\n/g, '\n'))}`);
+  }
+  for (const name of [...libraries.keys()].sort())
+    lines.push(`lib ${name} ${libraries.get(name) ?? ''}`);
+  const source = sha256(lines.join('\n')).slice(0, 16);
+  return { package: packageVersion, source, id: `${packageVersion}+${source}` };
+}
+
+/** Walks up from a resolved entry file to the package's manifest (some packages do not export it). */
+async function libraryVersion(entry: string, name: string): Promise<string> {
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (manifest.name === name && manifest.version) return manifest.version;
+    } catch {
+      // no manifest at this level: keep walking up
+    }
+  }
+  return 'unknown';
+}
+
+let cached: Promise<CodeVersion> | undefined;
+
+/** Reads the running code's version from its own files (cached for the process). */
+export function readCodeVersion(): Promise<CodeVersion> {
+  cached ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const pkg = JSON.parse(
+      await readFile(path.join(pipelineDir, '..', 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    const sources = new Map<string, string>();
+    for (const name of TRAINING_SOURCES) {
+      sources.set(name, await readFile(path.join(pipelineDir, name), 'utf8'));
+    }
+    const modelFiles = (await readdir(path.join(pipelineDir, 'models')))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .sort();
+    for (const name of modelFiles) {
+      sources.set(`models/${name}`, await readFile(path.join(pipelineDir, 'models', name), 'utf8'));
+    }
+    const libraries = new Map<string, string>();
+    for (const lib of TRAINING_LIBRARIES)
+      libraries.set(lib, await libraryVersion(require.resolve(lib), lib));
+    return codeVersionOf(pkg.version, sources, libraries);
+  })();
+  return cached;
+}

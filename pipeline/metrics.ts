@@ -1,0 +1,79 @@
+/**
+ * Classification metrics: accuracy, macro-averaged precision, recall and F1, per-class figures
+ * and the confusion matrix. A class never predicted has precision 0 (scikit-learn's
+ * `zero_division=0`), so macro figures never divide by zero.
+ */
+import type { Label } from './models/types.ts';
+
+export interface ClassMetrics {
+  class: Label;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Rows of this class in the scored set. */
+  support: number;
+}
+
+export interface Metrics {
+  rows: number;
+  accuracy: number;
+  macroPrecision: number;
+  macroRecall: number;
+  macroF1: number;
+  perClass: ClassMetrics[];
+  /** `confusion[t][p]`: rows of true class t predicted as p, in `classes` order. */
+  confusion: number[][];
+}
+
+/** Rounds to 12 significant decimals so figures are stable text across platforms. */
+export function round(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/** Scores predicted class indices against true ones. */
+export function scoreClassification(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  classes: readonly Label[],
+): Metrics {
+  if (yTrue.length !== yPred.length) {
+    throw new RangeError(`yTrue has ${yTrue.length} rows but yPred has ${yPred.length}`);
+  }
+  const k = classes.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let correct = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const t = yTrue[i] ?? -1;
+    const p = yPred[i] ?? -1;
+    const row = confusion[t];
+    if (!row || p < 0 || p >= k) throw new RangeError(`row ${i}: class index out of range`);
+    row[p] = (row[p] ?? 0) + 1;
+    if (t === p) correct++;
+  }
+  const perClass = classes.map((label, c): ClassMetrics => {
+    const tp = confusion[c]?.[c] ?? 0;
+    const support = (confusion[c] ?? []).reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + (row[c] ?? 0), 0);
+    const precision = predicted === 0 ? 0 : tp / predicted;
+    const recall = support === 0 ? 0 : tp / support;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    return {
+      class: label,
+      precision: round(precision),
+      recall: round(recall),
+      f1: round(f1),
+      support,
+    };
+  });
+  const mean = (f: (m: ClassMetrics) => number): number =>
+    round(perClass.reduce((a, m) => a + f(m), 0) / Math.max(1, k));
+  return {
+    rows: yTrue.length,
+    accuracy: round(yTrue.length === 0 ? 0 : correct / yTrue.length),
+    macroPrecision: mean((m) => m.precision),
+    macroRecall: mean((m) => m.recall),
+    macroF1: mean((m) => m.f1),
+    perClass,
+    confusion,
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * The `logistic-regression` family: one-vs-rest logistic regression trained by
+ * ml-logistic-regression on standardised features plus an intercept column. The artifact holds
+ * plain numbers (standardisation and weights), so predicting needs no library.
+ */
+// @ts-expect-error -- ml-logistic-regression ships no type declarations; typed below.
+import LibraryLogisticRegression from 'ml-logistic-regression';
+import { Matrix } from 'ml-matrix';
+
+import { ModelFormatError, PinmlError } from '../errors.ts';
+import type { Classifier, FitSpec, Label, ModelArtifact, ModelFamily } from './types.ts';
+
+/** Hyper-parameters of `logistic-regression`. */
+export interface LogisticParams {
+  /** Gradient-descent steps (each one-vs-rest classifier takes this many). */
+  steps: number;
+  /**
+   * Step size on the gradient of the mean log-loss over the training rows, on standardised
+   * features. The library sums the gradient over rows; it is given `learningRate / rows`, so
+   * the same value suits a data set of any size.
+   */
+  learningRate: number;
+}
+
+/**
+ * Defaults: 1000 steps at 2. Over 40 random stratified 105/45 Iris splits this scores 0.949
+ * mean hold-out accuracy (0.938 at learningRate 1; 0.953 at 2000 steps) and fits in ~0.1 s.
+ * One-vs-rest linear models plateau near 0.95 there: more steps buy little.
+ */
+export const DEFAULT_LOGISTIC_PARAMS: Readonly<LogisticParams> = Object.freeze({
+  steps: 1000,
+  learningRate: 2,
+});
+
+const KIND = 'logistic-regression';
+const FORMAT_VERSION = 1;
+
+/**
+ * The `logistic-regression` artifact (format version 1). For a row `x`, with
+ * `z = [(x[j] - mean[j]) / scale[j] for each feature j, then 1]`, `sigmoid(weights[k] · z)` is
+ * classifier k's probability that the row is of class k rather than any other; the
+ * probabilities are normalised to sum 1. There is one row of weights per class, also for two
+ * classes: the library trains a one-vs-rest classifier per class whatever the count.
+ */
+export interface LogisticArtifact extends ModelArtifact {
+  kind: typeof KIND;
+  formatVersion: typeof FORMAT_VERSION;
+  params: LogisticParams;
+  standardize: { mean: number[]; scale: number[] };
+  /** One row per class: a weight per feature, then the intercept. */
+  weights: number[][];
+}
+
+interface LibraryTwoClassModel {
+  weights: Matrix;
+}
+interface LibraryModel {
+  classifiers: LibraryTwoClassModel[];
+  train(X: Matrix, Y: Matrix): void;
+  predict(X: Matrix): number[];
+}
+const LogisticRegression = LibraryLogisticRegression as new (options: {
+  numSteps: number;
+  learningRate: number;
+}) => LibraryModel;
+
+/** The `logistic-regression` family. Artifact kind `logistic-regression`. */
+export const logisticFamily: ModelFamily<LogisticParams> = {
+  algorithm: 'logistic-regression',
+  kind: KIND,
+  fit(rows, y, spec) {
+    checkFitInputs(rows, y, spec);
+    const params = spec.params;
+    const problem = paramsProblem(params);
+    if (problem !== undefined) {
+      throw new PinmlError('E_TRAINING', `logistic-regression: params.${problem}`, { params });
+    }
+    // why: the library counts distinct labels and trains classes 0..count-1, so a class with
+    // no row would shift every later class (FINDINGS: labels must be contiguous).
+    const seen = new Set(y);
+    const missing = spec.classes.filter((_, k) => !seen.has(k));
+    if (missing.length > 0) {
+      throw new PinmlError(
+        'E_TRAINING',
+        `logistic-regression needs a training row of every class; none for ${missing.map((c) => JSON.stringify(c)).join(', ')}`,
+        { missing },
+      );
+    }
+    const standardize = standardization(rows);
+    const model = new LogisticRegression({
+      numSteps: params.steps,
+      // The library's gradient is a sum over rows: per-row step, see LogisticParams.
+      learningRate: params.learningRate / rows.length,
+    });
+    model.train(designMatrix(rows, standardize), Matrix.columnVector([...y]));
+    // why: the library trains classifier k with target 0 for class k and 1 for the rest, and
+    // predicts the class with the lowest score; negated, the weights score class k itself.
+    const weights = model.classifiers.map((c) => c.weights.to1DArray().map((w) => -w));
+    const artifact: LogisticArtifact = {
+      kind: KIND,
+      formatVersion: FORMAT_VERSION,
+      features: [...spec.features],
+      classes: [...spec.classes],
+      params: { steps: params.steps, learningRate: params.learningRate },
+      standardize,
+      weights,
+    };
+    // Weights so large that a training row's score overflows would give NaN probabilities.
+    const finite = (xs: readonly number[]): boolean => xs.every(Number.isFinite);
+    if (!weights.every(finite) || !scores(artifact, rows).every(finite)) {
+      throw new PinmlError(
+        'E_TRAINING',
+        `logistic-regression diverged (a weight or score is not finite): lower params.learningRate (${params.learningRate})`,
+        { params },
+      );
+    }
+    return new LogisticClassifier(artifact);
+  },
+  load(artifact) {
+    return new LogisticClassifier(readArtifact(artifact));
+  },
+};
+
+/** Per-feature mean and population standard deviation; a constant feature gets scale 1. */
+function standardization(rows: readonly (readonly number[])[]): LogisticArtifact['standardize'] {
+  const n = rows.length;
+  const d = rows[0]?.length ?? 0;
+  const mean: number[] = [];
+  const scale: number[] = [];
+  for (let j = 0; j < d; j++) {
+    const column = rows.map((r) => r[j] as number);
+    const m = column.reduce((s, x) => s + x, 0) / n;
+    const sd = Math.sqrt(column.reduce((s, x) => s + (x - m) ** 2, 0) / n);
+    // A constant column can have a tiny non-zero sd from rounding the mean: test constancy.
+    const constant = column.every((x) => x === column[0]);
+    mean.push(m);
+    scale.push(constant || !(sd > 0) ? 1 : sd);
+  }
+  return { mean, scale };
+}
+
+/** Standardised rows with a constant 1 column appended. */
+function standardizedRow(row: readonly number[], s: LogisticArtifact['standardize']): number[] {
+  const z = row.map((x, j) => (x - (s.mean[j] as number)) / (s.scale[j] as number));
+  // why: the library fits no intercept; without this column Iris tops out near 0.8 (FINDINGS).
+  z.push(1);
+  return z;
+}
+
+function designMatrix(
+  rows: readonly (readonly number[])[],
+  s: LogisticArtifact['standardize'],
+): Matrix {
+  return new Matrix(rows.map((r) => standardizedRow(r, s)));
+}
+
+class LogisticClassifier implements Classifier {
+  readonly kind = KIND;
+  readonly features: readonly string[];
+  readonly classes: readonly Label[];
+  readonly #artifact: LogisticArtifact;
+
+  constructor(artifact: LogisticArtifact) {
+    this.#artifact = structuredClone(artifact);
+    this.features = Object.freeze([...artifact.features]);
+    this.classes = Object.freeze([...artifact.classes]);
+  }
+
+  predict(rows: readonly (readonly number[])[]): Label[] {
+    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
+  }
+
+  /** The class with the highest one-vs-rest score (ties to the lower index). */
+  predictIndex(rows: readonly (readonly number[])[]): number[] {
+    return this.#scores(rows).map(argmax);
+  }
+
+  predictProba(rows: readonly (readonly number[])[]): number[][] {
+    return this.#scores(rows).map((scores) => {
+      // log sigmoid(s) = -softplus(-s); normalising in log space keeps every row finite even
+      // where every sigmoid underflows to 0.
+      const logs = scores.map((s) => -softplus(-s));
+      const top = Math.max(...logs);
+      const e = logs.map((l) => Math.exp(l - top));
+      const total = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / total);
+    });
+  }
+
+  toJSON(): LogisticArtifact {
+    return structuredClone(this.#artifact);
+  }
+
+  #scores(rows: readonly (readonly number[])[]): number[][] {
+    checkRows(rows, this.features);
+    return scores(this.#artifact, rows);
+  }
+}
+
+/** `weights[k] · z` per row and class, summed in column order as ml-matrix's mmul does. */
+function scores(a: LogisticArtifact, rows: readonly (readonly number[])[]): number[][] {
+  return rows.map((row) => {
+    const z = standardizedRow(row, a.standardize);
+    return a.weights.map((w) => {
+      let s = 0;
+      for (let j = 0; j < z.length; j++) s += (z[j] as number) * (w[j] as number);
+      return s;
+    });
+  });
+}
+
+/** log(1 + e^t) without overflow. */
+function softplus(t: number): number {
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) {
+    if ((values[i] as number) > (values[best] as number)) best = i;
+  }
+  return best;
+}
+
+function paramsProblem(p: unknown): string | undefined {
+  if (!isRecord(p)) return 'must be an object';
+  if (!isInt(p.steps, 1)) return `steps must be an integer >= 1, got ${show(p.steps)}`;
+  const lr = p.learningRate;
+  if (!isFiniteNumber(lr) || !(lr > 0)) {
+    return `learningRate must be a number > 0, got ${show(lr)}`;
+  }
+  return undefined;
+}
+
+/** Checks a `logistic-regression` artifact field by field; the error names the first bad field. */
+function readArtifact(value: unknown): LogisticArtifact {
+  const a = readHeader(value, KIND, FORMAT_VERSION);
+  const fail = (field: string, message: string): never => {
+    throw new ModelFormatError(`${KIND} artifact: ${field} ${message}`, { kind: KIND, field });
+  };
+  const problem = paramsProblem(a.params);
+  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
+  const d = a.features.length;
+  const k = a.classes.length;
+  const isVector = (v: unknown, length: number): v is number[] =>
+    Array.isArray(v) && v.length === length && v.every(isFiniteNumber);
+  const s = a.standardize;
+  if (!isRecord(s)) return fail('standardize', 'must be an object with mean and scale');
+  if (!isVector(s.mean, d)) {
+    fail('standardize.mean', `must list ${d} finite numbers, one per feature`);
+  }
+  if (!isVector(s.scale, d) || !s.scale.every((x) => x > 0)) {
+    fail('standardize.scale', `must list ${d} numbers > 0, one per feature`);
+  }
+  const w = a.weights;
+  if (!Array.isArray(w) || w.length !== k) {
+    fail('weights', `must have one row per class (${k} classes)`);
+  }
+  (w as unknown[]).forEach((row, i) => {
+    if (!isVector(row, d + 1)) {
+      fail(
+        `weights[${i}]`,
+        `must list ${d + 1} finite numbers (one per feature, then the intercept)`,
+      );
+    }
+  });
+  return a as LogisticArtifact;
+}
+// Artifact and input checks; forest.ts has the same ones.
+
+/** The fields every artifact carries; refuses another kind or format version. */
+function readHeader(value: unknown, kind: string, supported: number): ModelArtifact {
+  if (!isRecord(value)) throw new ModelFormatError(`${kind} artifact: must be a JSON object`);
+  const fail = (field: string, message: string): never => {
+    throw new ModelFormatError(`${kind} artifact: ${field} ${message}`, { kind, field });
+  };
+  if (value.kind !== kind) fail('kind', `must be "${kind}", got ${show(value.kind)}`);
+  const v = value.formatVersion;
+  if (v === undefined) fail('formatVersion', 'is missing');
+  if (!isInt(v, 1)) fail('formatVersion', `must be a positive integer, got ${show(v)}`);
+  if ((v as number) > supported) {
+    fail(
+      'formatVersion',
+      `is ${show(v)} but this pinml reads up to ${supported}: this artifact was written by a newer pinml; upgrade`,
+    );
+  }
+  const { features, classes } = value;
+  if (
+    !Array.isArray(features) ||
+    features.length === 0 ||
+    !features.every((f) => typeof f === 'string')
+  ) {
+    fail('features', 'must be a non-empty list of feature names');
+  }
+  if (new Set(features as string[]).size !== (features as string[]).length) {
+    fail('features', 'must not repeat a name');
+  }
+  if (!Array.isArray(classes) || classes.length < 2 || !classes.every(isLabel)) {
+    fail('classes', 'must list at least 2 labels (strings or finite numbers)');
+  }
+  if (new Set(classes as Label[]).size !== (classes as Label[]).length) {
+    fail('classes', 'must not repeat a label');
+  }
+  return value as ModelArtifact;
+}
+
+/** Refuses training input that does not match the spec (a caller's bug, not the user's data). */
+function checkFitInputs(
+  rows: readonly (readonly number[])[],
+  y: readonly number[],
+  spec: FitSpec<unknown>,
+): void {
+  const fail = (message: string): never => {
+    throw new PinmlError('E_TRAINING', `cannot train: ${message}`);
+  };
+  if (spec.features.length === 0) fail('there are no features');
+  if (spec.classes.length < 2) fail(`there must be at least 2 classes, got ${spec.classes.length}`);
+  if (rows.length === 0) fail('there are no training rows');
+  if (y.length !== rows.length) fail(`${rows.length} rows but ${y.length} labels`);
+  checkRows(rows, spec.features);
+  const k = spec.classes.length;
+  y.forEach((c, i) => {
+    if (!isInt(c, 0) || c >= k) fail(`label ${i} is ${show(c)}, not a class index below ${k}`);
+  });
+}
+
+/** Each row must have one finite number per feature. */
+function checkRows(rows: readonly (readonly number[])[], features: readonly string[]): void {
+  rows.forEach((row, i) => {
+    if (row.length !== features.length) {
+      throw new PinmlError(
+        'E_DATA',
+        `row ${i} has ${row.length} values; the model expects ${features.length} (${features.join(', ')})`,
+        { row: i },
+      );
+    }
+    const j = row.findIndex((x) => !Number.isFinite(x));
+    if (j >= 0) {
+      throw new PinmlError(
+        'E_DATA',
+        `row ${i}, feature ${features[j]}: ${row[j]} is not a finite number`,
+        {
+          row: i,
+          column: features[j],
+        },
+      );
+    }
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isInt(value: unknown, min = -Infinity): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= min;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isLabel(value: unknown): value is Label {
+  return typeof value === 'string' || isFiniteNumber(value);
+}
+
+/** A value as JSON for a message, cut short; `nothing` for a missing one. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = typeof value;
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

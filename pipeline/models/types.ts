@@ -1,0 +1,55 @@
+/**
+ * The contract every model family meets: fit on class indices, predict labels and
+ * probabilities, serialise to plain JSON with a kind tag and a format version.
+ */
+
+/** A class label as it appears in the data: a string, or a number when the labels are numeric. */
+export type Label = string | number;
+
+/** What a family needs besides the rows: the signature names and the seed. */
+export interface FitSpec<P> {
+  /** Feature names, in column order of every row passed in. */
+  features: readonly string[];
+  /** Class labels; `y[i]` is an index into this list. */
+  classes: readonly Label[];
+  /** Hyper-parameters, already validated and defaulted by the family's schema. */
+  params: P;
+  /** Seed for every random choice the family makes. */
+  seed: number;
+}
+
+/** A trained classifier. Pure: predicting does not change it. */
+export interface Classifier {
+  /** The artifact kind tag, e.g. `ml-random-forest`. */
+  readonly kind: string;
+  readonly features: readonly string[];
+  readonly classes: readonly Label[];
+  /** Predicted label per row. */
+  predict(rows: readonly (readonly number[])[]): Label[];
+  /** Class probabilities per row, in `classes` order, each row summing to 1. */
+  predictProba(rows: readonly (readonly number[])[]): number[][];
+  /** Predicted class index per row (ties go to the lower index). */
+  predictIndex(rows: readonly (readonly number[])[]): number[];
+  /** The artifact: plain JSON, never code. Same model → same object. */
+  toJSON(): ModelArtifact;
+}
+
+/** Fields every artifact carries. */
+export interface ModelArtifact {
+  kind: string;
+  formatVersion: number;
+  features: string[];
+  classes: Label[];
+  [key: string]: unknown;
+}
+
+/** One model family: an algorithm name for `pinml.yaml`, its artifact kind, fit and load. */
+export interface ModelFamily<P = Record<string, unknown>> {
+  /** The `algorithm` value in `pinml.yaml`. */
+  readonly algorithm: string;
+  /** The artifact `kind` it writes and loads. */
+  readonly kind: string;
+  fit(rows: readonly (readonly number[])[], y: readonly number[], spec: FitSpec<P>): Classifier;
+  /** Loads an artifact; refuses another kind or an unknown format version (ModelFormatError). */
+  load(artifact: unknown): Classifier;
+}
