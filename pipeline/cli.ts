@@ -15,6 +15,14 @@ import { progressReporter } from './progress.ts';
 import { mergeRuns, readRunFolder, writeRunFolder } from './run-folder.ts';
 import { renderGate, renderRun } from './run-summary.ts';
 import { trainModel, type TrainRun } from './train.ts';
+import { GitRepo } from './git/repo.ts';
+import { applyBranchPlan, mergeBranch, planRegistrationAt, registerRun } from './registry/apply.ts';
+import { readHistory } from './registry/history.ts';
+import { parseModelRef, ref as versionRef } from './registry/messages.ts';
+import { describePlan, planPromotion, planRollback, type BranchPlan } from './registry/plan.ts';
+import { cardOf, listModels, productionVersion, readModelState } from './registry/registry.ts';
+import { renderCard, renderHistory, renderModel } from './registry/render.ts';
+import { verifyVersion } from './registry/verify.ts';
 
 /** Where the CLI reads and writes: injectable so tests run it in-process. */
 export interface CliIO {
@@ -165,18 +173,279 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
   program
     .command('pipeline')
-    .description('the main job on this repository: train every model of pinml.yaml and gate it')
+    .description(
+      'the main job on this repository: train and gate every model of pinml.yaml, register what passes, plan its promotion',
+    )
     .option('-c, --config <file>', 'configuration file', 'pinml.yaml')
-    .action(async (opts: { config: string }) => {
+    .option('--no-register', 'train and gate only')
+    .action(async (opts: { config: string; register: boolean }) => {
       const { config } = await loadConfig(root(), opts.config);
       let failed = 0;
       for (const model of selectModels(config)) {
         const out = defaultRunDir(root(), model.name);
         const run = await trainToFolder(root(), model, { out, io });
-        io.stdout.write(`${renderRun(run.record)}run folder: ${path.relative(io.cwd, out)}\n\n`);
-        if (!run.record.gate.passed) failed++;
+        io.stdout.write(
+          `${renderRun(run.record)}run folder: ${path.relative(io.cwd, out) || '.'}\n`,
+        );
+        if (!run.record.gate.passed) {
+          failed++;
+          io.stdout.write(`${model.name}: not registered: the gate failed\n\n`);
+          continue;
+        }
+        if (!opts.register) continue;
+        const git = repo();
+        const branch = (await git.currentBranch()) ?? 'main';
+        const result = await registerRun(git, {
+          run,
+          branch,
+          commit: await git.resolve('HEAD'),
+          now: () => new Date(),
+        });
+        io.stdout.write(
+          result.status === 'created'
+            ? `registered ${versionRef(model.name, result.version)} (commit ${result.commit.slice(0, 12)} on ${branch})\n`
+            : `unchanged: ${versionRef(model.name, result.version)} has this training key already\n`,
+        );
+        const plan = planPromotion(
+          await readModelState(git, await git.resolve(branch), model.name),
+          result.version,
+        );
+        io.stdout.write(
+          'status' in plan
+            ? `promotion: nothing to do (${plan.reason})\n\n`
+            : `promotion plan (not applied):\n${describePlan(plan)}apply it with: pinml promote ${versionRef(model.name, result.version)}\n\n`,
+        );
       }
       if (failed > 0) setExit(1);
+    });
+
+  const repo = (): GitRepo => GitRepo.open(root());
+  const modelRef = (text: string, needVersion: boolean): { model: string; version?: number } => {
+    const parsed = parseModelRef(text);
+    if (!parsed || (needVersion && parsed.version === undefined)) {
+      throw new UsageError(
+        `"${text}" is not a model${needVersion ? ' version' : ''}: write it as iris${needVersion ? '@3' : ' or iris@3'}`,
+      );
+    }
+    return parsed;
+  };
+
+  program
+    .command('register')
+    .description(
+      "commit the run folder's model as the next version of registry/<model>/ (unchanged when its training key is registered)",
+    )
+    .argument('[dir]', 'run folder (default: the only one under .pinml/runs)')
+    .option('-b, --branch <name>', 'branch to register on', 'main')
+    .option('--remote <name>', 'push to this remote, fetching and retrying when it moved')
+    .option('--commit <oid>', 'the commit the training ran at (default HEAD)')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        dir: string | undefined,
+        opts: {
+          branch: string;
+          remote?: string;
+          commit?: string;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const run = await readRunFolder(await resolveRunDir(root(), io, dir));
+        const git = repo();
+        const commit = await git.resolve(opts.commit ?? 'HEAD');
+        if (opts.dryRun) {
+          const tip = opts.remote
+            ? await git.fetch({ remote: opts.remote, branch: opts.branch })
+            : await git.resolve(opts.branch);
+          const plan = await planRegistrationAt(git, tip, { run, commit, now: () => new Date() });
+          io.stdout.write(
+            opts.json
+              ? canonicalJson({
+                  ...plan,
+                  files: 'files' in plan ? plan.files.map((f) => f.path) : [],
+                })
+              : describePlan(plan),
+          );
+          return;
+        }
+        const result = await registerRun(git, {
+          run,
+          branch: opts.branch,
+          commit,
+          now: () => new Date(),
+          ...(opts.remote ? { remote: opts.remote } : {}),
+        });
+        io.stdout.write(
+          opts.json
+            ? canonicalJson(result)
+            : `${result.status === 'created' ? 'registered' : 'unchanged:'} ${versionRef(result.model, result.version)} ` +
+                `(${result.status === 'created' ? `commit ${result.commit.slice(0, 12)} on ${opts.branch}` : 'its training key is already registered'}` +
+                `${result.retries > 0 ? `, after ${result.retries} rejected push${result.retries === 1 ? '' : 'es'}` : ''})\n` +
+                (result.note ? `note: ${result.note}\n` : ''),
+        );
+      },
+    );
+
+  const branchCommand = async (
+    plan: BranchPlan,
+    opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
+  ): Promise<void> => {
+    if (opts.dryRun) {
+      io.stdout.write(opts.json ? canonicalJson(plan) : describePlan(plan));
+      return;
+    }
+    const git = repo();
+    const result = await applyBranchPlan(git, plan);
+    let merged: string | undefined;
+    if (opts.merge) merged = await mergeBranch(git, opts.base, plan.branch);
+    if (opts.remote) {
+      await git.push({ remote: opts.remote, branch: plan.branch, oid: result.commit, force: true });
+      if (merged) await git.push({ remote: opts.remote, branch: opts.base, oid: merged });
+    }
+    io.stdout.write(
+      opts.json
+        ? canonicalJson({
+            ...result,
+            title: plan.title,
+            from: plan.from,
+            to: plan.to,
+            ...(merged ? { merged } : {}),
+          })
+        : `${result.operation}: ${plan.branch} (${result.commit.slice(0, 12)}): ${plan.title}\n` +
+            (merged
+              ? `merged into ${opts.base} (${merged.slice(0, 12)})\n`
+              : `review and merge ${plan.branch} into ${opts.base}\n`),
+    );
+  };
+
+  program
+    .command('promote')
+    .description('pin a version as production on the standing branch pinml/promote-<model>')
+    .argument('<model@version>', 'e.g. iris@3')
+    .option('--base <branch>', 'the default branch', 'main')
+    .option('--merge', 'merge the branch into the base at once (local use)')
+    .option('--remote <name>', 'push the branch (and the merge) to this remote')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        target: string,
+        opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
+      ) => {
+        const { model, version } = modelRef(target, true);
+        const git = repo();
+        const state = await readModelState(git, await git.resolve(opts.base), model);
+        const plan = planPromotion(state, version as number);
+        if ('status' in plan) {
+          io.stdout.write(
+            opts.json
+              ? canonicalJson({ operation: 'unchanged', reason: plan.reason })
+              : `unchanged: ${plan.reason}\n`,
+          );
+          return;
+        }
+        await branchCommand(plan, opts);
+      },
+    );
+
+  program
+    .command('rollback')
+    .description(
+      'revert the commit that set the production pin now in effect, on pinml/rollback-<model>',
+    )
+    .argument('<model>', 'e.g. iris')
+    .option('--base <branch>', 'the default branch', 'main')
+    .option('--merge', 'merge the branch into the base at once (local use)')
+    .option('--remote <name>', 'push the branch (and the merge) to this remote')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        target: string,
+        opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
+      ) => {
+        const { model } = modelRef(target, false);
+        const git = repo();
+        const base = await git.resolve(opts.base);
+        const plan = planRollback(
+          await readModelState(git, base, model),
+          await readHistory(git, base, model),
+        );
+        await branchCommand(plan, opts);
+      },
+    );
+
+  program
+    .command('history')
+    .description('every change of the production pin: version, commit, author, date, pull request')
+    .argument('<model>', 'e.g. iris')
+    .option('--ref <ref>', 'branch or commit', 'main')
+    .option('--json', 'print the history as JSON')
+    .action(async (target: string, opts: { ref: string; json?: boolean }) => {
+      const { model } = modelRef(target, false);
+      const git = repo();
+      const history = await readHistory(git, await git.resolve(opts.ref), model);
+      io.stdout.write(opts.json ? canonicalJson(history.entries) : renderHistory(model, history));
+    });
+
+  program
+    .command('show')
+    .description("a model's versions and pins, or one version's card")
+    .argument('[model[@version]]', 'e.g. iris or iris@3 (default: every model)')
+    .option('--ref <ref>', 'branch or commit', 'main')
+    .option('--json', 'print JSON')
+    .action(async (target: string | undefined, opts: { ref: string; json?: boolean }) => {
+      const git = repo();
+      const commit = await git.resolve(opts.ref);
+      const names =
+        target === undefined ? await listModels(git, commit) : [modelRef(target, false).model];
+      const version = target === undefined ? undefined : modelRef(target, false).version;
+      const out: unknown[] = [];
+      for (const name of names) {
+        const state = await readModelState(git, commit, name);
+        if (version !== undefined) {
+          const card = cardOf(state, version);
+          if (opts.json) out.push(card);
+          else io.stdout.write(renderCard(card, productionVersion(state) === version));
+        } else if (opts.json) {
+          out.push({
+            model: name,
+            production: productionVersion(state),
+            versions: state.cards.map((c) => c.version),
+          });
+        } else io.stdout.write(renderModel(state));
+      }
+      if (opts.json) io.stdout.write(canonicalJson(version !== undefined ? out[0] : out));
+    });
+
+  program
+    .command('verify')
+    .description(
+      'rebuild a version from the dataset and configuration its card records; compare the artifact hash',
+    )
+    .argument('<model@version>', 'e.g. iris@3')
+    .option('--ref <ref>', 'branch or commit to read the registry at', 'main')
+    .option('--json', 'print the result as JSON')
+    .action(async (target: string, opts: { ref: string; json?: boolean }) => {
+      const { model, version } = modelRef(target, true);
+      const git = repo();
+      const result = await verifyVersion(
+        git,
+        await git.resolve(opts.ref),
+        model,
+        version as number,
+        await readCodeVersion(),
+      );
+      io.stdout.write(
+        opts.json
+          ? canonicalJson(result)
+          : `${versionRef(model, version as number)}: ${result.match ? 'MATCH' : 'MISMATCH'}: artifact sha256 ${result.artifact.recorded.slice(0, 16)}… ` +
+              `${result.match ? 'rebuilt identically' : `rebuilt as ${result.artifact.rebuilt?.slice(0, 16) ?? 'nothing'}…`}\n` +
+              result.reasons.map((r) => `  ${r}\n`).join(''),
+      );
+      if (!result.match) setExit(1);
     });
 
   program

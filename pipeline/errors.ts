@@ -153,3 +153,10 @@ export class GitError extends PinmlError {
     this.reason = reason;
   }
 }
+
+/** A registry entry is missing, corrupt or cannot be written as asked. */
+export class RegistryError extends PinmlError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('E_REGISTRY', message, data);
+  }
+}

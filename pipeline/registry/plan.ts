@@ -1,0 +1,225 @@
+/**
+ * Plans: what a registration, a promotion or a rollback will write, as plain values. An
+ * adapter (apply.ts) carries a plan out; `--dry-run` prints it and writes nothing.
+ */
+import { RegistryError } from '../errors.ts';
+import { canonicalJson } from '../json.ts';
+import type { TrainRun } from '../train.ts';
+import { buildCard, type CardFacts } from './card.ts';
+import type { ProductionHistory } from './history.ts';
+import {
+  promoteBranch,
+  promoteMessage,
+  promoteTitle,
+  ref,
+  registerMessage,
+  rollbackBranch,
+  rollbackTitle,
+} from './messages.ts';
+import { paths } from './paths.ts';
+import { cardOf, latestVersion, productionVersion, type ModelState } from './registry.ts';
+import { PINS_FORMAT_VERSION, pinsSchema, type Card } from './schema.ts';
+
+export interface FileWrite {
+  path: string;
+  content: string;
+}
+
+export type RegistrationPlan =
+  | { status: 'unchanged'; model: string; version: number; trainingKey: string; reason: string }
+  | {
+      status: 'create';
+      model: string;
+      version: number;
+      trainingKey: string;
+      card: Card;
+      files: FileWrite[];
+      message: string;
+    };
+
+/**
+ * Plans registering a run on top of `state`: the next version number, or `unchanged` when a
+ * version with the same training key exists. Only a run that passed the gate is registered.
+ */
+export function planRegistration(
+  state: ModelState,
+  run: TrainRun,
+  facts: Omit<CardFacts, 'version'>,
+): RegistrationPlan {
+  const { record } = run;
+  if (record.model !== state.model) {
+    throw new RegistryError(`the run is of model "${record.model}", not "${state.model}"`);
+  }
+  if (!record.gate.passed) {
+    throw new RegistryError(
+      `${record.model} (${record.chosen.name}) failed the gate, and only candidates that pass it are registered: ` +
+        record.gate.reasons.join('; '),
+      { reasons: record.gate.reasons },
+    );
+  }
+  const key = record.chosen.trainingKey;
+  const existing = state.cards.find((c) => c.trainingKey === key);
+  if (existing) {
+    return {
+      status: 'unchanged',
+      model: state.model,
+      version: existing.version,
+      trainingKey: key,
+      reason: `training key ${key.slice(0, 12)} is already registered as ${ref(state.model, existing.version)}`,
+    };
+  }
+  const version = latestVersion(state) + 1;
+  const card = buildCard(run, { ...facts, version });
+  return {
+    status: 'create',
+    model: state.model,
+    version,
+    trainingKey: key,
+    card,
+    files: [
+      { path: paths.card(state.model, version), content: canonicalJson(card) },
+      { path: paths.artifact(state.model, version), content: run.artifactText },
+    ],
+    message: registerMessage({
+      model: state.model,
+      version,
+      trainingKey: key,
+      candidate: record.chosen.name,
+      datasetPath: record.dataset.path,
+      datasetSha256: record.dataset.sha256,
+      accuracy: record.chosen.holdout.accuracy,
+      macroF1: record.chosen.holdout.macroF1,
+    }),
+  };
+}
+
+/** A change proposed on a branch for review: a promotion or a rollback. */
+export interface BranchPlan {
+  kind: 'promote' | 'rollback';
+  model: string;
+  branch: string;
+  /** The commit the branch starts from (the tip of the default branch). */
+  base: string;
+  title: string;
+  message: string;
+  from: number | null;
+  to: number | null;
+  /** Files written (a promotion). */
+  files: FileWrite[];
+  /** The commit reverted (a rollback), with git's mainline for merge commits. */
+  revert?: { commit: string; mainline: number };
+}
+
+export type PromotionPlan =
+  BranchPlan | { status: 'unchanged'; model: string; version: number; reason: string };
+
+/** Plans pinning `version` as production, as one commit on the standing promotion branch. */
+export function planPromotion(state: ModelState, version: number): PromotionPlan {
+  const card = cardOf(state, version);
+  const from = productionVersion(state);
+  if (from === version) {
+    return {
+      status: 'unchanged',
+      model: state.model,
+      version,
+      reason: `${ref(state.model, version)} is already in production`,
+    };
+  }
+  if (!card.gate.passed) {
+    throw new RegistryError(
+      `${ref(state.model, version)} did not pass its gate and cannot be promoted`,
+    );
+  }
+  const pins = pinsSchema.parse({
+    formatVersion: PINS_FORMAT_VERSION,
+    model: state.model,
+    production: version,
+  });
+  return {
+    kind: 'promote',
+    model: state.model,
+    branch: promoteBranch(state.model),
+    base: state.commit,
+    title: promoteTitle(state.model, version),
+    message: promoteMessage(state.model, version, from),
+    from,
+    to: version,
+    files: [{ path: paths.pins(state.model), content: canonicalJson(pins) }],
+  };
+}
+
+/**
+ * Plans the revert of the commit that set the production pin now in effect. Refuses when
+ * there is nothing earlier to go back to.
+ */
+export function planRollback(state: ModelState, history: ProductionHistory): BranchPlan {
+  const current = productionVersion(state);
+  const top = history.stack[history.stack.length - 1];
+  if (current === null || !top) {
+    throw new RegistryError(`${state.model} has no production version to roll back`, {
+      model: state.model,
+    });
+  }
+  if (top.after !== current) {
+    throw new RegistryError(
+      `registry/${state.model}/pins.json pins v${current}, but the last promotion in its history set ` +
+        `v${String(top.after)}: was pins.json edited by hand? Promote the version you want instead`,
+      { model: state.model },
+    );
+  }
+  if (top.before === null || history.stack.length < 2) {
+    throw new RegistryError(
+      `${ref(state.model, current)} is the first production version: there is nothing to roll back to; ` +
+        'promote another version instead',
+      { model: state.model },
+    );
+  }
+  return {
+    kind: 'rollback',
+    model: state.model,
+    branch: rollbackBranch(state.model),
+    base: state.commit,
+    title: rollbackTitle(state.model, current, top.before),
+    message: '',
+    from: current,
+    to: top.before,
+    files: [],
+    revert: { commit: top.commit, mainline: 1 },
+  };
+}
+
+/** A plan as text, for `--dry-run`. */
+export function describePlan(plan: RegistrationPlan | PromotionPlan): string {
+  if ('status' in plan && plan.status === 'unchanged') return `unchanged: ${plan.reason}\n`;
+  if ('status' in plan) {
+    return [
+      `register ${ref(plan.model, plan.version)}`,
+      ...plan.files.map((f) => `  write ${f.path} (${Buffer.byteLength(f.content)} bytes)`),
+      '  commit message:',
+      ...plan.message
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+      '',
+    ].join('\n');
+  }
+  return [
+    `${plan.kind} ${plan.model}: ${plan.from === null ? 'none' : `v${plan.from}`} → ${plan.to === null ? 'none' : `v${plan.to}`}`,
+    `  branch ${plan.branch} from ${plan.base.slice(0, 12)}`,
+    `  title: ${plan.title}`,
+    ...plan.files.map((f) => `  write ${f.path}`),
+    ...(plan.revert
+      ? [`  revert ${plan.revert.commit.slice(0, 12)} (mainline ${plan.revert.mainline})`]
+      : []),
+    ...(plan.message
+      ? [
+          '  commit message:',
+          ...plan.message
+            .trimEnd()
+            .split('\n')
+            .map((l) => `    ${l}`),
+        ]
+      : []),
+    '',
+  ].join('\n');
+}

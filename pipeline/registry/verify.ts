@@ -1,0 +1,96 @@
+/**
+ * Verifying a registered version by rebuilding it: the dataset bytes are read from git at the
+ * commit the card records, the chosen candidate is retrained with the recorded configuration,
+ * and the artifact's SHA-256 is compared with the card's.
+ */
+import type { ModelConfig } from '../config.ts';
+import type { CodeVersion } from '../code-version.ts';
+import { parseDataset } from '../dataset.ts';
+import { PinmlError } from '../errors.ts';
+import type { GitRepo } from '../git/repo.ts';
+import { sha256 } from '../json.ts';
+import { trainModel } from '../train.ts';
+import { paths } from './paths.ts';
+import { cardOf, readArtifact, readModelState } from './registry.ts';
+
+export interface VerifyResult {
+  model: string;
+  version: number;
+  match: boolean;
+  artifact: { recorded: string; rebuilt: string | null };
+  dataset: { path: string; commit: string; recorded: string; found: string | null };
+  code: { recorded: string; running: string; same: boolean };
+  /** Why it does not match, or notes (a code version that differs). */
+  reasons: string[];
+}
+
+/** Rebuilds `model@version` as registered at `commit` and compares the artifact's hash. */
+export async function verifyVersion(
+  repo: GitRepo,
+  commit: string,
+  model: string,
+  version: number,
+  code: CodeVersion,
+): Promise<VerifyResult> {
+  const state = await readModelState(repo, commit, model);
+  const card = cardOf(state, version);
+  await readArtifact(repo, commit, card);
+  const reasons: string[] = [];
+  const sameCode = card.code.id === code.id;
+  if (!sameCode) {
+    reasons.push(
+      `the code version differs: ${card.code.id} trained it, ${code.id} is running; ` +
+        'a different artifact may come from the code change rather than from the data',
+    );
+  }
+  const bytes = await repo.readFile(card.code.commit, card.dataset.path);
+  const found = bytes === undefined ? null : sha256(bytes);
+  if (found !== card.dataset.sha256) {
+    reasons.push(
+      found === null
+        ? `${card.dataset.path} does not exist at ${card.code.commit.slice(0, 12)}`
+        : `${card.dataset.path} at ${card.code.commit.slice(0, 12)} has sha256 ${found}, the card records ${card.dataset.sha256}`,
+    );
+  }
+  let rebuilt: string | null = null;
+  if (bytes !== undefined) {
+    const config = {
+      ...(card.config as unknown as Omit<ModelConfig, 'name'>),
+      name: model,
+    } as ModelConfig;
+    try {
+      const dataset = parseDataset(bytes, {
+        path: card.dataset.path,
+        features: config.features,
+        label: config.label,
+        ...(config.classes ? { classes: config.classes } : {}),
+        minRowsPerClass: config.split.folds,
+      });
+      const run = trainModel({ model: config, dataset, code, only: [card.candidate.name] });
+      rebuilt = sha256(run.artifactText);
+    } catch (e) {
+      if (!(e instanceof PinmlError)) throw e;
+      reasons.push(`retraining failed: ${e.message}`);
+    }
+  }
+  const match = rebuilt === card.artifact.sha256;
+  if (!match && rebuilt !== null) {
+    reasons.push(
+      `the rebuilt ${paths.artifact(model, version)} has sha256 ${rebuilt}, the card records ${card.artifact.sha256}`,
+    );
+  }
+  return {
+    model,
+    version,
+    match,
+    artifact: { recorded: card.artifact.sha256, rebuilt },
+    dataset: {
+      path: card.dataset.path,
+      commit: card.code.commit,
+      recorded: card.dataset.sha256,
+      found,
+    },
+    code: { recorded: card.code.id, running: code.id, same: sameCode },
+    reasons,
+  };
+}
