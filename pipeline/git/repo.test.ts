@@ -1,44 +1,24 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitError } from '../errors.ts';
 import { GitRepo } from './repo.ts';
 import type { GitIdentity } from './repo.ts';
 import type { HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
+import { gitCli, gitEnv } from './testing/git-cli.ts';
 import { createBareRepo, protectBranch, startGitServer } from './testing/git-server.ts';
 import type { GitServer } from './testing/git-server.ts';
-
-const execFileAsync = promisify(execFile);
 
 let work: string;
 let clock = 1_700_000_000;
 
-/** The git CLI's environment: no user or system config, a fixed identity, dates we control. */
-function env(): NodeJS.ProcessEnv {
+// Each git command is dated a minute after the last date handed out (by it or ada()).
+const { git } = gitCli(() => {
   clock += 60;
-  const date = `@${clock} +0000`;
-  return {
-    PATH: process.env.PATH,
-    HOME: work,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Ada',
-    GIT_AUTHOR_EMAIL: 'ada@example.com',
-    GIT_COMMITTER_NAME: 'Ada',
-    GIT_COMMITTER_EMAIL: 'ada@example.com',
-    GIT_AUTHOR_DATE: date,
-    GIT_COMMITTER_DATE: date,
-    GIT_TERMINAL_PROMPT: '0',
-  };
-}
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd, env: env() });
-  return stdout.replace(/\n$/, '');
-}
+  return gitEnv(work, `@${clock} +0000`);
+});
 
 /** The next identity with a later time, so commits are deterministic and ordered. */
 function ada(): GitIdentity {

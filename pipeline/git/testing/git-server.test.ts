@@ -1,42 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitCli, gitEnv } from './git-cli.ts';
 import { createBareRepo, protectBranch, startGitServer } from './git-server.ts';
 import type { GitServer } from './git-server.ts';
 
-const execFileAsync = promisify(execFile);
-
 let work: string;
-const env = (): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH,
-  HOME: work,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Ada',
-  GIT_AUTHOR_EMAIL: 'ada@example.com',
-  GIT_COMMITTER_NAME: 'Ada',
-  GIT_COMMITTER_EMAIL: 'ada@example.com',
-  GIT_TERMINAL_PROMPT: '0',
-});
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd, env: env() });
-  return stdout.trim();
-}
-
-/** Runs git and returns its exit status and stderr instead of throwing. */
-async function gitStatus(cwd: string, ...args: string[]): Promise<{ ok: boolean; stderr: string }> {
-  try {
-    await execFileAsync('git', args, { cwd, env: env() });
-    return { ok: true, stderr: '' };
-  } catch (err) {
-    return { ok: false, stderr: String((err as { stderr?: string }).stderr ?? err) };
-  }
-}
+const { git, gitStatus } = gitCli(() => gitEnv(work));
 
 function withCredentials(url: string, password: string): string {
   const u = new URL(url);
