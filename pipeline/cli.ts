@@ -82,6 +82,24 @@ export async function trainToFolder(
   return run;
 }
 
+/** Options shared by the commands that propose a change on a branch (promote, rollback). */
+interface BranchOptions {
+  base: string;
+  merge?: boolean;
+  remote?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+function withBranchOptions(command: Command): Command {
+  return command
+    .option('--base <branch>', 'the default branch', 'main')
+    .option('--merge', 'merge the branch into the base at once (local use)')
+    .option('--remote <name>', 'push the branch (and the merge) to this remote')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'print the result as JSON');
+}
+
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('pinml')
     .description('GitOps for ML models: train, validate and register models in a git repository')
@@ -288,10 +306,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       },
     );
 
-  const branchCommand = async (
-    plan: BranchPlan,
-    opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
-  ): Promise<void> => {
+  const branchCommand = async (plan: BranchPlan, opts: BranchOptions): Promise<void> => {
     if (opts.dryRun) {
       io.stdout.write(opts.json ? canonicalJson(plan) : describePlan(plan));
       return;
@@ -320,62 +335,44 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     );
   };
 
-  program
-    .command('promote')
-    .description('pin a version as production on the standing branch pinml/promote-<model>')
-    .argument('<model@version>', 'e.g. iris@3')
-    .option('--base <branch>', 'the default branch', 'main')
-    .option('--merge', 'merge the branch into the base at once (local use)')
-    .option('--remote <name>', 'push the branch (and the merge) to this remote')
-    .option('--dry-run', 'print the plan and write nothing')
-    .option('--json', 'print the result as JSON')
-    .action(
-      async (
-        target: string,
-        opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
-      ) => {
-        const { model, version } = modelRef(target, true);
-        const git = repo();
-        const state = await readModelState(git, await git.resolve(opts.base), model);
-        const plan = planPromotion(state, version as number);
-        if ('status' in plan) {
-          io.stdout.write(
-            opts.json
-              ? canonicalJson({ operation: 'unchanged', reason: plan.reason })
-              : `unchanged: ${plan.reason}\n`,
-          );
-          return;
-        }
-        await branchCommand(plan, opts);
-      },
-    );
+  withBranchOptions(
+    program
+      .command('promote')
+      .description('pin a version as production on the standing branch pinml/promote-<model>')
+      .argument('<model@version>', 'e.g. iris@3'),
+  ).action(async (target: string, opts: BranchOptions) => {
+    const { model, version } = modelRef(target, true);
+    const git = repo();
+    const state = await readModelState(git, await git.resolve(opts.base), model);
+    const plan = planPromotion(state, version as number);
+    if ('status' in plan) {
+      io.stdout.write(
+        opts.json
+          ? canonicalJson({ operation: 'unchanged', reason: plan.reason })
+          : `unchanged: ${plan.reason}\n`,
+      );
+      return;
+    }
+    await branchCommand(plan, opts);
+  });
 
-  program
-    .command('rollback')
-    .description(
-      'revert the commit that set the production pin now in effect, on pinml/rollback-<model>',
-    )
-    .argument('<model>', 'e.g. iris')
-    .option('--base <branch>', 'the default branch', 'main')
-    .option('--merge', 'merge the branch into the base at once (local use)')
-    .option('--remote <name>', 'push the branch (and the merge) to this remote')
-    .option('--dry-run', 'print the plan and write nothing')
-    .option('--json', 'print the result as JSON')
-    .action(
-      async (
-        target: string,
-        opts: { base: string; merge?: boolean; remote?: string; dryRun?: boolean; json?: boolean },
-      ) => {
-        const { model } = modelRef(target, false);
-        const git = repo();
-        const base = await git.resolve(opts.base);
-        const plan = planRollback(
-          await readModelState(git, base, model),
-          await readHistory(git, base, model),
-        );
-        await branchCommand(plan, opts);
-      },
+  withBranchOptions(
+    program
+      .command('rollback')
+      .description(
+        'revert the commit that set the production pin now in effect, on pinml/rollback-<model>',
+      )
+      .argument('<model>', 'e.g. iris'),
+  ).action(async (target: string, opts: BranchOptions) => {
+    const { model } = modelRef(target, false);
+    const git = repo();
+    const base = await git.resolve(opts.base);
+    const plan = planRollback(
+      await readModelState(git, base, model),
+      await readHistory(git, base, model),
     );
+    await branchCommand(plan, opts);
+  });
 
   program
     .command('history')
