@@ -160,3 +160,10 @@ export class RegistryError extends PinmlError {
     super('E_REGISTRY', message, data);
   }
 }
+
+/** GitHub refused or failed a request; `data.status` is the HTTP status. */
+export class GitHubError extends PinmlError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('E_GITHUB', message, data);
+  }
+}

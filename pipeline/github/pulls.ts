@@ -1,0 +1,97 @@
+/**
+ * The standing pull request of a branch: created once, then updated in place (title, body,
+ * labels), never duplicated. Reports `created`, `updated` or `unchanged`.
+ */
+import { GitHubError } from '../errors.ts';
+import type { GitHubClient } from './client.ts';
+
+/** GitHub refuses a pull request body over 65,536 characters. */
+export const MAX_BODY = 65_536;
+
+export interface PullRequestSpec {
+  owner: string;
+  repo: string;
+  /** The branch holding the change (in the same repository). */
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  labels: readonly string[];
+}
+
+export type PullOperation = 'created' | 'updated' | 'unchanged';
+
+export interface PullResult {
+  operation: PullOperation;
+  number: number;
+  url: string;
+}
+
+function explain(e: unknown, what: string): never {
+  const status = (e as { status?: number }).status;
+  const hint =
+    status === 403
+      ? ': the token lacks permission (the workflow needs `pull-requests: write`, and the repository setting ' +
+        '"Allow GitHub Actions to create and approve pull requests")'
+      : status === 401
+        ? ': the token is missing or invalid'
+        : status === 404
+          ? ': the repository was not found, or the token cannot see it'
+          : '';
+  throw new GitHubError(`GitHub refused to ${what} (HTTP ${status ?? '?'})${hint}`, { status });
+}
+
+/**
+ * Opens the pull request from `head` to `base`, or updates the open one. `headChanged` says the
+ * branch itself was moved (a new commit), which makes an otherwise equal request `updated`.
+ */
+export async function upsertPullRequest(
+  client: GitHubClient,
+  spec: PullRequestSpec,
+  headChanged = false,
+): Promise<PullResult> {
+  if (spec.body.length > MAX_BODY) {
+    throw new GitHubError(
+      `the pull request body has ${spec.body.length} characters; GitHub accepts ${MAX_BODY}`,
+    );
+  }
+  const { owner, repo } = spec;
+  const open = await client.rest.pulls
+    .list({
+      owner,
+      repo,
+      state: 'open',
+      head: `${owner}:${spec.head}`,
+      base: spec.base,
+      per_page: 10,
+    })
+    .catch((e: unknown) => explain(e, `list pull requests of ${owner}/${repo}`));
+  const existing = open.data[0];
+  let result: PullResult;
+  if (existing) {
+    const same = existing.title === spec.title && (existing.body ?? '') === spec.body;
+    if (!same) {
+      await client.rest.pulls
+        .update({ owner, repo, pull_number: existing.number, title: spec.title, body: spec.body })
+        .catch((e: unknown) => explain(e, `update pull request #${existing.number}`));
+    }
+    result = {
+      operation: same && !headChanged ? 'unchanged' : 'updated',
+      number: existing.number,
+      url: existing.html_url,
+    };
+  } else {
+    const created = await client.rest.pulls
+      .create({ owner, repo, head: spec.head, base: spec.base, title: spec.title, body: spec.body })
+      .catch((e: unknown) => explain(e, `open a pull request from ${spec.head} to ${spec.base}`));
+    result = { operation: 'created', number: created.data.number, url: created.data.html_url };
+  }
+  const have = new Set((existing?.labels ?? []).map((l) => l.name));
+  const missing = spec.labels.filter((l) => !have.has(l));
+  if (missing.length > 0) {
+    await client.rest.issues
+      .addLabels({ owner, repo, issue_number: result.number, labels: missing })
+      .catch((e: unknown) => explain(e, `label pull request #${result.number}`));
+  }
+  return result;
+}

@@ -1,0 +1,443 @@
+/**
+ * A loopback fake of the slice of GitHub's REST API pinml uses (pull requests, labels,
+ * comments), for tests. Every request is checked against GitHub's published OpenAPI
+ * description (the operations extracted into `github-operations.json`): an unknown method or
+ * path, an undeclared or ill-typed parameter, or a body that does not match the operation's
+ * schema is answered 422 and recorded in `violations`, so a test can assert there were none.
+ * It keeps pull-request state, and its merge endpoint really merges into the bare repository
+ * the git server serves.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { GitRepo } from '../../git/repo.ts';
+
+interface Operation {
+  operationId: string;
+  method: string;
+  path: string;
+  parameters: { name: string; in: string; required: boolean; schema: unknown }[];
+  requestBody: { required: boolean; schema: unknown } | null;
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('github-operations.json', import.meta.url), 'utf8'),
+) as { operations: Operation[] };
+
+// ajv-formats is CommonJS; its default export arrives wrapped under Node's ESM loader.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ strict: false, allErrors: true, coerceTypes: false }));
+// GitHub's own format: "owner/name".
+ajv.addFormat('repo.nwo', /^[\w.-]+\/[\w.-]+$/);
+
+interface CompiledOperation extends Operation {
+  pattern: RegExp;
+  names: string[];
+  body?: ValidateFunction;
+  params: Map<string, { in: string; required: boolean; validate: ValidateFunction }>;
+}
+
+const compiled: CompiledOperation[] = fixture.operations.map((op) => {
+  const names: string[] = [];
+  const source = op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  const params = new Map<string, { in: string; required: boolean; validate: ValidateFunction }>();
+  for (const p of op.parameters) {
+    params.set(`${p.in}:${p.name}`, {
+      in: p.in,
+      required: p.required,
+      validate: ajv.compile(p.schema as object),
+    });
+  }
+  return {
+    ...op,
+    pattern: new RegExp(`^${source}$`),
+    names,
+    params,
+    ...(op.requestBody ? { body: ajv.compile(op.requestBody.schema as object) } : {}),
+  };
+});
+
+export interface FakePull {
+  number: number;
+  state: 'open' | 'closed';
+  title: string;
+  body: string | null;
+  head: { ref: string; sha: string; label: string };
+  base: { ref: string; sha: string };
+  labels: string[];
+  comments: string[];
+  merged: boolean;
+  merge_commit_sha: string | null;
+  html_url: string;
+}
+
+export interface FakeGitHubOptions {
+  owner: string;
+  repo: string;
+  /** The bare repository behind the git server: head branches are read and merges written here. */
+  bareRepoDir: string;
+  defaultBranch?: string;
+  /** When set, requests must carry it as `Authorization: token …` or `Bearer …`. */
+  token?: string;
+}
+
+export interface FakeGitHub {
+  /** Base URL to use as GITHUB_API_URL. */
+  url: string;
+  pulls: FakePull[];
+  requests: {
+    method: string;
+    path: string;
+    status: number;
+    operationId?: string;
+    body?: unknown;
+  }[];
+  /** Requests that do not match GitHub's description; a correct client leaves this empty. */
+  violations: string[];
+  close(): Promise<void>;
+}
+
+/** Converts a query-string value to what its schema expects (GitHub takes integers and booleans there). */
+function coerce(value: string, schema: { type?: unknown }): unknown {
+  if (schema.type === 'integer' || schema.type === 'number')
+    return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  if (schema.type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
+  return value;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(text);
+}
+
+/** Starts the fake on 127.0.0.1 (a free port). */
+export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
+  const { owner, repo } = options;
+  const defaultBranch = options.defaultBranch ?? 'main';
+  const git = GitRepo.open(options.bareRepoDir, { bare: true });
+  const pulls: FakePull[] = [];
+  const requests: FakeGitHub['requests'] = [];
+  const violations: string[] = [];
+  let nextNumber = 1;
+  let url = '';
+
+  const tip = (branch: string): Promise<string> => git.resolve(`refs/heads/${branch}`);
+
+  const validate = (
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    contentType: string | undefined,
+    text: string,
+  ): {
+    op?: CompiledOperation;
+    params: Record<string, string>;
+    body: unknown;
+    errors: string[];
+  } => {
+    const errors: string[] = [];
+    const op = compiled.find((o) => o.method === method && o.pattern.test(path));
+    if (!op)
+      return {
+        params: {},
+        body: undefined,
+        errors: [`${method} ${path} is not an operation pinml's fixture knows`],
+      };
+    const match = op.pattern.exec(path) as RegExpExecArray;
+    const params: Record<string, string> = {};
+    op.names.forEach((name, i) => {
+      const value = decodeURIComponent(match[i + 1] ?? '');
+      params[name] = value;
+      const p = op.params.get(`path:${name}`);
+      const schema = (op.parameters.find((x) => x.name === name)?.schema ?? {}) as {
+        type?: unknown;
+      };
+      if (p && !p.validate(coerce(value, schema)))
+        errors.push(`path parameter ${name}=${value}: ${ajv.errorsText(p.validate.errors)}`);
+    });
+    for (const [name, value] of query) {
+      const p = op.params.get(`query:${name}`);
+      if (!p) {
+        errors.push(`query parameter "${name}" is not declared by ${op.operationId}`);
+        continue;
+      }
+      const schema = (op.parameters.find((x) => x.name === name && x.in === 'query')?.schema ??
+        {}) as { type?: unknown };
+      if (!p.validate(coerce(value, schema)))
+        errors.push(`query parameter ${name}=${value}: ${ajv.errorsText(p.validate.errors)}`);
+    }
+    for (const p of op.parameters) {
+      if (p.required && p.in === 'query' && !query.has(p.name))
+        errors.push(`missing required query parameter ${p.name}`);
+    }
+    let body: unknown;
+    if (text.length > 0) {
+      if (!op.requestBody) errors.push(`${op.operationId} takes no request body`);
+      else if (!/^application\/json\b/.test(contentType ?? ''))
+        errors.push(`content-type ${contentType ?? '(none)'} is not application/json`);
+      else {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          errors.push('the body is not valid JSON');
+        }
+        if (body !== undefined && op.body && !op.body(body)) {
+          errors.push(
+            `body does not match ${op.operationId}'s schema: ${ajv.errorsText(op.body.errors)}`,
+          );
+        }
+      }
+    } else if (op.requestBody?.required) {
+      errors.push(`${op.operationId} requires a body`);
+    }
+    return { op, params, body, errors };
+  };
+
+  const pullJson = (p: FakePull): Record<string, unknown> => ({
+    ...p,
+    id: p.number,
+    labels: p.labels.map((name, i) => ({ id: i + 1, name })),
+    url: `${url}/repos/${owner}/${repo}/pulls/${p.number}`,
+  });
+
+  const handle = async (
+    op: CompiledOperation,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): Promise<[number, unknown]> => {
+    if (params.owner !== owner || params.repo !== repo) return [404, { message: 'Not Found' }];
+    const pull = (): FakePull | undefined =>
+      pulls.find((p) => p.number === Number(params.pull_number ?? params.issue_number));
+    switch (op.operationId) {
+      case 'repos/get':
+        return [
+          200,
+          {
+            id: 1,
+            name: repo,
+            full_name: `${owner}/${repo}`,
+            owner: { login: owner },
+            default_branch: defaultBranch,
+            private: false,
+          },
+        ];
+      case 'pulls/list': {
+        const state = query.get('state') ?? 'open';
+        const head = query.get('head');
+        const base = query.get('base');
+        const found = pulls.filter(
+          (p) =>
+            (state === 'all' || p.state === state) &&
+            (head === null || p.head.label === head) &&
+            (base === null || p.base.ref === base),
+        );
+        return [200, found.map(pullJson)];
+      }
+      case 'pulls/create': {
+        const head = String(body.head);
+        const headRef = head.includes(':') ? (head.split(':')[1] ?? head) : head;
+        const baseRef = String(body.base);
+        let headSha: string;
+        let baseSha: string;
+        try {
+          [headSha, baseSha] = [await tip(headRef), await tip(baseRef)];
+        } catch {
+          return [
+            422,
+            {
+              message: 'Validation Failed',
+              errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+            },
+          ];
+        }
+        const label = `${owner}:${headRef}`;
+        if (
+          pulls.some((p) => p.state === 'open' && p.head.label === label && p.base.ref === baseRef)
+        ) {
+          return [
+            422,
+            {
+              message: 'Validation Failed',
+              errors: [
+                {
+                  resource: 'PullRequest',
+                  code: 'custom',
+                  message: `A pull request already exists for ${label}.`,
+                },
+              ],
+            },
+          ];
+        }
+        const number = nextNumber++;
+        const created: FakePull = {
+          number,
+          state: 'open',
+          title: String(body.title),
+          body: typeof body.body === 'string' ? body.body : null,
+          head: { ref: headRef, sha: headSha, label },
+          base: { ref: baseRef, sha: baseSha },
+          labels: [],
+          comments: [],
+          merged: false,
+          merge_commit_sha: null,
+          html_url: `https://github.com/${owner}/${repo}/pull/${number}`,
+        };
+        pulls.push(created);
+        return [201, pullJson(created)];
+      }
+      case 'pulls/get': {
+        const p = pull();
+        if (!p) return [404, { message: 'Not Found' }];
+        if (p.state === 'open') p.head.sha = await tip(p.head.ref).catch(() => p.head.sha);
+        return [200, pullJson(p)];
+      }
+      case 'pulls/update': {
+        const p = pull();
+        if (!p) return [404, { message: 'Not Found' }];
+        if (typeof body.title === 'string') p.title = body.title;
+        if (typeof body.body === 'string') p.body = body.body;
+        if (body.state === 'open' || body.state === 'closed') p.state = body.state;
+        p.head.sha = await tip(p.head.ref).catch(() => p.head.sha);
+        return [200, pullJson(p)];
+      }
+      case 'pulls/merge': {
+        const p = pull();
+        if (!p) return [404, { message: 'Not Found' }];
+        if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable' }];
+        const headSha = await tip(p.head.ref);
+        if (typeof body.sha === 'string' && body.sha !== headSha) {
+          return [409, { message: 'Head branch was modified. Review and try the merge again.' }];
+        }
+        const baseSha = await tip(p.base.ref);
+        const method = typeof body.merge_method === 'string' ? body.merge_method : 'merge';
+        let oid: string;
+        try {
+          const merged = await git.mergeCommit({
+            ours: baseSha,
+            theirs: headSha,
+            message: 'probe',
+          });
+          const mergedTree = merged.upToDate ? baseSha : merged.oid;
+          const changes = await git.changedPaths(baseSha, mergedTree);
+          const files = await Promise.all(
+            changes.map(async (path) => ({
+              path,
+              content: (await git.readFile(mergedTree, path)) ?? null,
+            })),
+          );
+          const title = typeof body.commit_title === 'string' ? body.commit_title : undefined;
+          if (method === 'squash') {
+            oid = await git.writeCommit({
+              parent: baseSha,
+              changes: files,
+              message: `${title ?? `${p.title} (#${p.number})`}\n`,
+            });
+          } else {
+            oid = await git.writeCommit({
+              parent: baseSha,
+              parents: [baseSha, headSha],
+              changes: files,
+              message: `${title ?? `Merge pull request #${p.number} from ${owner}/${p.head.ref}`}\n\n${p.title}\n`,
+            });
+          }
+        } catch {
+          return [405, { message: 'Pull Request is not mergeable' }];
+        }
+        await git.updateBranch(p.base.ref, oid, { expected: baseSha });
+        Object.assign(p, { state: 'closed', merged: true, merge_commit_sha: oid });
+        return [200, { sha: oid, merged: true, message: 'Pull Request successfully merged' }];
+      }
+      case 'issues/add-labels': {
+        const p = pull();
+        if (!p) return [404, { message: 'Not Found' }];
+        const labels = Array.isArray(body.labels) ? body.labels : [];
+        for (const l of labels) {
+          const name = typeof l === 'string' ? l : String((l as { name?: unknown }).name);
+          if (!p.labels.includes(name)) p.labels.push(name);
+        }
+        return [200, p.labels.map((name, i) => ({ id: i + 1, name }))];
+      }
+      case 'issues/create-comment': {
+        const p = pull();
+        if (!p) return [404, { message: 'Not Found' }];
+        p.comments.push(String(body.body));
+        return [201, { id: p.comments.length, body: body.body }];
+      }
+      default:
+        return [501, { message: `${op.operationId} is described but not faked` }];
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const parsed = new URL(req.url ?? '/', 'http://fake');
+      const method = req.method ?? 'GET';
+      const text = await readBody(req);
+      if (options.token !== undefined) {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `token ${options.token}` && auth !== `Bearer ${options.token}`) {
+          requests.push({ method, path: parsed.pathname, status: 401 });
+          send(res, 401, { message: 'Bad credentials' });
+          return;
+        }
+      }
+      const { op, params, body, errors } = validate(
+        method,
+        parsed.pathname,
+        parsed.searchParams,
+        req.headers['content-type'],
+        text,
+      );
+      if (!op || errors.length > 0) {
+        violations.push(...errors.map((e) => `${method} ${parsed.pathname}${parsed.search}: ${e}`));
+        requests.push({
+          method,
+          path: parsed.pathname,
+          status: 422,
+          ...(op ? { operationId: op.operationId } : {}),
+        });
+        send(res, 422, {
+          message:
+            'Validation Failed (fake GitHub: request does not match the OpenAPI description)',
+          errors,
+        });
+        return;
+      }
+      const [status, out] = await handle(
+        op,
+        params,
+        parsed.searchParams,
+        (body ?? {}) as Record<string, unknown>,
+      );
+      requests.push({ method, path: parsed.pathname, status, operationId: op.operationId, body });
+      send(res, status, out);
+    })().catch((e: unknown) => {
+      violations.push(`fake failed: ${String(e)}`);
+      send(res, 500, { message: String(e) });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    pulls,
+    requests,
+    violations,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
