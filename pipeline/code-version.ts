@@ -65,8 +65,15 @@ async function libraryVersion(entry: string, name: string): Promise<string> {
 
 let cached: Promise<CodeVersion> | undefined;
 
+/**
+ * Set by the action bundler (esbuild `define`): a bundle carries the code version of the
+ * source it was built from, since the source files are not beside it at run time.
+ */
+declare const __PINML_CODE_VERSION__: CodeVersion | undefined;
+
 /** Reads the running code's version from its own files (cached for the process). */
 export function readCodeVersion(): Promise<CodeVersion> {
+  if (typeof __PINML_CODE_VERSION__ !== 'undefined') return Promise.resolve(__PINML_CODE_VERSION__);
   cached ??= (async () => {
     const require = createRequire(import.meta.url);
     const pkg = JSON.parse(
