@@ -1,0 +1,242 @@
+/**
+ * The server's configuration from command-line flags and environment variables (a flag wins
+ * over its variable). Pure: takes argv, env and the working directory, returns a value or
+ * throws `UsageError` with what to change.
+ */
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { UsageError } from '../pipeline/errors.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Where the registry is read from. */
+export type RepoConfig =
+  | { kind: 'local'; dir: string }
+  | { kind: 'remote'; url: string; cacheDir: string; token: string | undefined };
+
+export interface ServeConfig {
+  repo: RepoConfig;
+  ref: string;
+  /** Milliseconds between polls; 0 turns polling off (webhooks only). */
+  pollMs: number;
+  webhookSecret: string | undefined;
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+  batchLimit: number;
+  logLevel: LogLevel;
+  /** How long shutdown waits for in-flight requests before closing connections. */
+  shutdownMs: number;
+}
+
+/** The flags, their variables and defaults, as `--help` prints them. */
+export const USAGE = `Usage: pinml-serve [options]
+
+Serves the model versions the registry pins at a git ref, and follows the ref.
+
+Options (flag, then environment variable; a flag wins):
+  --repo <path|url>          PINML_REPO             repository to serve: a local path (default: the
+                                                    current folder) or an https:// URL, cloned shallow
+                                                    and single-branch, then fetched on every poll
+  --ref <branch>             PINML_REF              branch to follow (default: main)
+  --poll-interval <seconds>  PINML_POLL_INTERVAL    seconds between polls; 0 = webhooks only (default: 15)
+  --webhook-secret <secret>  PINML_WEBHOOK_SECRET   GitHub webhook secret; enables POST /webhooks/github
+                                                    (prefer the variable: flags show in process lists)
+  --host <address>           PINML_HOST             address to listen on (default: 0.0.0.0)
+  --port <n>                 PORT, PINML_PORT       port to listen on, 0 = any free one (default: 8080)
+  --body-limit <size>        PINML_BODY_LIMIT       largest request body: bytes, or 512kb, 1mb (default: 1mb)
+  --batch-limit <rows>       PINML_BATCH_LIMIT      most rows in one prediction request (default: 1000)
+  --log-level <level>        PINML_LOG_LEVEL        fatal, error, warn, info, debug (one line per
+                                                    request), trace or silent (default: info)
+  --cache-dir <path>         PINML_CACHE_DIR        where a remote is cloned (default: a folder per URL
+                                                    and ref under the system's temporary folder)
+  --shutdown-timeout <s>     PINML_SHUTDOWN_TIMEOUT seconds to finish in-flight requests on SIGTERM (default: 10)
+  -h, --help                                        print this help
+
+Environment only:
+  PINML_GIT_TOKEN or GITHUB_TOKEN   token for an https remote (sent as GitHub expects; never logged)
+`;
+
+const OPTIONS = {
+  repo: { type: 'string' },
+  ref: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  'webhook-secret': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'body-limit': { type: 'string' },
+  'batch-limit': { type: 'string' },
+  'log-level': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `--help` asked for: print {@link USAGE}. */
+export const HELP = Symbol('help');
+
+/** Reads the configuration; `HELP` when `--help` was given. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): ServeConfig | typeof HELP {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see --help)`);
+  }
+  if (values.help === true) return HELP;
+  const pick = (flag: keyof typeof OPTIONS, ...vars: string[]): string | undefined => {
+    const v = values[flag];
+    if (typeof v === 'string') return v;
+    for (const name of vars) {
+      const e = env[name];
+      if (e !== undefined && e !== '') return e;
+    }
+    return undefined;
+  };
+  const where = (flag: string, variable: string): string => `--${flag} (${variable})`;
+
+  const number = (
+    flag: keyof typeof OPTIONS,
+    variable: string,
+    fallback: number,
+    check: (n: number) => boolean,
+    rule: string,
+  ): number => {
+    const text = pick(flag, variable);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || !check(n)) {
+      throw new UsageError(`${where(flag, variable)} must be ${rule}, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+
+  const ref = pick('ref', 'PINML_REF') ?? 'main';
+  if (!/^[A-Za-z0-9._/-]+$/.test(ref) || ref.startsWith('-') || ref.includes('..')) {
+    throw new UsageError(
+      `--ref (PINML_REF) must be a branch name such as main, got ${JSON.stringify(ref)}`,
+    );
+  }
+  const token = env.PINML_GIT_TOKEN || env.GITHUB_TOKEN || undefined;
+  const repoText = pick('repo', 'PINML_REPO') ?? cwd;
+  let repo: RepoConfig;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repoText)) {
+    const { url, token: urlToken } = splitUrl(repoText);
+    const secret = token ?? urlToken;
+    if (secret !== undefined && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      throw new UsageError(
+        `--repo (PINML_REPO) is plain http://, which would send the token unencrypted: use https://`,
+      );
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UsageError(
+        `--repo (PINML_REPO) must be a local path or an https:// URL, got ${url.protocol}`,
+      );
+    }
+    const clean = url.toString();
+    const cacheDir =
+      pick('cache-dir', 'PINML_CACHE_DIR') ??
+      join(
+        tmpdir(),
+        'pinml-serve',
+        createHash('sha256').update(`${clean}\n${ref}`).digest('hex').slice(0, 16),
+      );
+    repo = { kind: 'remote', url: clean, cacheDir: resolve(cwd, cacheDir), token: secret };
+  } else {
+    repo = { kind: 'local', dir: resolve(cwd, repoText) };
+  }
+
+  const level = (pick('log-level', 'PINML_LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LEVELS.includes(level)) {
+    throw new UsageError(
+      `--log-level (PINML_LOG_LEVEL) must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+    );
+  }
+  const portText = values.port ?? (env.PORT || env.PINML_PORT);
+  const port = portText === undefined ? 8080 : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(
+      `--port (PORT, PINML_PORT) must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`,
+    );
+  }
+  return {
+    repo,
+    ref,
+    pollMs: Math.round(
+      number(
+        'poll-interval',
+        'PINML_POLL_INTERVAL',
+        15,
+        (n) => n >= 0,
+        'a number of seconds >= 0',
+      ) * 1000,
+    ),
+    webhookSecret: pick('webhook-secret', 'PINML_WEBHOOK_SECRET'),
+    host: pick('host', 'PINML_HOST') ?? '0.0.0.0',
+    port,
+    bodyLimitBytes: parseSize(pick('body-limit', 'PINML_BODY_LIMIT') ?? '1mb'),
+    batchLimit: number(
+      'batch-limit',
+      'PINML_BATCH_LIMIT',
+      1000,
+      (n) => Number.isInteger(n) && n >= 1,
+      'an integer >= 1',
+    ),
+    logLevel: level,
+    shutdownMs: Math.round(
+      number(
+        'shutdown-timeout',
+        'PINML_SHUTDOWN_TIMEOUT',
+        10,
+        (n) => n >= 0,
+        'a number of seconds >= 0',
+      ) * 1000,
+    ),
+  };
+}
+
+/** `1048576`, `512kb`, `1mb` (powers of 1024) → bytes. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib)?\s*$/i.exec(text);
+  const unit = (m?.[2] ?? 'b').toLowerCase();
+  const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const bytes = m ? Math.floor(Number(m[1]) * scale) : NaN;
+  if (!(bytes >= 64)) {
+    throw new UsageError(
+      `--body-limit (PINML_BODY_LIMIT) must be a size of at least 64 bytes such as 1mb or 65536, got ${JSON.stringify(text)}`,
+    );
+  }
+  return bytes;
+}
+
+function splitUrl(text: string): { url: URL; token: string | undefined } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `--repo (PINML_REPO) is not a URL: ${JSON.stringify(text.replace(/\/\/[^@/]*@/, '//'))}`,
+    );
+  }
+  const token = url.password || url.username || undefined;
+  url.username = '';
+  url.password = '';
+  return { url, token: token === undefined ? undefined : decodeURIComponent(token) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}

@@ -1,0 +1,67 @@
+/**
+ * What every route shares: the app's dependencies, the serving state a request took when it
+ * started (so one request sees one version of everything), and the headers that say which model
+ * version and registry commit answered.
+ */
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+
+import type { ServeMetrics } from './metrics.ts';
+import type { ServedModel } from './models.ts';
+import type { ReconcileResult, ReconcileTrigger, ServingState } from './reconcile.ts';
+
+/** Header naming the model version(s) that answered: `iris@3` (several: `a@1, b@2`; `none`). */
+export const VERSION_HEADER = 'X-Pinml-Model-Version';
+/** Header naming the registry commit that answered (`none` before the first reconcile). */
+export const COMMIT_HEADER = 'X-Pinml-Registry-Commit';
+
+/** Limits on what a request may send. */
+export interface Limits {
+  /** Largest request body in bytes (413 above it). */
+  bodyBytes: number;
+  /** Most rows in one prediction request (400 above it). */
+  batchRows: number;
+}
+
+/** What `createApp` is built from: values and ports, no socket. */
+export interface AppDeps {
+  /** The current serving state (the reconciler's); read once per request. */
+  state: () => ServingState;
+  /** Starts a reconcile (a webhook calls it); absent when the server cannot reconcile. */
+  reconcile?: (trigger: ReconcileTrigger) => Promise<ReconcileResult>;
+  /** The shared secret of GitHub webhooks; without one, `/webhooks/github` answers 404. */
+  webhookSecret?: string | undefined;
+  metrics: ServeMetrics;
+  log: Logger;
+  limits: Limits;
+  /** Package name and version for `/v2` and the OpenAPI document. */
+  server: { name: string; version: string };
+  /** True once shutdown began: readiness turns false while in-flight requests finish. */
+  draining?: () => boolean;
+}
+
+/** Hono's environment for this app: the state a request started with. */
+export interface AppEnv {
+  Variables: { state: ServingState };
+}
+
+export type AppContext = Context<AppEnv>;
+
+/** Sets the headers of a response answered by one served model. */
+export function setModelHeaders(c: Context, model: ServedModel): void {
+  c.header(VERSION_HEADER, `${model.name}@${model.version}`);
+  c.header(COMMIT_HEADER, model.commit);
+}
+
+const summaries = new WeakMap<ServingState, { versions: string; commit: string }>();
+
+/** The headers of a response about the whole server: every served version, the state's commit. */
+export function stateHeaders(state: ServingState): { versions: string; commit: string } {
+  let s = summaries.get(state);
+  if (s === undefined) {
+    const versions = [...state.models.values()].map((m) => `${m.name}@${m.version}`).join(', ');
+    s = { versions: versions || 'none', commit: state.commit ?? 'none' };
+    summaries.set(state, s);
+  }
+  return s;
+}

@@ -1,0 +1,167 @@
+/**
+ * The server's entry point (`npm start`, bin `pinml-serve`): reads the configuration, opens the
+ * socket, reconciles with the registry, polls, and shuts down gracefully on SIGTERM or SIGINT
+ * (readiness turns false, the listener closes, in-flight requests finish, then the process exits).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { serve } from '@hono/node-server';
+import { pino } from 'pino';
+
+import { PinmlError, UsageError } from '../pipeline/errors.ts';
+import { createApp } from './app.ts';
+import { HELP, USAGE, parseConfig, type ServeConfig } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import { Reconciler } from './reconcile.ts';
+import { localSource, remoteSource, type RegistrySource } from './source.ts';
+
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version?: string }).version ?? '0.0.0';
+}
+
+function sourceFor(config: ServeConfig): RegistrySource {
+  const r = config.repo;
+  return r.kind === 'local'
+    ? localSource(r.dir, config.ref)
+    : remoteSource({ url: r.url, ref: config.ref, cacheDir: r.cacheDir, token: r.token });
+}
+
+/**
+ * Runs the server until a signal stops it; resolves to the process exit code (0 after a clean
+ * shutdown, 1 when it cannot start, 2 for a usage error).
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  let config: ServeConfig;
+  try {
+    const parsed = parseConfig(argv, env, process.cwd());
+    if (parsed === HELP) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    config = parsed;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`pinml-serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const log = pino({
+    level: config.logLevel,
+    base: { service: 'pinml-serve' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+  if (config.repo.kind === 'local') {
+    const dir = config.repo.dir;
+    const isDir = await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) {
+      log.fatal(
+        { repo: dir },
+        `${dir} is not a folder: give --repo a repository path or an https:// URL`,
+      );
+      return 1;
+    }
+  }
+
+  const metrics = createMetrics();
+  const source = sourceFor(config);
+  const reconciler = new Reconciler({ source, log, metrics });
+  let draining = false;
+  const app = createApp({
+    state: () => reconciler.state,
+    reconcile: (trigger) => reconciler.reconcile(trigger),
+    webhookSecret: config.webhookSecret,
+    metrics,
+    log,
+    limits: { bodyBytes: config.bodyLimitBytes, batchRows: config.batchLimit },
+    server: { name: 'pinml', version: await packageVersion() },
+    draining: () => draining,
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    // Without createServer options, @hono/node-server makes a node:http server.
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(s as Server),
+    );
+    s.once('error', reject);
+  }).catch((err: unknown) => {
+    log.fatal({ err }, `cannot listen on ${config.host}:${config.port}`);
+    return undefined;
+  });
+  if (server === undefined) return 1;
+  const { port } = server.address() as AddressInfo;
+  log.info(
+    {
+      host: config.host,
+      port,
+      repo: source.location,
+      ref: config.ref,
+      pollSeconds: config.pollMs / 1000,
+      webhook: config.webhookSecret ? 'on' : 'off',
+      bodyLimitBytes: config.bodyLimitBytes,
+      batchLimit: config.batchLimit,
+    },
+    `listening on http://${config.host}:${port}`,
+  );
+
+  const stopped = new Promise<number>((resolve) => {
+    const shutdown = (signal: string): void => {
+      if (draining) return;
+      draining = true;
+      log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Idle keep-alive connections hold close() open; close them as in-flight requests end.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const force = setTimeout(() => {
+        log.warn({ timeoutMs: config.shutdownMs }, 'shutdown timeout: closing open connections');
+        server.closeAllConnections();
+      }, config.shutdownMs);
+      server.closeIdleConnections();
+      void Promise.all([closed, reconciler.stop()]).then(() => {
+        clearInterval(idle);
+        clearTimeout(force);
+        log.info('stopped');
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+
+  const first = await reconciler.reconcile('startup').catch((err: unknown) => {
+    log.error({ err }, 'first reconcile failed');
+    return undefined;
+  });
+  if (first !== undefined) {
+    log.info(
+      { commit: first.commit, served: first.served, problems: first.problems.length },
+      first.served.length > 0
+        ? `ready: serving ${first.served.join(', ')} at ${config.ref} ${first.commit?.slice(0, 12) ?? ''}`
+        : `nothing to serve yet at ${config.ref}: no model is pinned (see /health)`,
+    );
+  }
+  if (!draining) reconciler.start(config.pollMs);
+  return stopped;
+}
+
+/** Reports an error that escaped `main` the way the CLI does, and gives the exit code. */
+export function reportFatal(err: unknown): number {
+  const message =
+    err instanceof PinmlError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  process.stderr.write(`pinml-serve: ${message}\n`);
+  return 1;
+}
