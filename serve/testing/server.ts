@@ -1,0 +1,85 @@
+/**
+ * The server in this process on a real loopback socket, following a local repository, for
+ * end-to-end tests; and `waitFor`, which polls a condition with a generous deadline instead of
+ * asserting on timing. Test helper only: product code never imports it.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { serve } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+
+import { createApp } from '../app.ts';
+import { createMetrics } from '../metrics.ts';
+import { Reconciler } from '../reconcile.ts';
+import { localSource } from '../source.ts';
+
+export interface RunningServer {
+  url: string;
+  reconciler: Reconciler;
+  close(): Promise<void>;
+}
+
+/** Starts the app on 127.0.0.1 (any free port) and waits for its first reconcile. */
+export async function startServer(options: {
+  repo: string;
+  pollMs: number;
+  webhookSecret?: string;
+  log?: Logger;
+}): Promise<RunningServer> {
+  const log = options.log ?? pino({ level: 'silent' });
+  const metrics = createMetrics({ defaults: false });
+  const reconciler = new Reconciler({ source: localSource(options.repo, 'main'), log, metrics });
+  const app = createApp({
+    state: () => reconciler.state,
+    reconcile: (trigger) => reconciler.reconcile(trigger),
+    webhookSecret: options.webhookSecret,
+    metrics,
+    log,
+    limits: { bodyBytes: 1024 * 1024, batchRows: 1000 },
+    server: { name: 'pinml', version: 'test' },
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () =>
+      resolve(s as Server),
+    );
+  });
+  await reconciler.reconcile('startup');
+  reconciler.start(options.pollMs);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    reconciler,
+    async close() {
+      await reconciler.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Polls `check` every 50 ms until it returns a value other than undefined; throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
