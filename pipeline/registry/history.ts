@@ -3,10 +3,12 @@
  * model's `pins.json`, and which of them set the production version now in effect.
  *
  * Promotions stack up; a revert of a promotion (git's or GitHub's "This reverts commit …",
- * directly or as the head of a merged revert branch) takes it off the stack. The commit that
+ * directly or as the head of a merged revert branch; of the merge commit that landed it, or of
+ * the promotion commit on its merged side) takes it off the stack. The commit that
  * set the pin in effect is the top of the stack, so a second rollback goes one step further
  * back and never re-promotes a version that was rolled back.
  */
+import { GitError } from '../errors.ts';
 import type { GitCommit, GitRepo } from '../git/repo.ts';
 import { pullRequestNumber, revertedCommit } from './messages.ts';
 import { paths } from './paths.ts';
@@ -97,6 +99,33 @@ async function productionAt(
   return text === undefined ? null : parseEntry(pinsSchema, text, file, commit).production;
 }
 
+/**
+ * The merge commit on the first-parent line that brought `oid` in from its merged side, among
+ * `merges` (latest first wins). `git log <path>` shows a promotion merged as a merge commit by
+ * its commit on the merged side, so that is the commit a user reverts; production changed at
+ * the merge.
+ */
+async function mergeBringing(
+  repo: GitRepo,
+  merges: readonly GitCommit[],
+  oid: string,
+): Promise<string | undefined> {
+  for (const merge of [...merges].reverse()) {
+    const [first, side] = merge.parents;
+    if (first === undefined || side === undefined) continue;
+    try {
+      if ((await repo.isAncestor(oid, side)) && !(await repo.isAncestor(oid, first))) {
+        return merge.oid;
+      }
+    } catch (e) {
+      // The reverted commit is not in this repository (a shallow clone, a deleted branch).
+      if (e instanceof GitError && e.reason === 'not-found') return undefined;
+      throw e;
+    }
+  }
+  return undefined;
+}
+
 /** Reads a model's production history on `ref`'s first-parent line. */
 export async function readHistory(
   repo: GitRepo,
@@ -115,6 +144,10 @@ export async function readHistory(
       reverts = revertedCommit((await repo.readCommit(commit.parents[1])).message);
     }
     if (before === after) continue;
+    if (reverts !== undefined && !changes.some((c) => c.commit.oid === reverts)) {
+      const merges = changes.map((c) => c.commit).filter((c) => c.parents.length > 1);
+      reverts = (await mergeBringing(repo, merges, reverts)) ?? reverts;
+    }
     changes.push({ commit, before, after, ...(reverts ? { reverts } : {}) });
   }
   return buildHistory(changes);

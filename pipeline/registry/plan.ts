@@ -32,6 +32,8 @@ export type RegistrationPlan =
       model: string;
       version: number;
       trainingKey: string;
+      /** The commit the registration commit goes on top of (the branch's tip when planned). */
+      base: string;
       card: Card;
       files: FileWrite[];
       message: string;
@@ -75,6 +77,7 @@ export function planRegistration(
     model: state.model,
     version,
     trainingKey: key,
+    base: state.commit,
     card,
     files: [
       { path: paths.card(state.model, version), content: canonicalJson(card) },
@@ -188,18 +191,33 @@ export function planRollback(state: ModelState, history: ProductionHistory): Bra
   };
 }
 
-/** A plan as text, for `--dry-run`. */
-export function describePlan(plan: RegistrationPlan | PromotionPlan): string {
+/** A commit message's lines indented under `commit message:`; blank lines stay empty. */
+function indentMessage(message: string): string[] {
+  return message
+    .trimEnd()
+    .split('\n')
+    .map((l) => (l === '' ? '' : `    ${l}`));
+}
+
+/**
+ * A plan as text, for `--dry-run`. A registration names `context.branch` when given (a
+ * registration plan does not know the branch it is pushed to, only the commit it goes on).
+ */
+export function describePlan(
+  plan: RegistrationPlan | PromotionPlan,
+  context: { branch?: string } = {},
+): string {
   if ('status' in plan && plan.status === 'unchanged') return `unchanged: ${plan.reason}\n`;
   if ('status' in plan) {
+    const where =
+      context.branch === undefined
+        ? `on top of ${plan.base.slice(0, 12)}`
+        : `on ${context.branch} at ${plan.base.slice(0, 12)}`;
     return [
-      `register ${ref(plan.model, plan.version)}`,
+      `register ${ref(plan.model, plan.version)} ${where}`,
       ...plan.files.map((f) => `  write ${f.path} (${Buffer.byteLength(f.content)} bytes)`),
       '  commit message:',
-      ...plan.message
-        .trimEnd()
-        .split('\n')
-        .map((l) => `    ${l}`),
+      ...indentMessage(plan.message),
       '',
     ].join('\n');
   }
@@ -211,15 +229,7 @@ export function describePlan(plan: RegistrationPlan | PromotionPlan): string {
     ...(plan.revert
       ? [`  revert ${plan.revert.commit.slice(0, 12)} (mainline ${plan.revert.mainline})`]
       : []),
-    ...(plan.message
-      ? [
-          '  commit message:',
-          ...plan.message
-            .trimEnd()
-            .split('\n')
-            .map((l) => `    ${l}`),
-        ]
-      : []),
+    ...(plan.message ? ['  commit message:', ...indentMessage(plan.message)] : []),
     '',
   ].join('\n');
 }

@@ -6,12 +6,14 @@
 import type { ModelConfig } from '../config.ts';
 import type { CodeVersion } from '../code-version.ts';
 import { parseDataset } from '../dataset.ts';
-import { PinmlError } from '../errors.ts';
+import { GitError, PinmlError, RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { sha256 } from '../json.ts';
 import { trainModel } from '../train.ts';
+import { ref } from './messages.ts';
 import { paths } from './paths.ts';
 import { cardOf, readArtifact, readModelState } from './registry.ts';
+import type { Card } from './schema.ts';
 
 export interface VerifyResult {
   model: string;
@@ -22,6 +24,21 @@ export interface VerifyResult {
   code: { recorded: string; running: string; same: boolean };
   /** Why it does not match, or notes (a code version that differs). */
   reasons: string[];
+}
+
+/** The dataset's bytes at the commit the card records; a commit missing here is explained. */
+async function readDatasetAt(repo: GitRepo, card: Card): Promise<Uint8Array | undefined> {
+  try {
+    return await repo.readFile(card.code.commit, card.dataset.path);
+  } catch (e) {
+    if (!(e instanceof GitError && e.reason === 'not-found')) throw e;
+    // A shallow clone (CI's default checkout) lacks the commits a version trained at.
+    throw new RegistryError(
+      `${ref(card.model, card.version)} was trained at commit ${card.code.commit}, which is not in this repository: ` +
+        'fetch the full history (git fetch --unshallow; in GitHub Actions, actions/checkout with fetch-depth: 0), then verify again',
+      { model: card.model, version: card.version, commit: card.code.commit },
+    );
+  }
 }
 
 /** Rebuilds `model@version` as registered at `commit` and compares the artifact's hash. */
@@ -43,7 +60,7 @@ export async function verifyVersion(
         'a different artifact may come from the code change rather than from the data',
     );
   }
-  const bytes = await repo.readFile(card.code.commit, card.dataset.path);
+  const bytes = await readDatasetAt(repo, card);
   const found = bytes === undefined ? null : sha256(bytes);
   if (found !== card.dataset.sha256) {
     reasons.push(
@@ -73,8 +90,10 @@ export async function verifyVersion(
       reasons.push(`retraining failed: ${e.message}`);
     }
   }
-  const match = rebuilt === card.artifact.sha256;
-  if (!match && rebuilt !== null) {
+  // A rebuild from other bytes proves nothing about the recorded dataset, even when the model
+  // comes out the same (bytes that parse to the same rows): both hashes must match.
+  const match = found === card.dataset.sha256 && rebuilt === card.artifact.sha256;
+  if (rebuilt !== null && rebuilt !== card.artifact.sha256) {
     reasons.push(
       `the rebuilt ${paths.artifact(model, version)} has sha256 ${rebuilt}, the card records ${card.artifact.sha256}`,
     );
