@@ -171,7 +171,7 @@ describe('--dry-run', () => {
         'rollback iris: v2 → v1',
         `  branch pinml/rollback-iris from ${tip.slice(0, 12)}`,
         '  title: Roll back iris from v2 to v1',
-        `  revert ${tip.slice(0, 12)} (mainline 1)`,
+        `  revert ${tip.slice(0, 12)} (a merge commit: mainline 1)`,
         '',
       ].join('\n'),
     );

@@ -109,8 +109,8 @@ export interface BranchPlan {
   to: number | null;
   /** Files written (a promotion). */
   files: FileWrite[];
-  /** The commit reverted (a rollback), with git's mainline for merge commits. */
-  revert?: { commit: string; mainline: number };
+  /** The commit reverted (a rollback), with git's mainline (`-m 1`) only for a merge commit. */
+  revert?: { commit: string; mainline?: number };
 }
 
 export type PromotionPlan =
@@ -187,7 +187,7 @@ export function planRollback(state: ModelState, history: ProductionHistory): Bra
     from: current,
     to: top.before,
     files: [],
-    revert: { commit: top.commit, mainline: 1 },
+    revert: { commit: top.commit, ...(top.merge ? { mainline: 1 } : {}) },
   };
 }
 
@@ -227,7 +227,12 @@ export function describePlan(
     `  title: ${plan.title}`,
     ...plan.files.map((f) => `  write ${f.path}`),
     ...(plan.revert
-      ? [`  revert ${plan.revert.commit.slice(0, 12)} (mainline ${plan.revert.mainline})`]
+      ? [
+          `  revert ${plan.revert.commit.slice(0, 12)}` +
+            (plan.revert.mainline === undefined
+              ? ''
+              : ` (a merge commit: mainline ${plan.revert.mainline})`),
+        ]
       : []),
     ...(plan.message ? ['  commit message:', ...indentMessage(plan.message)] : []),
     '',
