@@ -7,11 +7,13 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { parseConfig, selectModels, configJsonSchema, type ModelConfig } from './config.ts';
 import { readCodeVersion } from './code-version.ts';
+import { compareRun, defaultReportDir, readRunDataset, writeReportFiles } from './compare-run.ts';
 import { readDataset } from './dataset.ts';
 import { ConfigError, PinmlError, UsageError } from './errors.ts';
 import { applyGate } from './gate.ts';
 import { canonicalJson } from './json.ts';
 import { progressReporter } from './progress.ts';
+import { renderDecisionText, renderReportJson, renderReportMarkdown } from './report.ts';
 import { mergeRuns, readRunFolder, writeRunFolder } from './run-folder.ts';
 import { renderGate, renderRun } from './run-summary.ts';
 import { trainModel, type TrainRun } from './train.ts';
@@ -190,9 +192,36 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('compare')
+    .description(
+      "compare a run folder's candidate with the production version on the same hold-out rows; print the promotion report",
+    )
+    .argument('[dir]', 'run folder (default: the only one under .pinml/runs)')
+    .option('--base <branch>', 'the branch whose registry pins production', 'main')
+    .option('-o, --out <dir>', 'also write report.md and report.json into this folder')
+    .option('--json', 'print the report as JSON instead of markdown')
+    .action(
+      async (dir: string | undefined, opts: { base: string; out?: string; json?: boolean }) => {
+        const run = await readRunFolder(await resolveRunDir(root(), io, dir));
+        const git = repo();
+        const result = await compareRun({
+          repo: git,
+          at: await git.resolve(opts.base),
+          run,
+          dataset: await readRunDataset(root(), run.record),
+          commit: await git.resolve('HEAD'),
+        });
+        if (opts.out) await writeReportFiles(path.resolve(io.cwd, opts.out), result.report);
+        io.stdout.write(
+          opts.json ? renderReportJson(result.report) : renderReportMarkdown(result.report),
+        );
+      },
+    );
+
+  program
     .command('pipeline')
     .description(
-      'the main job on this repository: train and gate every model of pinml.yaml, register what passes, plan its promotion',
+      'the main job on this repository: train and gate every model of pinml.yaml, compare what passes with production, register it, plan its promotion when the decision is promote',
     )
     .option('-c, --config <file>', 'configuration file', 'pinml.yaml')
     .option('--no-register', 'train and gate only')
@@ -213,17 +242,36 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
         if (!opts.register) continue;
         const git = repo();
         const branch = (await git.currentBranch()) ?? 'main';
+        const commit = await git.resolve('HEAD');
+        const ab = await compareRun({
+          repo: git,
+          at: await git.resolve(branch),
+          run,
+          dataset: await readRunDataset(root(), run.record),
+          commit,
+        });
+        io.stdout.write(renderDecisionText(ab.report));
         const result = await registerRun(git, {
           run,
           branch,
-          commit: await git.resolve('HEAD'),
+          commit,
           now: () => new Date(),
+          ...(ab.assessment ? { assessment: ab.assessment } : {}),
         });
         io.stdout.write(
           result.status === 'created'
             ? `registered ${versionRef(model.name, result.version)} (commit ${result.commit.slice(0, 12)} on ${branch})\n`
             : `unchanged: ${versionRef(model.name, result.version)} has this training key already\n`,
         );
+        const reportFiles = await writeReportFiles(
+          defaultReportDir(root(), model.name),
+          ab.rebuild(result.version),
+        );
+        io.stdout.write(`report: ${path.relative(io.cwd, reportFiles.markdown)}\n`);
+        if (ab.decision.action !== 'promote') {
+          io.stdout.write(`promotion: none (the A/B decision is ${ab.decision.action})\n\n`);
+          continue;
+        }
         const plan = planPromotion(
           await readModelState(git, await git.resolve(branch), model.name),
           result.version,

@@ -8,6 +8,7 @@ import type { GitRepo } from '../git/repo.ts';
 import type { TrainRun } from '../train.ts';
 import { sha256 } from '../json.ts';
 import { mergeMessage } from './messages.ts';
+import type { CardFacts } from './card.ts';
 import { planRegistration, type BranchPlan, type RegistrationPlan } from './plan.ts';
 import { readModelState } from './registry.ts';
 
@@ -26,6 +27,11 @@ export interface RegisterOptions {
   random?: () => number;
   /** Called with the planned commit before each push (tests use it to force interleaving). */
   beforePush?: (attempt: number, plan: RegistrationPlan) => Promise<void>;
+  /**
+   * The A/B comparison and decision to record in the card (from compare-run.ts); without
+   * them the card has no comparison and a decision from the gate alone.
+   */
+  assessment?: Pick<CardFacts, 'comparison' | 'decision'>;
 }
 
 export interface RegisterResult {
@@ -61,10 +67,14 @@ async function checkDatasetAt(repo: GitRepo, run: TrainRun, commit: string): Pro
 export async function planRegistrationAt(
   repo: GitRepo,
   tip: string,
-  options: Pick<RegisterOptions, 'run' | 'commit' | 'now'>,
+  options: Pick<RegisterOptions, 'run' | 'commit' | 'now' | 'assessment'>,
 ): Promise<RegistrationPlan> {
   const state = await readModelState(repo, tip, options.run.record.model);
-  return planRegistration(state, options.run, { createdAt: options.now(), commit: options.commit });
+  return planRegistration(state, options.run, {
+    createdAt: options.now(),
+    commit: options.commit,
+    ...options.assessment,
+  });
 }
 
 /**
