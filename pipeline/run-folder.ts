@@ -200,3 +200,40 @@ export function mergeRuns(runs: readonly { dir: string; run: TrainRun }[]): Trai
   };
   return { record, artifactText: winner.run.artifactText };
 }
+
+/**
+ * Optional third file, written by the decide action: the A/B comparison and decision that
+ * register records in the card (`comparison`, `decision`).
+ */
+export const ASSESSMENT_FILE = 'assessment.json';
+
+const assessmentShape = z.object({
+  comparison: z.record(z.string(), z.unknown()).nullable(),
+  decision: z.object({
+    action: z.enum(['promote', 'hold', 'reject']),
+    reasons: z.array(z.string()),
+  }),
+});
+
+export type RunAssessment = z.infer<typeof assessmentShape>;
+
+/** Reads a run folder's assessment, or undefined when there is none. */
+export async function readAssessment(dir: string): Promise<RunAssessment | undefined> {
+  const file = path.join(dir, ASSESSMENT_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = assessmentShape.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new RunFolderError(
+      `${file} is not a valid assessment: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      {
+        file,
+      },
+    );
+  }
+  return parsed.data;
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { GitRepo } from '../../pipeline/git/repo.ts';
 import { registerRun } from '../../pipeline/registry/apply.ts';
 import { ref } from '../../pipeline/registry/messages.ts';
-import { readRunFolder } from '../../pipeline/run-folder.ts';
+import { readAssessment, readRunFolder } from '../../pipeline/run-folder.ts';
 import {
   required,
   runnerInput,
@@ -45,7 +45,9 @@ export function run(
     if (inputs.token) core.setSecret(inputs.token);
     const root = workspace(env);
     const repo = GitRepo.open(root, inputs.token ? { token: inputs.token } : {});
-    const runFolder = await readRunFolder(path.resolve(root, inputs.runDir));
+    const runDir = path.resolve(root, inputs.runDir);
+    const runFolder = await readRunFolder(runDir);
+    const assessment = await readAssessment(runDir);
     const commit = await repo.resolve(inputs.commit ?? env.GITHUB_SHA ?? 'HEAD');
     const result = await registerRun(repo, {
       run: runFolder,
@@ -53,6 +55,7 @@ export function run(
       remote: inputs.remote,
       commit,
       now: () => new Date(),
+      ...(assessment ? { assessment } : {}),
     });
     core.setOutput('status', result.status);
     core.setOutput('version', String(result.version));

@@ -1,0 +1,96 @@
+/**
+ * promote: pins a registered version as production on the standing branch
+ * `pinml/promote-<model>` and opens (or updates) its one pull request, with the report as body.
+ */
+import * as core from '@actions/core';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../../pipeline/errors.ts';
+import { GitRepo } from '../../pipeline/git/repo.ts';
+import { parseModelRef, ref } from '../../pipeline/registry/messages.ts';
+import { planPromotion } from '../../pipeline/registry/plan.ts';
+import { cardOf, readArtifact, readModelState } from '../../pipeline/registry/registry.ts';
+import { renderCard } from '../../pipeline/registry/render.ts';
+import {
+  required,
+  runnerInput,
+  runAction,
+  workspace,
+  writeSummary,
+  type InputGetter,
+} from '../common/action.ts';
+import { propose } from '../common/branch-pr.ts';
+
+export interface PromoteInputs {
+  model: string;
+  version: number;
+  report?: string;
+  base: string;
+  remote: string;
+  labels: string[];
+  token: string;
+}
+
+export function parseInputs(get: InputGetter): PromoteInputs {
+  const target = required(get, 'target');
+  const parsed = parseModelRef(target);
+  if (parsed?.version === undefined)
+    throw new UsageError(`input "target" must be model@version (iris@3), not "${target}"`);
+  const report = get('report');
+  return {
+    model: parsed.model,
+    version: parsed.version,
+    ...(report ? { report } : {}),
+    base: get('base') || 'main',
+    remote: get('remote') || 'origin',
+    labels: (get('labels') || 'pinml,promotion')
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    token: required(get, 'github-token'),
+  };
+}
+
+export function run(
+  get: InputGetter = runnerInput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  return runAction(async () => {
+    const inputs = parseInputs(get);
+    core.setSecret(inputs.token);
+    const root = workspace(env);
+    const repo = GitRepo.open(root, { token: inputs.token });
+    const tip = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
+    const state = await readModelState(repo, tip, inputs.model);
+    // Never propose an artifact that would not load: check its hash before pinning it.
+    await readArtifact(repo, tip, cardOf(state, inputs.version));
+    const plan = planPromotion(state, inputs.version);
+    if ('status' in plan) {
+      core.setOutput('operation', 'unchanged');
+      core.info(plan.reason);
+      await writeSummary(`### pinml: ${plan.reason}\n`);
+      return;
+    }
+    const body = inputs.report
+      ? await readFile(path.resolve(root, inputs.report), 'utf8')
+      : `## ${plan.title}\n\n\`\`\`\n${renderCard(cardOf(state, inputs.version), false)}\`\`\`\n`;
+    const result = await propose({
+      repo,
+      remote: inputs.remote,
+      base: inputs.base,
+      plan,
+      body,
+      labels: inputs.labels,
+      token: inputs.token,
+      env,
+    });
+    core.setOutput('operation', result.operation);
+    core.setOutput('pr-number', String(result.number));
+    core.setOutput('pr-url', result.url);
+    core.setOutput('branch', plan.branch);
+    core.setOutput('commit', result.commit);
+    await writeSummary(
+      `### pinml: ${ref(inputs.model, inputs.version)} proposed for production (${result.operation}): [#${result.number}](${result.url})\n`,
+    );
+  });
+}

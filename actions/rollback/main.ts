@@ -1,0 +1,87 @@
+/**
+ * rollback: opens the pull request that reverts the commit that set the production pin now in
+ * effect, for a person or a monitor that decided the live model is worse.
+ */
+import * as core from '@actions/core';
+import { GitRepo } from '../../pipeline/git/repo.ts';
+import { readHistory } from '../../pipeline/registry/history.ts';
+import { planRollback } from '../../pipeline/registry/plan.ts';
+import { readModelState } from '../../pipeline/registry/registry.ts';
+import {
+  required,
+  runnerInput,
+  runAction,
+  workspace,
+  writeSummary,
+  type InputGetter,
+} from '../common/action.ts';
+import { propose } from '../common/branch-pr.ts';
+
+export interface RollbackInputs {
+  model: string;
+  reason?: string;
+  base: string;
+  remote: string;
+  labels: string[];
+  token: string;
+}
+
+export function parseInputs(get: InputGetter): RollbackInputs {
+  const reason = get('reason');
+  return {
+    model: required(get, 'model'),
+    ...(reason ? { reason } : {}),
+    base: get('base') || 'main',
+    remote: get('remote') || 'origin',
+    labels: (get('labels') || 'pinml,rollback')
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    token: required(get, 'github-token'),
+  };
+}
+
+export function run(
+  get: InputGetter = runnerInput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  return runAction(async () => {
+    const inputs = parseInputs(get);
+    core.setSecret(inputs.token);
+    const root = workspace(env);
+    const repo = GitRepo.open(root, { token: inputs.token });
+    const tip = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
+    const plan = planRollback(
+      await readModelState(repo, tip, inputs.model),
+      await readHistory(repo, tip, inputs.model),
+    );
+    const body = [
+      `## ${plan.title}`,
+      '',
+      inputs.reason ? `**Why:** ${inputs.reason}` : '',
+      '',
+      `This reverts ${plan.revert?.commit ?? ''}, the commit that set production to v${plan.from}` +
+        (plan.revert?.mainline ? ' (a merge commit, reverted with mainline 1)' : '') +
+        `. Production goes back to v${plan.to}; v${plan.from} stays registered and is never re-promoted by a later rollback.`,
+      '',
+    ].join('\n');
+    const result = await propose({
+      repo,
+      remote: inputs.remote,
+      base: inputs.base,
+      plan,
+      body,
+      labels: inputs.labels,
+      token: inputs.token,
+      env,
+    });
+    core.setOutput('operation', result.operation);
+    core.setOutput('pr-number', String(result.number));
+    core.setOutput('pr-url', result.url);
+    core.setOutput('from', String(plan.from));
+    core.setOutput('to', String(plan.to));
+    await writeSummary(
+      `### pinml: ${plan.title} (${result.operation}): [#${result.number}](${result.url})\n`,
+    );
+  });
+}

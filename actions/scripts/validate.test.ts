@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { validateAction, validateWorkflow } from './validate.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const fixtures = path.join(root, 'actions', 'scripts', 'fixtures');
+
+describe('workflow and action validation', async () => {
+  const workflows = (await readdir(path.join(root, '.github', 'workflows'))).filter((f) =>
+    f.endsWith('.yml'),
+  );
+  const actions = (await readdir(path.join(root, 'actions'), { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && existsSync(path.join(root, 'actions', d.name, 'action.yml')))
+    .map((d) => d.name);
+
+  it('finds the workflows and actions to check', () => {
+    expect(workflows).toEqual(expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml']));
+    expect(actions).toEqual(['decide', 'prepare', 'promote', 'register', 'rollback', 'train']);
+  });
+
+  for (const name of workflows) {
+    it(`accepts .github/workflows/${name}`, async () => {
+      const file = path.join(root, '.github', 'workflows', name);
+      expect(await validateWorkflow(name, await readFile(file, 'utf8'), root)).toEqual([]);
+    });
+  }
+
+  for (const name of actions) {
+    it(`accepts actions/${name}/action.yml`, async () => {
+      const file = path.join(root, 'actions', name, 'action.yml');
+      expect(validateAction(`${name}/action.yml`, await readFile(file, 'utf8'))).toEqual([]);
+    });
+  }
+
+  it('refuses a broken workflow, naming each mistake and its line', async () => {
+    const content = await readFile(path.join(fixtures, 'broken-workflow.yml'), 'utf8');
+    const findings = await validateWorkflow('broken-workflow.yml', content, root);
+    const messages = findings.map((f) => `${f.line ?? '-'}: ${f.message}`).join('\n');
+    expect(messages).toMatch(/Unexpected value 'workflow_dispach'/);
+    expect(messages).toMatch(/Unexpected value 'runs-onn'/);
+    expect(messages).toMatch(/actions\/checkout@v4 is not pinned/);
+    expect(messages).toMatch(/\.\/actions\/nope has no action\.yml/);
+    expect(messages).toMatch(/job "build" has no permissions/);
+  });
+
+  it('refuses a broken action.yml', async () => {
+    const content = await readFile(path.join(fixtures, 'broken-action.yml'), 'utf8');
+    const messages = validateAction('broken-action.yml', content)
+      .map((f) => f.message)
+      .join('\n');
+    expect(messages).toMatch(/Unexpected value 'foo'/);
+    expect(messages).toMatch(/not node24/);
+    expect(messages).toMatch(/inputs\.model has no description/);
+  });
+});
