@@ -12,6 +12,7 @@ import { readDataset } from './dataset.ts';
 import { ConfigError, PinmlError, UsageError } from './errors.ts';
 import { applyGate } from './gate.ts';
 import { canonicalJson } from './json.ts';
+import { applyInit, planInit } from './init.ts';
 import { progressReporter } from './progress.ts';
 import { renderDecisionText, renderReportJson, renderReportMarkdown } from './report.ts';
 import { mergeRuns, readRunFolder, writeRunFolder } from './run-folder.ts';
@@ -22,7 +23,13 @@ import { applyBranchPlan, mergeBranch, planRegistrationAt, registerRun } from '.
 import { readHistory } from './registry/history.ts';
 import { parseModelRef, ref as versionRef } from './registry/messages.ts';
 import { describePlan, planPromotion, planRollback, type BranchPlan } from './registry/plan.ts';
-import { cardOf, listModels, productionVersion, readModelState } from './registry/registry.ts';
+import {
+  cardOf,
+  listModels,
+  productionVersion,
+  readArtifact,
+  readModelState,
+} from './registry/registry.ts';
 import { renderCard, renderHistory, renderModel } from './registry/render.ts';
 import { verifyVersion } from './registry/verify.ts';
 
@@ -332,7 +339,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
                   ...plan,
                   files: 'files' in plan ? plan.files.map((f) => f.path) : [],
                 })
-              : describePlan(plan),
+              : describePlan(plan, { branch: opts.branch }),
           );
           return;
         }
@@ -391,7 +398,10 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   ).action(async (target: string, opts: BranchOptions) => {
     const { model, version } = modelRef(target, true);
     const git = repo();
-    const state = await readModelState(git, await git.resolve(opts.base), model);
+    const base = await git.resolve(opts.base);
+    const state = await readModelState(git, base, model);
+    // Never propose an artifact that would not load: check its hash before pinning it.
+    await readArtifact(git, base, cardOf(state, version as number));
     const plan = planPromotion(state, version as number);
     if ('status' in plan) {
       io.stdout.write(
@@ -486,12 +496,68 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       io.stdout.write(
         opts.json
           ? canonicalJson(result)
-          : `${versionRef(model, version as number)}: ${result.match ? 'MATCH' : 'MISMATCH'}: artifact sha256 ${result.artifact.recorded.slice(0, 16)}… ` +
-              `${result.match ? 'rebuilt identically' : `rebuilt as ${result.artifact.rebuilt?.slice(0, 16) ?? 'nothing'}…`}\n` +
+          : `${versionRef(model, version as number)}: ${result.match ? 'MATCH' : 'MISMATCH'}: ` +
+              (result.artifact.rebuilt === null
+                ? 'could not rebuild the artifact'
+                : result.artifact.rebuilt === result.artifact.recorded
+                  ? `the rebuilt artifact has the recorded sha256 ${result.artifact.recorded.slice(0, 16)}…`
+                  : `the rebuilt artifact has sha256 ${result.artifact.rebuilt.slice(0, 16)}…, the card records ${result.artifact.recorded.slice(0, 16)}…`) +
+              (result.dataset.found === result.dataset.recorded
+                ? ''
+                : '; the dataset differs from the one recorded') +
+              '\n' +
               result.reasons.map((r) => `  ${r}\n`).join(''),
       );
       if (!result.match) setExit(1);
     });
+
+  program
+    .command('init')
+    .description(
+      'scaffold pinml into this repository: pinml.yaml, the workflows, the registry docs',
+    )
+    .requiredOption(
+      '--actions <owner/repo@ref>',
+      'where the workflows take the pinml actions from, e.g. acme/pinml@v1',
+    )
+    .option('--model <name>', 'the first model', 'model')
+    .option('--dataset <path>', 'its CSV dataset', 'data/dataset.csv')
+    .option('--features <names>', 'comma-separated feature columns', 'feature_1,feature_2')
+    .option('--label <name>', 'the label column', 'label')
+    .option('--force', 'overwrite files that exist')
+    .action(
+      async (opts: {
+        actions: string;
+        model: string;
+        dataset: string;
+        features: string;
+        label: string;
+        force?: boolean;
+      }) => {
+        const m = /^([\w.-]+\/[\w.-]+)@([\w./-]+)$/.exec(opts.actions);
+        if (!m?.[1] || !m[2])
+          throw new UsageError(
+            `--actions must be owner/repo@ref (acme/pinml@v1), not "${opts.actions}"`,
+          );
+        const files = await planInit({
+          actionsRepo: m[1],
+          actionsRef: m[2],
+          model: opts.model,
+          dataset: opts.dataset,
+          features: opts.features
+            .split(',')
+            .map((f) => f.trim())
+            .filter(Boolean),
+          label: opts.label,
+        });
+        for (const r of await applyInit(root(), files, opts.force === true)) {
+          io.stdout.write(`${r.outcome.padEnd(11)} ${r.path}\n`);
+        }
+        io.stdout.write(
+          'next: put your CSV under data/, edit pinml.yaml, run `pinml train`, and allow GitHub Actions to create pull requests (README: Setting up GitHub)\n',
+        );
+      },
+    );
 
   program
     .command('config-schema')
