@@ -120,7 +120,7 @@ describe('--dry-run', () => {
     expect(r.stdout).toMatch(
       new RegExp(
         [
-          `^register iris@2 on top of ${tip.slice(0, 12)}`,
+          `^register iris@2 on main at ${tip.slice(0, 12)}`,
           '  write registry/iris/versions/2/card\\.json \\(\\d+ bytes\\)',
           '  write registry/iris/versions/2/model\\.json \\(\\d+ bytes\\)',
           '  commit message:',

@@ -63,7 +63,7 @@ describe('pinml verify', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^iris@1: MATCH: artifact sha256 [0-9a-f]{16}… rebuilt identically\n$/,
+      /^iris@1: MATCH: the rebuilt artifact has the recorded sha256 [0-9a-f]{16}…\n$/,
     );
 
     const repo = GitRepo.open(dir);
@@ -138,7 +138,9 @@ describe('pinml verify', () => {
     await ws.git(dir, 'commit', '--quiet', '--all', '-m', 'Point iris@1 at it');
     const r = await pinml(dir, 'verify', 'iris@1');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/MISMATCH: artifact sha256 [0-9a-f]{16}… rebuilt as nothing…/);
+    expect(r.stdout).toMatch(
+      /MISMATCH: could not rebuild the artifact; the dataset differs from the one recorded/,
+    );
     expect(r.stdout).toContain(`${DATA} does not exist at ${commit.slice(0, 12)}`);
   });
 
