@@ -2,14 +2,12 @@
  * The `pinml` command line. The outermost layer: it parses arguments, calls the pipeline and
  * turns errors into messages and exit codes (0 ok, 1 failure, 2 usage).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { parseConfig, selectModels, configJsonSchema, type ModelConfig } from './config.ts';
+import { selectModels, configJsonSchema, type ModelConfig } from './config.ts';
 import { readCodeVersion } from './code-version.ts';
 import { compareRun, defaultReportDir, readRunDataset, writeReportFiles } from './compare-run.ts';
-import { readDataset } from './dataset.ts';
-import { ConfigError, PinmlError, UsageError } from './errors.ts';
+import { PinmlError, UsageError } from './errors.ts';
 import { applyGate } from './gate.ts';
 import { canonicalJson } from './json.ts';
 import { applyInit, planInit } from './init.ts';
@@ -17,7 +15,8 @@ import { progressReporter } from './progress.ts';
 import { renderDecisionText, renderReportJson, renderReportMarkdown } from './report.ts';
 import { mergeRuns, readRunFolder, writeRunFolder } from './run-folder.ts';
 import { renderGate, renderRun } from './run-summary.ts';
-import { trainModel, type TrainRun } from './train.ts';
+import type { TrainRun } from './train.ts';
+import { readConfig, trainWorkspaceModel } from './workspace.ts';
 import { GitRepo } from './git/repo.ts';
 import { applyBranchPlan, mergeBranch, planRegistrationAt, registerRun } from './registry/apply.ts';
 import { readHistory } from './registry/history.ts';
@@ -45,47 +44,15 @@ export function defaultRunDir(root: string, model: string): string {
   return path.join(root, '.pinml', 'runs', model);
 }
 
-async function loadConfig(
-  root: string,
-  file: string | undefined,
-): Promise<{ config: ReturnType<typeof parseConfig>; file: string }> {
-  const configPath = path.resolve(root, file ?? 'pinml.yaml');
-  const shown = path.relative(root, configPath) || configPath;
-  let text: string;
-  try {
-    text = await readFile(configPath, 'utf8');
-  } catch {
-    throw new ConfigError([
-      {
-        file: shown,
-        message:
-          'the file does not exist: run pinml in a repository with a pinml.yaml, or pass --config FILE',
-      },
-    ]);
-  }
-  return { config: parseConfig(text, shown), file: shown };
-}
-
 /** Trains one model of the configuration and writes its run folder. */
 export async function trainToFolder(
   root: string,
   model: ModelConfig,
   options: { only?: string[]; out: string; io: CliIO },
 ): Promise<TrainRun> {
-  const dataset = await readDataset(root, {
-    path: model.dataset,
-    features: model.features,
-    label: model.label,
-    ...(model.classes ? { classes: model.classes } : {}),
-    minRowsPerClass: model.split.folds,
-  });
-  const run = trainModel({
-    model,
-    dataset,
-    code: await readCodeVersion(),
-    ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+  const run = await trainWorkspaceModel(root, model, {
+    ...(options.only ? { only: options.only } : {}),
     onEvent: progressReporter(options.io.stderr, model.name),
-    now: () => performance.now(),
   });
   await writeRunFolder(options.out, run);
   return run;
@@ -144,7 +111,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
         config: string;
         json?: boolean;
       }) => {
-        const { config } = await loadConfig(root(), opts.config);
+        const config = await readConfig(root(), opts.config);
         const models = selectModels(config, opts.model);
         if (models.length > 1) {
           throw new UsageError(
@@ -233,7 +200,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('-c, --config <file>', 'configuration file', 'pinml.yaml')
     .option('--no-register', 'train and gate only')
     .action(async (opts: { config: string; register: boolean }) => {
-      const { config } = await loadConfig(root(), opts.config);
+      const config = await readConfig(root(), opts.config);
       let failed = 0;
       for (const model of selectModels(config)) {
         const out = defaultRunDir(root(), model.name);
