@@ -21,12 +21,11 @@ import {
   type AppEnv,
 } from './context.ts';
 import { docsPage } from './docs.ts';
-import { RequestError, invalidInput } from './errors.ts';
-import { readEnvelope } from './inputs.ts';
+import { RequestError } from './errors.ts';
 import type { ServedModel } from './models.ts';
 import { oipRoutes } from './oip.ts';
 import { openApiDocument } from './openapi.ts';
-import { pickModel, predictRows } from './predict.ts';
+import { answerPredict, pickModel, type Picked } from './predict.ts';
 import { notReadyReasons, statusOf, type ServingState } from './reconcile.ts';
 import { isValidSignature, readDelivery } from './webhook.ts';
 
@@ -34,12 +33,6 @@ export type { AppDeps } from './context.ts';
 
 /** GitHub sends payloads of up to 25 MB; a push's is far smaller. Read at most this much. */
 const WEBHOOK_BODY_BYTES = 5 * 1024 * 1024;
-
-/** One row's answer: the class and every class's probability. */
-interface RowAnswer {
-  class: string | number;
-  probabilities: Record<string, number>;
-}
 
 /** A served model as `/models` describes it: pin, version, commit, card summary, signature. */
 export function describeModel(m: ServedModel): Record<string, unknown> {
@@ -136,37 +129,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // ------------------------------------------------------------------ predictions
   const predict = async (c: AppContext, pathModel?: string): Promise<Response> => {
-    const state = c.get('state');
-    const envelope = readEnvelope(await jsonBody(c));
-    if (pathModel !== undefined && envelope.model !== undefined && envelope.model !== pathModel) {
-      throw invalidInput('model', `names ${envelope.model} but the path names ${pathModel}`);
+    const body = await jsonBody(c);
+    const picked: Picked = { model: undefined };
+    let payload: Record<string, unknown>;
+    try {
+      payload = answerPredict(c.get('state'), body, pathModel, limits.batchRows, metrics, picked);
+    } finally {
+      // Before the answer or the error response is built, so both carry the model's headers.
+      if (picked.model !== undefined) setModelHeaders(c, picked.model);
     }
-    const model = pickModel(state, pathModel ?? envelope.model, envelope.version);
-    setModelHeaders(c, model);
-    const { rows, batch } = model.inputs.read(envelope.inputs, 'inputs', limits.batchRows);
-    const p = predictRows(model, rows);
-    metrics.predictions(model, p.counts);
-    const k = model.classKeys.length;
-    const answer = (i: number): RowAnswer => {
-      const probabilities: Record<string, number> = {};
-      for (let j = 0; j < k; j++)
-        probabilities[model.classKeys[j] as string] = p.probabilities[i * k + j] as number;
-      return {
-        class: model.predictor.classes[p.classes[i] as number] as string | number,
-        probabilities,
-      };
-    };
-    const head = {
-      model: model.name,
-      version: model.version,
-      commit: model.commit,
-      ...(envelope.id !== undefined ? { id: envelope.id } : {}),
-    };
-    return c.json(
-      batch
-        ? { ...head, predictions: rows.map((_, i) => answer(i)) }
-        : { ...head, prediction: answer(0) },
-    );
+    return c.json(payload);
   };
   const body = [limitBody(limits.bodyBytes), requireJson] as const;
   app.post('/predict', ...body, (c) => predict(c));

@@ -7,20 +7,33 @@ import { bodyLimit } from 'hono/body-limit';
 
 import { RequestError } from './errors.ts';
 
-/** Refuses a body over `maxBytes` (413), by its Content-Length or while it streams in. */
+/**
+ * Refuses a body over `maxBytes` (413), by its Content-Length or, for a chunked body, while it
+ * streams in. The Content-Length check reads a header only: Hono's `bodyLimit` first asks for
+ * `req.raw.body`, which makes @hono/node-server build a full fetch `Request` (streams, an
+ * AbortSignal) and costs more than the whole prediction; it is kept for chunked bodies.
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new RequestError(
-        'payload_too_large',
-        `the body is over this server's limit of ${maxBytes} bytes: send a smaller batch`,
-      );
-    },
-  });
+  const tooLarge = (): never => {
+    throw new RequestError(
+      'payload_too_large',
+      `the body is over this server's limit of ${maxBytes} bytes: send a smaller batch`,
+    );
+  };
+  const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (!/^\d+$/.test(length) || Number(length) > maxBytes) tooLarge();
+      await next();
+      return;
+    }
+    await streamed(c, next);
+  };
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** A JSON media type: `application/json`, `application/vnd.x+json`, with parameters. */
+export const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Refuses a body that is not declared as JSON (415). */
 export const requireJson: MiddlewareHandler = async (c, next) => {
@@ -57,13 +70,17 @@ export async function bodyBytes(c: Context): Promise<Uint8Array> {
 
 /** The body parsed as JSON (400 with the parser's position when it is not JSON). */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await bodyText(c);
-  if (text.trim() === '') {
-    throw new RequestError('invalid_json', 'the body is empty: send a JSON object', '(body)');
-  }
+  return parseJsonBody(await bodyText(c));
+}
+
+/** Parses a request body as JSON; 400 `invalid_json` for an empty or malformed one. */
+export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
+    if (text.trim() === '') {
+      throw new RequestError('invalid_json', 'the body is empty: send a JSON object', '(body)');
+    }
     throw new RequestError(
       'invalid_json',
       `the body is not valid JSON: ${(err as Error).message}`,

@@ -47,8 +47,8 @@ beforeAll(async () => {
       logs.push(entry);
       if (
         typeof entry.port === 'number' &&
-        entry.msg !== undefined &&
-        String(entry.msg).startsWith('listening')
+        typeof entry.msg === 'string' &&
+        entry.msg.startsWith('listening')
       ) {
         resolve(`http://127.0.0.1:${entry.port}`);
       }

@@ -4,15 +4,15 @@
  * (readiness turns false, the listener closes, in-flight requests finish, then the process exits).
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { serve } from '@hono/node-server';
 import { pino } from 'pino';
 
 import { PinmlError, UsageError } from '../pipeline/errors.ts';
-import { createApp } from './app.ts';
+import { createApp, type AppDeps } from './app.ts';
 import { HELP, USAGE, parseConfig, type ServeConfig } from './config.ts';
+import { nodeListener } from './fast-predict.ts';
 import { createMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
 import { localSource, remoteSource, type RegistrySource } from './source.ts';
@@ -77,7 +77,7 @@ export async function main(
   const source = sourceFor(config);
   const reconciler = new Reconciler({ source, log, metrics });
   let draining = false;
-  const app = createApp({
+  const deps: AppDeps = {
     state: () => reconciler.state,
     reconcile: (trigger) => reconciler.reconcile(trigger),
     webhookSecret: config.webhookSecret,
@@ -86,14 +86,13 @@ export async function main(
     limits: { bodyBytes: config.bodyLimitBytes, batchRows: config.batchLimit },
     server: { name: 'pinml', version: await packageVersion() },
     draining: () => draining,
-  });
+  };
+  const app = createApp(deps);
 
   const server = await new Promise<Server>((resolve, reject) => {
-    // Without createServer options, @hono/node-server makes a node:http server.
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
-      resolve(s as Server),
-    );
+    const s = createServer(nodeListener(app, deps));
     s.once('error', reject);
+    s.listen(config.port, config.host, () => resolve(s));
   }).catch((err: unknown) => {
     log.fatal({ err }, `cannot listen on ${config.host}:${config.port}`);
     return undefined;

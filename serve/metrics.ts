@@ -88,13 +88,28 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
     registers: [registry],
   });
 
-  // Bound children per served model and class: a prediction costs one increment, no label lookup.
+  // Bound children per served model and class, and per route: a request costs increments, not
+  // label hashing (routes and statuses are few, so these maps stay small).
   const predictionChildren = new WeakMap<ServedModel, Counter.Internal[]>();
+  const requestChildren = new Map<string, Counter.Internal>();
+  const latencyChildren = new Map<string, Histogram.Internal<'method' | 'route'>>();
   return {
     registry,
     request(method, route, status, seconds) {
-      requests.inc({ method, route, status });
-      latency.observe({ method, route }, seconds);
+      const key = `${method} ${route}`;
+      const full = `${key} ${status}`;
+      let counter = requestChildren.get(full);
+      if (counter === undefined) {
+        counter = requests.labels(method, route, String(status));
+        requestChildren.set(full, counter);
+      }
+      counter.inc();
+      let histogram = latencyChildren.get(key);
+      if (histogram === undefined) {
+        histogram = latency.labels(method, route);
+        latencyChildren.set(key, histogram);
+      }
+      histogram.observe(seconds);
     },
     error(route, code) {
       errors.inc({ route, code });

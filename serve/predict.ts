@@ -2,7 +2,10 @@
  * Choosing the model a request asks for, and predicting rows with it. Shared by pinml's own
  * `/predict` routes and the Open Inference Protocol's `infer`.
  */
+import type { Label } from '../pipeline/models/types.ts';
 import { RequestError, invalidInput } from './errors.ts';
+import { readEnvelope } from './inputs.ts';
+import type { ServeMetrics } from './metrics.ts';
 import type { ServedModel } from './models.ts';
 import type { ServingState } from './reconcile.ts';
 
@@ -81,4 +84,64 @@ export function predictRows(model: ServedModel, rows: readonly Float64Array[]): 
     counts[c] = (counts[c] as number) + 1;
   }
   return { classes, probabilities, counts };
+}
+
+/** One row's answer: the class and every class's probability. */
+export interface RowAnswer {
+  class: string | number;
+  probabilities: Record<string, number>;
+}
+
+function rowAnswer(model: ServedModel, p: Predictions, i: number): RowAnswer {
+  const k = model.classKeys.length;
+  const probabilities: Record<string, number> = {};
+  for (let j = 0; j < k; j++) {
+    probabilities[model.classKeys[j] as string] = p.probabilities[i * k + j] as number;
+  }
+  return { class: model.predictor.classes[p.classes[i] as number] as Label, probabilities };
+}
+
+/** Where {@link answerPredict} records the model it picked (a refusal of its rows included). */
+export interface Picked {
+  model: ServedModel | undefined;
+}
+
+/**
+ * Answers a `POST /predict` body (parsed JSON) against a serving state: picks the model (from
+ * the path, else the body, else the only one), reads the rows, predicts and counts them. Records
+ * the model in `picked` as soon as it is known, so even a refusal of its rows can carry its
+ * headers. Throws `RequestError` for the caller's mistakes. Shared by the Hono route and the
+ * node fast path.
+ */
+export function answerPredict(
+  state: ServingState,
+  body: unknown,
+  pathModel: string | undefined,
+  batchLimit: number,
+  metrics: ServeMetrics,
+  picked: Picked,
+): Record<string, unknown> {
+  const envelope = readEnvelope(body);
+  if (pathModel !== undefined && envelope.model !== undefined && envelope.model !== pathModel) {
+    throw invalidInput('model', `names ${envelope.model} but the path names ${pathModel}`);
+  }
+  const model = pickModel(state, pathModel ?? envelope.model, envelope.version);
+  picked.model = model;
+  const { rows, batch } = model.inputs.read(envelope.inputs, 'inputs', batchLimit);
+  const p = predictRows(model, rows);
+  metrics.predictions(model, p.counts);
+  const out: Record<string, unknown> = {
+    model: model.name,
+    version: model.version,
+    commit: model.commit,
+  };
+  if (envelope.id !== undefined) out.id = envelope.id;
+  if (batch) {
+    const predictions: RowAnswer[] = new Array<RowAnswer>(rows.length);
+    for (let i = 0; i < rows.length; i++) predictions[i] = rowAnswer(model, p, i);
+    out.predictions = predictions;
+  } else {
+    out.prediction = rowAnswer(model, p, 0);
+  }
+  return out;
 }

@@ -3,13 +3,13 @@
  * end-to-end tests; and `waitFor`, which polls a condition with a generous deadline instead of
  * asserting on timing. Test helper only: product code never imports it.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 
-import { createApp } from '../app.ts';
+import { createApp, type AppDeps } from '../app.ts';
+import { nodeListener } from '../fast-predict.ts';
 import { createMetrics } from '../metrics.ts';
 import { Reconciler } from '../reconcile.ts';
 import { localSource } from '../source.ts';
@@ -30,7 +30,7 @@ export async function startServer(options: {
   const log = options.log ?? pino({ level: 'silent' });
   const metrics = createMetrics({ defaults: false });
   const reconciler = new Reconciler({ source: localSource(options.repo, 'main'), log, metrics });
-  const app = createApp({
+  const deps: AppDeps = {
     state: () => reconciler.state,
     reconcile: (trigger) => reconciler.reconcile(trigger),
     webhookSecret: options.webhookSecret,
@@ -38,11 +38,11 @@ export async function startServer(options: {
     log,
     limits: { bodyBytes: 1024 * 1024, batchRows: 1000 },
     server: { name: 'pinml', version: 'test' },
-  });
+  };
+  const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () =>
-      resolve(s as Server),
-    );
+    const s = createServer(nodeListener(app, deps));
+    s.listen(0, '127.0.0.1', () => resolve(s));
   });
   await reconciler.reconcile('startup');
   reconciler.start(options.pollMs);

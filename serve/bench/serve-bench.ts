@@ -1,0 +1,544 @@
+/**
+ * `npm run bench:serve`: the inference server's figures, in one run, on this machine.
+ *
+ * 1. Reconcile latency, commit → served: a sandbox repository (serve/testing/sandbox.ts) is
+ *    served by two servers started as `npm start` starts them; the pin moves with the git CLI and
+ *    the time until `/models/iris` answers for the new commit is measured, once after a signed
+ *    webhook (server without polling) and once with polling only (server polling every
+ *    `--poll` seconds, so expect about half the interval on average).
+ * 2. Requests/s and p99 at `--connections` (50) on loopback with autocannon, each after an
+ *    unrecorded warm-up, with wrk when it is installed (else autocannon; `--tool`): bare `node:http` hello (GET, text), Hono hello (GET, text), and pinml
+ *    `POST /predict` started as `npm start` starts it (default logging, metrics, validation),
+ *    with bodies cycling through 1,200 distinct rows. Then the server's resident memory.
+ * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
+ *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
+ *
+ * Load generator and servers share this machine's cores: compare figures from the same run.
+ * Ends with one JSON line of the figures; `--json` prints only that line on stdout.
+ *
+ *   npm run bench:serve -- [--duration 10] [--connections 50] [--poll 1] [--reconcile-runs 5]
+ *                          [--peer-runs 3] [--peer-duration 15] [--no-peer] [--tool wrk|autocannon]
+ *                          [--json]
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
+
+// @ts-expect-error -- autocannon ships no type declarations; the few fields used are typed below.
+import autocannonModule from 'autocannon';
+
+import { COMMIT_HEADER } from '../context.ts';
+import { irisRows } from '../testing/fixtures.ts';
+import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
+import { signBody } from '../webhook.ts';
+
+const execFileAsync = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const PEER_DIR = join(ROOT, '../shared/bench/peer');
+const PYTHON = '/usr/bin/python3';
+const SECRET = 'bench-secret';
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p99: number; average: number; p50: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = autocannonModule as Autocannon;
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    poll: { type: 'string', default: '1' },
+    'reconcile-runs': { type: 'string', default: '5' },
+    'peer-runs': { type: 'string', default: '3' },
+    'peer-duration': { type: 'string', default: '15' },
+    'no-peer': { type: 'boolean', default: false },
+    tool: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const POLL_S = Number(args.poll);
+const RECONCILE_RUNS = Number(args['reconcile-runs']);
+
+async function hasWrk(): Promise<boolean> {
+  try {
+    await execFileAsync('wrk', ['--version']);
+    return true;
+  } catch (err) {
+    // wrk --version prints its banner and exits 1.
+    return String((err as { stdout?: string }).stdout ?? '').includes('wrk');
+  }
+}
+/** The load generator: wrk when installed (light on the shared cores, as the peer is measured), else autocannon. */
+const TOOL: 'wrk' | 'autocannon' =
+  args.tool === 'autocannon' || args.tool === 'wrk'
+    ? args.tool
+    : (await hasWrk())
+      ? 'wrk'
+      : 'autocannon';
+
+/** Progress and the human-readable report; with --json they go to stderr. */
+const say = (line: string): void => {
+  (args.json ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+// ------------------------------------------------------------------------------------ processes
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a process that prints its port (in a JSON log line, or as `port=N`); waits for it. */
+async function startChild(
+  command: string,
+  argv: string[],
+  env: Record<string, string>,
+): Promise<Child> {
+  const proc = spawn(command, argv, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${argv.join(' ')} did not start in 60 s`)),
+      60_000,
+    );
+    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code}`)));
+    lines.on('line', (line) => {
+      const plain = /^port=(\d+)$/.exec(line);
+      let p = plain ? Number(plain[1]) : undefined;
+      if (p === undefined && line.startsWith('{')) {
+        const entry = JSON.parse(line) as { port?: number; msg?: string };
+        if (typeof entry.port === 'number' && entry.msg?.startsWith('listening')) p = entry.port;
+      }
+      if (p !== undefined) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+  });
+  // Drain the rest of its output (the server logs at info).
+  lines.on('line', () => undefined);
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+const NODE_HELLO = `
+import { createServer } from 'node:http';
+const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello'); });
+s.listen(0, '127.0.0.1', () => console.log('port=' + s.address().port));
+process.on('SIGTERM', () => process.exit(0));`;
+const HONO_HELLO = `
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+const app = new Hono();
+app.get('/', (c) => c.text('hello'));
+const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log('port=' + info.port));
+process.on('SIGTERM', () => process.exit(0));`;
+
+/** pinml-serve as `npm start` runs it, with configuration from the environment; once ready. */
+async function startPinml(sandbox: Sandbox, env: Record<string, string>): Promise<Child> {
+  const child = await startChild(process.execPath, [join(ROOT, 'serve/bin/pinml-serve.js')], {
+    PINML_REPO: sandbox.dir,
+    PINML_HOST: '127.0.0.1',
+    PORT: '0',
+    ...env,
+  });
+  const deadline = performance.now() + 60_000;
+  while ((await fetch(`${child.url}/ready`)).status !== 200) {
+    if (performance.now() > deadline) throw new Error('pinml-serve did not get ready in 60 s');
+    await sleep(20);
+  }
+  return child;
+}
+
+async function rssOf(pid: number): Promise<{ rssMb: number; peakMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: round(kb('VmRSS') / 1024), peakMb: round(kb('VmHWM') / 1024) };
+}
+
+// ------------------------------------------------------------------------------------ reconcile
+
+async function servedCommit(url: string): Promise<string | null> {
+  const res = await fetch(`${url}/models/iris`);
+  await res.arrayBuffer();
+  return res.headers.get(COMMIT_HEADER);
+}
+
+/** Milliseconds from a pin commit to the first answer that names it. */
+async function reconcileLatency(
+  sandbox: Sandbox,
+  server: Child,
+  version: number,
+  webhook: boolean,
+): Promise<number> {
+  const commit = await sandbox.pin(version, `bench: pin iris@${version}`);
+  const t0 = performance.now();
+  if (webhook) {
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: commit });
+    const res = await fetch(`${server.url}/webhooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-hub-signature-256': signBody(SECRET, body),
+      },
+      body,
+    });
+    if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+  }
+  const deadline = t0 + 30_000;
+  while ((await servedCommit(server.url)) !== commit) {
+    if (performance.now() > deadline)
+      throw new Error(`iris@${version} (${commit}) not served after 30 s`);
+    await sleep(2);
+  }
+  return performance.now() - t0;
+}
+
+// ------------------------------------------------------------------------------------ load
+
+interface Load {
+  rps: number;
+  p99Ms: number;
+  meanMs: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+type Request = { method: string; path: string; headers: Record<string, string>; body: string };
+
+async function load(url: string, requests?: Request[]): Promise<Load> {
+  if (TOOL === 'wrk') return loadWrk(url, requests);
+  const options = { url, connections: CONNECTIONS, ...(requests ? { requests } : {}) };
+  await autocannon({ ...options, duration: 2 });
+  const r = await autocannon({ ...options, duration: DURATION });
+  return {
+    rps: round(r.requests.total / r.duration, 0),
+    p99Ms: r.latency.p99,
+    meanMs: round(r.latency.average, 2),
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+const WRK_DONE = `
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK_JSON {"requests":%d,"duration_s":%.3f,"mean_ms":%.3f,"p99_ms":%.3f,"non2xx":%d,"errors":%d}\\n',
+    summary.requests, summary.duration / 1e6, latency.mean / 1000, latency:percentile(99) / 1000,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+`;
+
+/** wrk (as the peer is measured): 2 threads, a Lua script that cycles through the bodies. */
+async function loadWrk(url: string, requests?: Request[]): Promise<Load> {
+  const dir = await mkdtemp(join(tmpdir(), 'pinml-bench-'));
+  try {
+    const lua = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    const script = requests
+      ? `local bodies = {\n${requests.map((r) => `  ${lua(r.body)},`).join('\n')}\n}\n` +
+        `local i = 0\nrequest = function()\n  i = i % #bodies + 1\n` +
+        `  return wrk.format("POST", ${lua(requests[0]?.path ?? '/')}, { ["Content-Type"] = "application/json" }, bodies[i])\nend\n${WRK_DONE}`
+      : WRK_DONE;
+    const file = join(dir, 'load.lua');
+    await writeFile(file, script);
+    const target = `${url}${requests?.[0]?.path ?? '/'}`;
+    const run = async (seconds: number): Promise<string> =>
+      (
+        await execFileAsync(
+          'wrk',
+          [
+            '-t2',
+            `-c${CONNECTIONS}`,
+            `-d${seconds}s`,
+            '--timeout',
+            '10s',
+            '--latency',
+            '-s',
+            file,
+            target,
+          ],
+          {
+            timeout: (seconds + 60) * 1000,
+          },
+        )
+      ).stdout;
+    await run(2);
+    const out = await run(DURATION);
+    const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
+    if (line === undefined) throw new Error(`wrk printed no summary:\n${out}`);
+    const j = JSON.parse(line.slice('WRK_JSON '.length)) as {
+      requests: number;
+      duration_s: number;
+      mean_ms: number;
+      p99_ms: number;
+      non2xx: number;
+      errors: number;
+    };
+    return {
+      rps: round(j.requests / j.duration_s, 0),
+      p99Ms: round(j.p99_ms, 2),
+      meanMs: round(j.mean_ms, 2),
+      requests: j.requests,
+      non2xx: j.non2xx,
+      errors: j.errors,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** 1,200 distinct Iris-like rows (the Iris rows, shifted by small seeded steps). */
+async function distinctRows(n = 1200): Promise<Record<string, number>[]> {
+  const base = await irisRows();
+  const features = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+  const seen = new Set<string>();
+  const out: Record<string, number>[] = [];
+  for (let k = 0; out.length < n; k++) {
+    const row = base[k % base.length] as number[];
+    const step = Math.floor(k / base.length);
+    const values = row.map((x, j) => round(x + ((step * (j + 1) * 7) % 11) * 0.03, 2));
+    const key = values.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(Object.fromEntries(features.map((f, j) => [f, values[j] as number])));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ peer
+
+async function peerMissing(): Promise<string | undefined> {
+  try {
+    await access(join(PEER_DIR, 'run.sh'));
+  } catch {
+    return `${PEER_DIR}/run.sh not found`;
+  }
+  try {
+    await execFileAsync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn']);
+  } catch {
+    return `${PYTHON} lacks fastapi/uvicorn/sklearn (apt-get install -y --no-install-recommends python3-fastapi python3-uvicorn python3-sklearn python3-pydantic wrk)`;
+  }
+  if (!(await hasWrk())) return 'wrk is not installed (apt-get install -y wrk)';
+  return undefined;
+}
+
+async function peerRun(): Promise<{ rps: number; p99Ms: number }> {
+  const { stdout } = await execFileAsync(
+    'bash',
+    [join(PEER_DIR, 'run.sh'), '18765', String(args['peer-duration'])],
+    {
+      cwd: PEER_DIR,
+      env: { ...process.env, PYTHON },
+      timeout: 180_000,
+    },
+  );
+  const line = stdout.trim().split('\n').pop() ?? '';
+  const j = JSON.parse(line) as { rps: number; p99_ms: number };
+  return { rps: j.rps, p99Ms: j.p99_ms };
+}
+
+// ------------------------------------------------------------------------------------ run
+
+async function main(): Promise<void> {
+  const figures: Record<string, unknown> = {};
+  say(
+    `serve-bench: ${TOOL}, ${CONNECTIONS} connections, ${DURATION} s per point, node ${process.version}, ${cpus().length} cores`,
+  );
+  figures.tool = TOOL;
+  say('building the sandbox repository (two short trainings)…');
+  const sandbox = await createSandbox();
+  try {
+    // 1. reconcile latency
+    const polling = await startPinml(sandbox, { PINML_POLL_INTERVAL: String(POLL_S) });
+    const hooked = await startPinml(sandbox, {
+      PINML_POLL_INTERVAL: '0',
+      PINML_WEBHOOK_SECRET: SECRET,
+    });
+    const webhookMs: number[] = [];
+    const pollMs: number[] = [];
+    let version = 1;
+    for (let i = 0; i < RECONCILE_RUNS; i++) {
+      version = version === 1 ? 2 : 1;
+      webhookMs.push(await reconcileLatency(sandbox, hooked, version, true));
+      // The polling server follows the same commit on its own; settle before the next one.
+      while ((await servedCommit(polling.url)) !== (await sandbox.head())) await sleep(20);
+    }
+    for (let i = 0; i < RECONCILE_RUNS; i++) {
+      version = version === 1 ? 2 : 1;
+      // Commit at a random moment of the poll cycle (right after the last swap is right after a
+      // poll, which would always measure a whole interval).
+      await sleep(((i + 0.5) / RECONCILE_RUNS) * POLL_S * 1000);
+      pollMs.push(await reconcileLatency(sandbox, polling, version, false));
+    }
+    await polling.stop();
+    await hooked.stop();
+    figures.reconcile = {
+      webhookMs: {
+        median: round(median(webhookMs)),
+        max: round(Math.max(...webhookMs)),
+        runs: webhookMs.length,
+      },
+      pollMs: {
+        median: round(median(pollMs)),
+        max: round(Math.max(...pollMs)),
+        runs: pollMs.length,
+        intervalS: POLL_S,
+      },
+    };
+    say(
+      `reconcile commit → served: webhook median ${round(median(webhookMs))} ms (max ${round(Math.max(...webhookMs))}), ` +
+        `poll every ${POLL_S} s median ${round(median(pollMs))} ms (max ${round(Math.max(...pollMs))})`,
+    );
+
+    // 2. throughput
+    const nodeHello = await startChild(
+      process.execPath,
+      ['--input-type=module', '-e', NODE_HELLO],
+      {},
+    );
+    figures.nodeHello = await load(nodeHello.url);
+    await nodeHello.stop();
+    say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
+    const honoHello = await startChild(
+      process.execPath,
+      ['--input-type=module', '-e', HONO_HELLO],
+      {},
+    );
+    figures.honoHello = await load(honoHello.url);
+    await honoHello.stop();
+    say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
+
+    const pinml = await startPinml(sandbox, {});
+    const rows = await distinctRows();
+    const requests = rows.map((inputs) => ({
+      method: 'POST',
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs }),
+    }));
+    const check = await fetch(`${pinml.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: requests[0]?.body as string,
+    });
+    if (check.status !== 200)
+      throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
+    await check.arrayBuffer();
+    figures.pinmlPredict = { ...(await load(`${pinml.url}`, requests)), distinctRows: rows.length };
+    figures.memory = await rssOf(pinml.proc.pid as number);
+    await pinml.stop();
+    say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
+    say(`pinml memory     ${JSON.stringify(figures.memory)}`);
+
+    // 3. peer
+    const missing = args['no-peer'] ? 'skipped with --no-peer' : await peerMissing();
+    if (missing !== undefined) {
+      figures.peer = { skipped: missing };
+      say(`peer skipped: ${missing}`);
+    } else {
+      const runs: { rps: number; p99Ms: number }[] = [];
+      for (let i = 0; i < Number(args['peer-runs']); i++) {
+        runs.push(await peerRun());
+        say(`peer run ${i + 1}: ${JSON.stringify(runs.at(-1))}`);
+      }
+      figures.peer = {
+        rps: median(runs.map((r) => r.rps)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        runs,
+      };
+    }
+  } finally {
+    await sandbox.remove();
+  }
+
+  // Targets of issue 6.
+  const predict = figures.pinmlPredict as Load;
+  const hono = figures.honoHello as Load;
+  const peer = figures.peer as { rps?: number };
+  const reconcile = figures.reconcile as { webhookMs: { max: number } };
+  const memory = figures.memory as { peakMb: number };
+  const targets = {
+    predictVsHonoRps: {
+      value: round(predict.rps / hono.rps, 2),
+      target: '>= 0.7',
+      ok: predict.rps >= 0.7 * hono.rps,
+    },
+    predictVsPeerRps: peer.rps
+      ? {
+          value: round(predict.rps / peer.rps, 0),
+          target: '>= 100',
+          ok: predict.rps >= 100 * peer.rps,
+        }
+      : { value: null, target: '>= 100', ok: null },
+    predictVsHonoP99: {
+      value: round(predict.p99Ms / Math.max(hono.p99Ms, 1), 2),
+      target: '<= 2',
+      ok: predict.p99Ms <= 2 * Math.max(hono.p99Ms, 1),
+    },
+    reconcileWebhookMaxMs: {
+      value: reconcile.webhookMs.max,
+      target: '<= 1000',
+      ok: reconcile.webhookMs.max <= 1000,
+    },
+    peakRssMb: { value: memory.peakMb, target: '<= 150', ok: memory.peakMb <= 150 },
+    zeroErrors: {
+      value: predict.non2xx + predict.errors,
+      target: '0',
+      ok: predict.non2xx + predict.errors === 0,
+    },
+  };
+  figures.targets = targets;
+  say('targets:');
+  for (const [name, t] of Object.entries(targets))
+    say(
+      `  ${t.ok === null ? 'n/a ' : t.ok ? 'ok  ' : 'MISS'} ${name} = ${t.value} (target ${t.target})`,
+    );
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `serve-bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createApp } from './app.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
+import { createFastPredict, nodeListener } from './fast-predict.ts';
+import {
+  COMMIT_A,
+  COMMIT_B,
+  depsOf,
+  irisForest,
+  irisLogistic,
+  stateOf,
+} from './testing/fixtures.ts';
+
+const deps = depsOf(
+  stateOf([await irisForest(COMMIT_A), await irisLogistic('iris-lr', 2, COMMIT_B)]),
+);
+const app = createApp(deps);
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer(nodeListener(app, deps));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+});
+
+const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 5.6, petal_width: 1.8 };
+const cases: [string, string, string, Record<string, string>?][] = [
+  ['one row', '/predict', JSON.stringify({ model: 'iris', inputs: row })],
+  ['a batch by path', '/models/iris-lr/predict', JSON.stringify({ inputs: [row, row], id: 'b' })],
+  ['a query string', '/predict?debug=1', JSON.stringify({ model: 'iris', inputs: row })],
+  ['a bad row', '/models/iris/predict', JSON.stringify({ inputs: { ...row, petal_width: 'x' } })],
+  ['no model named', '/predict', JSON.stringify({ inputs: row })],
+  ['an unknown model', '/models/roses/predict', JSON.stringify({ inputs: row })],
+  ['an escaped model name', '/models/iris%2Dlr/predict', JSON.stringify({ inputs: row })],
+  ['a wrong version', '/predict', JSON.stringify({ model: 'iris', version: 9, inputs: row })],
+  ['malformed JSON', '/predict', '{"inputs": '],
+  ['an empty body', '/predict', ''],
+  ['a text body', '/predict', 'hello', { 'content-type': 'text/plain' }],
+  ['an oversized body', '/predict', JSON.stringify({ inputs: row, id: 'x'.repeat(5000) })],
+];
+
+describe('the node fast path for predictions', () => {
+  it.each(cases)('answers %s exactly as the Hono app does', async (_what, path, body, headers) => {
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    };
+    const viaSocket = await fetch(`${base}${path}`, init);
+    const viaApp = await app.request(path, init);
+    expect(viaSocket.status).toBe(viaApp.status);
+    for (const h of [VERSION_HEADER, COMMIT_HEADER, 'content-type']) {
+      expect(viaSocket.headers.get(h), h).toBe(viaApp.headers.get(h));
+    }
+    expect(await viaSocket.text()).toBe(await viaApp.text());
+  });
+
+  it('takes the plain JSON posts to the prediction routes and leaves everything else to Hono', () => {
+    const fast = createFastPredict(deps);
+    const taken = (method: string, url: string, headers: Record<string, string>): boolean => {
+      const req = { method, url, headers, on: () => req, once: () => req } as never;
+      return fast(req, {} as never);
+    };
+    const json = { 'content-type': 'application/json', 'content-length': '10' };
+    expect(taken('POST', '/predict', json)).toBe(true);
+    expect(taken('POST', '/models/iris/predict', json)).toBe(true);
+    expect(taken('GET', '/predict', json)).toBe(false);
+    expect(taken('POST', '/v2/models/iris/infer', json)).toBe(false);
+    expect(taken('POST', '/models/a/b/predict', json)).toBe(false);
+    expect(taken('POST', '/predict', { 'content-type': 'application/json' })).toBe(false);
+    expect(taken('POST', '/predict', { ...json, 'transfer-encoding': 'chunked' })).toBe(false);
+    expect(taken('POST', '/predict', { ...json, 'content-type': 'text/plain' })).toBe(false);
+    expect(taken('POST', '/predict', { ...json, 'content-length': '999999' })).toBe(false);
+  });
+
+  it('counts what it answers in the same metrics', async () => {
+    await fetch(`${base}/models/iris/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: row }),
+    });
+    const text = await deps.metrics.registry.metrics();
+    expect(text).toMatch(
+      /pinml_http_requests_total\{method="POST",route="\/models\/:name\/predict",status="200"\} \d+/,
+    );
+    expect(text).toMatch(
+      /pinml_predictions_total\{model="iris",version="1",class="virginica"\} \d+/,
+    );
+  });
+});
