@@ -1,0 +1,222 @@
+/**
+ * A GitHub stand-in for action tests: a bare repository served by git's own smart-HTTP server
+ * (`git http-backend`) on loopback, and the OpenAPI-checked fake of GitHub's REST API over the
+ * same bare repository (its merge endpoint really merges). Both demand the job's token.
+ *
+ * A developer clone pushes commits (the events), and `checkout` does what actions/checkout
+ * does on a runner: a clone of the event's commit over HTTPS, shallow unless `fetch-depth: 0`.
+ *
+ * Test helper only. Every git command here is asynchronous: a synchronous `git` against the
+ * in-process server deadlocks.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gitCli, gitEnv, type GitCli } from '../../pipeline/git/testing/git-cli.ts';
+import {
+  createBareRepo,
+  startGitServer,
+  type GitServer,
+} from '../../pipeline/git/testing/git-server.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../pipeline/github/testing/fake-github.ts';
+
+/** A token distinctive enough that finding it anywhere means it leaked. */
+export const TEST_TOKEN = 'ghs_pinmlTEST7c1d0e9aNeverPrintMe42';
+/** The token of a job granted only `contents: read`: it fetches, but a push with it is refused. */
+export const TEST_READ_TOKEN = 'ghs_pinmlREAD55b2f7ReadOnlyNoPush17';
+
+export interface SandboxOptions {
+  owner?: string;
+  repo?: string;
+  token?: string;
+  readToken?: string;
+}
+
+export interface Checkout {
+  /** The commit to check out (the event's sha). */
+  sha: string;
+  /** The branch the event is on (`main`). */
+  branch?: string;
+  /** 1 (the default) is a shallow clone; 0 fetches every branch with full history. */
+  fetchDepth?: number;
+  /** Leave the token in .git/config (actions/checkout's default); the harness default is false. */
+  persistCredentials?: boolean;
+}
+
+export interface Sandbox {
+  root: string;
+  owner: string;
+  repo: string;
+  /** `owner/repo`. */
+  repository: string;
+  /** The token with contents and pull-requests write (the REST fake accepts only this one). */
+  token: string;
+  /** A token git accepts for fetches only. */
+  readToken: string;
+  /** The bare repository (the "GitHub" side). */
+  bare: string;
+  /** Its clone URL over HTTP (no credentials in it). */
+  url: string;
+  server: GitServer;
+  fake: FakeGitHub;
+  /** The git CLI, with no user or system config. */
+  cli: GitCli;
+  /** The developer's clone, where test pushes are made. */
+  dev: string;
+  /**
+   * Commits `files` (content, or null to delete) in the developer's clone and pushes main;
+   * returns the push event's before/after and the changed paths.
+   */
+  push(
+    files: Record<string, string | Buffer | null>,
+    message: string,
+  ): Promise<{ before: string; after: string; changed: string[] }>;
+  /** The tip of a branch of the bare repository. */
+  tip(branch?: string): Promise<string>;
+  /** A file at a commit-ish of the bare repository, or undefined. */
+  show(commitish: string, file: string): Promise<string | undefined>;
+  /** Does what actions/checkout does, into `dir`, with `token` (default the write token). */
+  checkout(dir: string, options: Checkout & { token?: string }): Promise<void>;
+  /** A fresh temporary folder under the sandbox. */
+  tempDir(prefix: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts the git server and the fake GitHub over a new, empty bare repository. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const owner = options.owner ?? 'acme';
+  const repo = options.repo ?? 'models';
+  const token = options.token ?? TEST_TOKEN;
+  const readToken = options.readToken ?? TEST_READ_TOKEN;
+  const root = await mkdtemp(path.join(tmpdir(), 'pinml-actions-'));
+  const home = path.join(root, 'home');
+  await mkdir(home);
+  const serverRoot = path.join(root, 'srv');
+  const bare = await createBareRepo(serverRoot, repo);
+  // Keep pushed packs as packs (git unpacks small pushes into loose objects by default): a
+  // clone then reuses their compressed objects instead of compressing the bundles again.
+  await gitCli(() => gitEnv(home)).git(bare, 'config', 'receive.unpackLimit', '1');
+  const server = await startGitServer({ root: serverRoot, token, readOnlyToken: readToken });
+  const fake = await startFakeGitHub({ owner, repo, bareRepoDir: bare, token });
+  const cli = gitCli(() => gitEnv(home));
+  const { git } = cli;
+  // actions/checkout sends the token as an extra header; here it goes through the environment,
+  // so it is neither on a command line nor (unless asked) in .git/config.
+  const header = (secret: string): string =>
+    `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${secret}`).toString('base64')}`;
+  const authed = (secret: string): GitCli =>
+    gitCli(() => ({
+      ...gitEnv(home),
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraheader',
+      GIT_CONFIG_VALUE_0: header(secret),
+    }));
+
+  const dev = path.join(root, 'dev');
+  await git(root, 'init', '--quiet', '--initial-branch=main', dev);
+  await git(dev, 'remote', 'add', 'origin', bare);
+
+  let temp = 0;
+  const sandbox: Sandbox = {
+    root,
+    owner,
+    repo,
+    repository: `${owner}/${repo}`,
+    token,
+    readToken,
+    bare,
+    url: server.url(repo),
+    server,
+    fake,
+    cli,
+    dev,
+    async push(files, message) {
+      const before = await sandbox.tip().catch(() => '0'.repeat(40));
+      if (before !== '0'.repeat(40)) {
+        await git(dev, 'fetch', '--quiet', 'origin', 'main');
+        await git(dev, 'reset', '--quiet', '--hard', 'origin/main');
+      }
+      for (const [file, content] of Object.entries(files)) {
+        const target = path.join(dev, file);
+        if (content === null) await rm(target, { force: true });
+        else {
+          await mkdir(path.dirname(target), { recursive: true });
+          await writeFile(target, content);
+        }
+      }
+      await git(dev, 'add', '--all');
+      await git(dev, 'commit', '--quiet', '-m', message);
+      await git(dev, 'push', '--quiet', 'origin', 'HEAD:main');
+      const after = await git(dev, 'rev-parse', 'HEAD');
+      const changed =
+        before === '0'.repeat(40)
+          ? (await git(dev, 'ls-files')).split('\n')
+          : (await git(dev, 'diff', '--name-only', before, after)).split('\n').filter(Boolean);
+      return { before, after, changed };
+    },
+    tip: (branch = 'main') => git(bare, 'rev-parse', `refs/heads/${branch}`),
+    async show(commitish, file) {
+      const r = await cli.gitStatus(bare, 'cat-file', '-e', `${commitish}:${file}`);
+      return r.ok ? git(bare, 'show', `${commitish}:${file}`) : undefined;
+    },
+    async checkout(dir, options) {
+      const { sha, branch = 'main', fetchDepth = 1, persistCredentials = false } = options;
+      const fetcher = authed(options.token ?? token);
+      await mkdir(dir, { recursive: true });
+      await git(dir, 'init', '--quiet', '--initial-branch', branch);
+      await git(dir, 'remote', 'add', 'origin', sandbox.url);
+      const pin = `+${sha}:refs/remotes/origin/${branch}`;
+      if (fetchDepth > 0) {
+        await fetcher.git(
+          dir,
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          `--depth=${fetchDepth}`,
+          'origin',
+          pin,
+        );
+      } else {
+        await fetcher.git(
+          dir,
+          'fetch',
+          '--quiet',
+          'origin',
+          '+refs/heads/*:refs/remotes/origin/*',
+          '+refs/tags/*:refs/tags/*',
+        );
+        // The branch may have moved since the event: check out the event's commit.
+        if ((await git(dir, 'rev-parse', `refs/remotes/origin/${branch}`)) !== sha)
+          await fetcher.git(dir, 'fetch', '--quiet', 'origin', pin);
+      }
+      await git(
+        dir,
+        'checkout',
+        '--quiet',
+        '--force',
+        '-B',
+        branch,
+        `refs/remotes/origin/${branch}`,
+      );
+      if (persistCredentials)
+        await git(
+          dir,
+          'config',
+          '--local',
+          `http.${sandbox.url}.extraheader`,
+          header(options.token ?? token),
+        );
+    },
+    async tempDir(prefix) {
+      const dir = path.join(root, `${prefix}-${++temp}`);
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+    async close() {
+      await fake.close();
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}

@@ -1,0 +1,675 @@
+/**
+ * Runs a workflow file the way GitHub Actions would, against the sandbox's git server and
+ * fake GitHub, for end-to-end tests. The workflow is read from the event's commit and parsed
+ * with GitHub's own parser (`@actions/workflow-parser`); expressions are evaluated with GitHub's
+ * own evaluator (`@actions/expressions`).
+ *
+ * What it does as the runner does: `on:` filters (branches, paths) decide whether an event
+ * triggers the workflow; jobs run in `needs` order (independent ones and matrix legs in
+ * parallel, each on a fresh "runner" folder); `strategy.matrix` is expanded (axes, `include`,
+ * `exclude`, `fromJSON(needs.x.outputs.y)`); job and step `if:` conditions, `with:`, `env:`,
+ * job `outputs` and `concurrency` groups are evaluated; each job's token is the write token
+ * when the job is granted `contents: write`, else a read-only one. Steps that use a
+ * JavaScript action of the repository (`./actions/x`) run its bundle as a separate node process
+ * on the runtime action.yml names (node24: the Node 24 binary). The standard steps are
+ * emulated: actions/checkout (the event's commit, shallow unless `fetch-depth: 0`),
+ * upload-artifact and download-artifact (a per-run artifact store; `name`, `pattern`, `path`,
+ * `merge-multiple`, `include-hidden-files`, `if-no-files-found`), setup-node and cache (no-ops).
+ * Anything else (a `run:` step, another action) fails the step: the harness does not pretend.
+ *
+ * Test helper only.
+ */
+import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  convertWorkflowTemplate,
+  NoOperationTraceWriter,
+  parseWorkflow,
+} from '@actions/workflow-parser';
+import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
+import type { SequenceToken } from '@actions/workflow-parser/templates/tokens/sequence-token';
+import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
+import type { Job, Step, WorkflowTemplate } from '@actions/workflow-parser/model/workflow-template';
+import {
+  asString,
+  evaluate,
+  evaluateToken,
+  truthy,
+  type Contexts,
+  type Json,
+} from './expressions.ts';
+import {
+  node20,
+  node24,
+  readActionMetadata,
+  runAction,
+  type ActionResult,
+  type NodeRuntime,
+} from './run-action.ts';
+import type { Sandbox } from './sandbox.ts';
+
+export type Result = 'success' | 'failure' | 'skipped';
+
+/** The event that starts a run. */
+export interface WorkflowEvent {
+  name: 'push' | 'workflow_dispatch';
+  /** GITHUB_SHA: the pushed commit, or the branch tip a dispatch ran on. */
+  sha: string;
+  /** Default `refs/heads/main`. */
+  ref?: string;
+  /** For a push: the commit before it (for `paths` filters). */
+  before?: string;
+  /** For a push: the files it changed (for `paths` filters). */
+  changed?: string[];
+  /** For a dispatch: the inputs given. */
+  inputs?: Record<string, string>;
+}
+
+export interface StepRun {
+  id: string;
+  uses: string;
+  result: Result;
+  outputs: Record<string, string>;
+  /** The action's process, for steps that ran one. */
+  action?: ActionResult;
+  error?: string;
+}
+
+export interface JobInstanceRun {
+  job: string;
+  name: string;
+  matrix: Record<string, Json>;
+  result: Result;
+  steps: StepRun[];
+  outputs: Record<string, string>;
+  workspace?: string;
+}
+
+export interface JobRun {
+  result: Result;
+  outputs: Record<string, string>;
+  instances: JobInstanceRun[];
+}
+
+export interface WorkflowRun {
+  /** False when the event does not match the workflow's `on:` (nothing ran). */
+  triggered: boolean;
+  runId: number;
+  attempt: number;
+  workflow: string;
+  event: WorkflowEvent;
+  jobs: Record<string, JobRun>;
+  /** Every step that ran an action process, in order of completion. */
+  actions: ActionResult[];
+  /** What happened, one line per job and step: print it when a test fails. */
+  log: string[];
+  seconds: number;
+}
+
+export interface RunWorkflowOptions {
+  /** The workflow file, relative to the repository root (`.github/workflows/train.yml`). */
+  workflow: string;
+  event: WorkflowEvent;
+  /** Secrets besides GITHUB_TOKEN (e.g. `PINML_TOKEN`); none by default. */
+  secrets?: Record<string, string>;
+  /** The runtime for `using: node24` actions (default Node 24; node20 actions run on Node 20). */
+  runtime?: NodeRuntime;
+  /** Re-run these jobs (and the jobs that need them) of a previous run, as a new attempt. */
+  rerun?: { run: WorkflowRun; jobs: string[] };
+}
+
+const STANDARD = {
+  checkout: 'actions/checkout',
+  upload: 'actions/upload-artifact',
+  download: 'actions/download-artifact',
+  noop: ['actions/setup-node', 'actions/cache'],
+} as const;
+
+/** A `*`/`**`/`?` glob (as workflow filters and artifact patterns use) as a regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+function matchesAny(value: string, globs: readonly string[]): boolean {
+  let matched = false;
+  // GitHub: a later pattern starting with ! excludes what earlier ones included.
+  for (const g of globs) {
+    if (g.startsWith('!')) {
+      if (globToRegExp(g.slice(1)).test(value)) matched = false;
+    } else if (globToRegExp(g).test(value)) matched = true;
+  }
+  return matched;
+}
+
+/** Whether `event` triggers a workflow with these `on:` events. */
+export function triggers(events: WorkflowTemplate['events'], event: WorkflowEvent): boolean {
+  const branch = (event.ref ?? 'refs/heads/main').replace(/^refs\/heads\//, '');
+  if (event.name === 'workflow_dispatch') return events.workflow_dispatch !== undefined;
+  const push = events.push;
+  if (push === undefined) return false;
+  if (push.branches && !matchesAny(branch, push.branches)) return false;
+  if (push['branches-ignore'] && matchesAny(branch, push['branches-ignore'])) return false;
+  const changed = event.changed ?? [];
+  if (push.paths && !changed.some((f) => matchesAny(f, push.paths ?? []))) return false;
+  if (push['paths-ignore'] && changed.every((f) => matchesAny(f, push['paths-ignore'] ?? [])))
+    return false;
+  return true;
+}
+
+/** Expands `strategy.matrix` into its combinations, with GitHub's `include`/`exclude` rules. */
+export function expandMatrix(matrix: Json): Record<string, Json>[] {
+  if (matrix === null || typeof matrix !== 'object' || Array.isArray(matrix))
+    throw new Error(`strategy.matrix must be a mapping, not ${JSON.stringify(matrix)}`);
+  const { include = [], exclude = [], ...axes } = matrix;
+  if (!Array.isArray(include) || !Array.isArray(exclude))
+    throw new Error('strategy.matrix include and exclude must be lists');
+  const same = (a: Json | undefined, b: Json | undefined): boolean =>
+    JSON.stringify(a) === JSON.stringify(b);
+  let combos: Record<string, Json>[] = Object.keys(axes).length > 0 ? [{}] : [];
+  for (const [key, values] of Object.entries(axes)) {
+    if (!Array.isArray(values) || values.length === 0)
+      throw new Error(`strategy.matrix.${key} must be a non-empty list`);
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  }
+  combos = combos.filter(
+    (c) =>
+      !exclude.some(
+        (e) =>
+          e !== null && typeof e === 'object' && Object.entries(e).every(([k, v]) => same(c[k], v)),
+      ),
+  );
+  // An include entry extends every original combination whose original values it keeps;
+  // one that extends none becomes a combination of its own.
+  const original = combos.map((c) => ({ ...c }));
+  for (const entry of include) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new Error('each strategy.matrix.include entry must be a mapping');
+    let added = false;
+    original.forEach((base, i) => {
+      if (Object.entries(entry).every(([k, v]) => !(k in base) || same(base[k], v))) {
+        Object.assign(combos[i] as Record<string, Json>, entry);
+        added = true;
+      }
+    });
+    if (!added) combos.push({ ...entry });
+  }
+  if (combos.length === 0) throw new Error('strategy.matrix expands to no job');
+  return combos;
+}
+
+/** The raw token of a step (for `with:`, which the converted template leaves out). */
+function rawSteps(root: TemplateToken, job: string): MappingToken[] {
+  const jobs = (root as MappingToken).find('jobs') as MappingToken | undefined;
+  const steps = (jobs?.find(job) as MappingToken | undefined)?.find('steps') as
+    SequenceToken | undefined;
+  return steps ? ([...steps] as MappingToken[]) : [];
+}
+
+async function listFiles(dir: string, includeHidden: boolean, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!includeHidden && entry.name.startsWith('.')) continue;
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory())
+      out.push(...(await listFiles(path.join(dir, entry.name), includeHidden, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+let runs = 0;
+
+/** Runs (or re-runs) a workflow for an event. */
+export async function runWorkflow(
+  sandbox: Sandbox,
+  options: RunWorkflowOptions,
+): Promise<WorkflowRun> {
+  const started = performance.now();
+  const { event } = options;
+  const ref = event.ref ?? 'refs/heads/main';
+  const content = await sandbox.show(event.sha, options.workflow);
+  if (content === undefined) throw new Error(`${options.workflow} does not exist at ${event.sha}`);
+  const parsed = parseWorkflow({ name: options.workflow, content }, new NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (!parsed.value || errors.length > 0)
+    throw new Error(`${options.workflow}: ${errors.join('; ')}`);
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value);
+  if (template.errors?.length)
+    throw new Error(`${options.workflow}: ${template.errors.map((e) => e.Message).join('; ')}`);
+  const root = parsed.value;
+  const rawDoc = root as MappingToken;
+
+  const previous = options.rerun?.run;
+  const runId = previous?.runId ?? ++runs;
+  const attempt = (previous?.attempt ?? 0) + 1;
+  const run: WorkflowRun = {
+    triggered: triggers(template.events, event),
+    runId,
+    attempt,
+    workflow: options.workflow,
+    event,
+    jobs: {},
+    actions: [],
+    log: [],
+    seconds: 0,
+  };
+  if (!run.triggered) {
+    run.log.push(`${options.workflow} is not triggered by this ${event.name}`);
+    return run;
+  }
+
+  const artifacts = path.join(sandbox.root, 'artifacts', `run-${runId}`);
+  await mkdir(artifacts, { recursive: true });
+  const artifactOwners: Map<string, string> = (artifactOwnersByRun.get(runId) ??
+    artifactOwnersByRun.set(runId, new Map()).get(runId)) as Map<string, string>;
+
+  // Dispatch inputs, with the defaults declared in the workflow.
+  const inputs: Record<string, Json> = {};
+  if (event.name === 'workflow_dispatch') {
+    for (const [name, spec] of Object.entries(template.events.workflow_dispatch?.inputs ?? {})) {
+      const given = event.inputs?.[name];
+      if (given === undefined && spec.required) throw new Error(`input ${name} is required`);
+      inputs[name] = given ?? (spec.default as Json | undefined) ?? '';
+    }
+  }
+  const payload: Record<string, unknown> = {
+    ref,
+    repository: {
+      name: sandbox.repo,
+      full_name: sandbox.repository,
+      owner: { login: sandbox.owner },
+      default_branch: 'main',
+      clone_url: sandbox.url,
+    },
+    sender: { login: 'ada' },
+    ...(event.name === 'push'
+      ? { before: event.before ?? '0'.repeat(40), after: event.sha, head_commit: { id: event.sha } }
+      : { inputs }),
+  };
+
+  // Without a permissions key the token gets the repository's default, taken here as write-all.
+  const permissionsOf = (jobId: string): Json => {
+    const job = (rawDoc.find('jobs') as MappingToken).find(jobId) as MappingToken;
+    const own = job.find('permissions') ?? rawDoc.find('permissions');
+    return own ? evaluateToken(own, {}) : 'write-all';
+  };
+  const tokenFor = (jobId: string): string => {
+    const p = permissionsOf(jobId);
+    const write =
+      p === 'write-all' ||
+      (p !== null && typeof p === 'object' && !Array.isArray(p) && p.contents === 'write');
+    return write ? sandbox.token : sandbox.readToken;
+  };
+
+  const githubContext = (token: string, job: string, workspace: string): Json => ({
+    token,
+    sha: event.sha,
+    ref,
+    ref_name: ref.replace(/^refs\/heads\//, ''),
+    repository: sandbox.repository,
+    repository_owner: sandbox.owner,
+    event_name: event.name,
+    event: payload as Json,
+    workspace,
+    server_url: 'https://github.com',
+    api_url: sandbox.fake.url,
+    run_id: String(runId),
+    run_attempt: String(attempt),
+    actor: 'ada',
+    job,
+  });
+
+  const locks = new Map<string, Promise<void>>();
+  async function withConcurrency<T>(group: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!group) return fn();
+    const before = locks.get(group) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    locks.set(
+      group,
+      before.then(() => mine),
+    );
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  const jobs = template.jobs.filter((j): j is Job => j.type === 'job');
+  if (jobs.length !== template.jobs.length)
+    throw new Error('the harness does not run reusable workflow jobs');
+  const rerunSet = new Set<string>();
+  if (options.rerun) {
+    // A re-run job takes the jobs that need it along (GitHub re-runs its dependents too).
+    const queue = [...options.rerun.jobs];
+    while (queue.length > 0) {
+      const id = queue.shift() as string;
+      if (rerunSet.has(id)) continue;
+      rerunSet.add(id);
+      for (const j of jobs) if (j.needs?.some((n) => n.value === id)) queue.push(j.id.value);
+    }
+  }
+
+  const done = new Map<string, Promise<JobRun>>();
+  const runJob = (job: Job): Promise<JobRun> => {
+    const id = job.id.value;
+    const existing = done.get(id);
+    if (existing) return existing;
+    const promise = (async (): Promise<JobRun> => {
+      const needs: Record<string, Json> = {};
+      let needFailed = false;
+      for (const n of job.needs ?? []) {
+        const dep = jobs.find((j) => j.id.value === n.value);
+        if (!dep) throw new Error(`job ${id} needs unknown job ${n.value}`);
+        const r = await runJob(dep);
+        needs[n.value] = { result: r.result, outputs: r.outputs };
+        if (r.result !== 'success') needFailed = true;
+      }
+      if (previous && !rerunSet.has(id)) {
+        const kept = previous.jobs[id];
+        if (kept) {
+          run.log.push(`${id}: kept from attempt ${previous.attempt} (${kept.result})`);
+          return kept;
+        }
+      }
+      const token = tokenFor(id);
+      const base: Contexts = {
+        github: githubContext(token, id, ''),
+        inputs,
+        needs,
+        vars: {},
+        secrets: { GITHUB_TOKEN: token, ...options.secrets },
+      };
+      if (!truthy(evaluate(job.if.expression, base, { failed: needFailed }))) {
+        run.log.push(`${id}: skipped (if: ${job.if.expression})`);
+        return { result: 'skipped', outputs: {}, instances: [] };
+      }
+      const strategy = job.strategy ? evaluateToken(job.strategy, base) : null;
+      const matrixValue =
+        strategy !== null && typeof strategy === 'object' && !Array.isArray(strategy)
+          ? strategy.matrix
+          : undefined;
+      let combos: Record<string, Json>[];
+      try {
+        combos = matrixValue === undefined ? [{}] : expandMatrix(matrixValue);
+      } catch (e) {
+        run.log.push(`${id}: failed: ${(e as Error).message}`);
+        return { result: 'failure', outputs: {}, instances: [] };
+      }
+      const instances = await Promise.all(
+        combos.map((matrix, index) =>
+          runInstance(job, {
+            ...base,
+            matrix,
+            strategy: {
+              'fail-fast': true,
+              'job-index': index,
+              'job-total': combos.length,
+              'max-parallel': combos.length,
+            },
+          }),
+        ),
+      );
+      const outputs: Record<string, string> = {};
+      for (const i of instances) Object.assign(outputs, i.outputs);
+      const result = instances.every((i) => i.result === 'success') ? 'success' : 'failure';
+      return { result, outputs, instances };
+    })();
+    done.set(id, promise);
+    return promise;
+  };
+
+  async function runInstance(job: Job, contexts: Contexts): Promise<JobInstanceRun> {
+    const id = job.id.value;
+    const workspace = await sandbox.tempDir(`runner-${id}`);
+    const runnerTemp = await sandbox.tempDir(`runner-temp-${id}`);
+    const token = tokenFor(id);
+    const matrix = contexts.matrix as Record<string, Json>;
+    const ctx: Contexts = {
+      ...contexts,
+      github: githubContext(token, id, workspace),
+      runner: { os: 'Linux', arch: 'X64', temp: runnerTemp, name: 'pinml-harness' },
+      env: {},
+      job: { status: 'success' },
+      steps: {},
+    };
+    const name = job.name ? asString(evaluateToken(job.name, ctx)) : id;
+    const instance: JobInstanceRun = {
+      job: id,
+      name,
+      matrix,
+      result: 'success',
+      steps: [],
+      outputs: {},
+      workspace,
+    };
+    const group = job.concurrency ? evaluateToken(job.concurrency, ctx) : null;
+    const groupName =
+      group === null
+        ? undefined
+        : typeof group === 'string'
+          ? group
+          : asString((group as Record<string, Json>).group ?? null);
+    await withConcurrency(groupName, async () => {
+      const raw = rawSteps(root, id);
+      if (raw.length !== job.steps.length) throw new Error(`${id}: steps do not line up`);
+      let failed = false;
+      for (const [index, step] of job.steps.entries()) {
+        const stepStarted = performance.now();
+        const result = await runStep(step, raw[index] as MappingToken, ctx, failed, {
+          job: id,
+          workspace,
+          runnerTemp,
+          token,
+        });
+        instance.steps.push(result);
+        (ctx.steps as Record<string, Json>)[step.id] = {
+          outputs: result.outputs,
+          outcome: result.result,
+          conclusion: result.result,
+        };
+        run.log.push(
+          `${name}: ${result.uses} → ${result.result} in ${((performance.now() - stepStarted) / 1000).toFixed(2)} s` +
+            (result.action ? ` (exit ${result.action.exitCode})` : '') +
+            (result.error ? `: ${result.error}` : ''),
+        );
+        if (result.result === 'failure') {
+          failed = true;
+          ctx.job = { status: 'failure' };
+        }
+      }
+      instance.result = failed ? 'failure' : 'success';
+      if (job.outputs) {
+        const outputs = evaluateToken(job.outputs, ctx);
+        for (const [k, v] of Object.entries(outputs as Record<string, Json>))
+          instance.outputs[k] = asString(v);
+      }
+    });
+    return instance;
+  }
+
+  async function runStep(
+    step: Step,
+    raw: MappingToken,
+    ctx: Contexts,
+    failed: boolean,
+    where: { job: string; workspace: string; runnerTemp: string; token: string },
+  ): Promise<StepRun> {
+    if (!('uses' in step)) {
+      return {
+        id: step.id,
+        uses: 'run',
+        result: 'failure',
+        outputs: {},
+        error: 'the harness runs no `run:` steps',
+      };
+    }
+    const uses = step.uses.value;
+    const stepRun: StepRun = { id: step.id, uses, result: 'success', outputs: {} };
+    if (!truthy(evaluate(step.if.expression, ctx, { failed })))
+      return { ...stepRun, result: 'skipped' };
+    const withToken = raw.find('with');
+    const inputs: Record<string, string> = {};
+    if (withToken) {
+      for (const [k, v] of Object.entries(evaluateToken(withToken, ctx) as Record<string, Json>))
+        inputs[k] = asString(v);
+    }
+    const env: Record<string, string> = {};
+    if (step.env) {
+      for (const [k, v] of Object.entries(evaluateToken(step.env, ctx) as Record<string, Json>))
+        env[k] = asString(v);
+    }
+    const action = uses.replace(/@.*$/, '');
+    try {
+      if (uses.startsWith('./')) {
+        const actionDir = path.join(where.workspace, uses);
+        const result = await runAction({
+          actionDir,
+          runtime: await runtimeOf(actionDir),
+          workspace: where.workspace,
+          inputs,
+          env,
+          runnerTemp: where.runnerTemp,
+          contexts: ctx,
+          github: {
+            repository: sandbox.repository,
+            sha: event.sha,
+            ref,
+            eventName: event.name,
+            event: payload,
+            apiUrl: sandbox.fake.url,
+            token: where.token,
+            runId,
+            runAttempt: attempt,
+            job: where.job,
+          },
+        });
+        run.actions.push(result);
+        return {
+          ...stepRun,
+          result: result.exitCode === 0 ? 'success' : 'failure',
+          outputs: result.outputs,
+          action: result,
+          ...(result.exitCode === 0
+            ? {}
+            : {
+                error:
+                  result.annotations.map((a) => a.message).join(' | ') || result.stderr.slice(-500),
+              }),
+        };
+      }
+      if (action === STANDARD.checkout) {
+        await sandbox.checkout(where.workspace, {
+          sha: inputs.ref || event.sha,
+          branch: ref.replace(/^refs\/heads\//, ''),
+          fetchDepth: Number(inputs['fetch-depth'] ?? '1'),
+          persistCredentials: (inputs['persist-credentials'] ?? 'true') !== 'false',
+          token: inputs.token || where.token,
+        });
+        return stepRun;
+      }
+      if (action === STANDARD.upload) {
+        await uploadArtifact(inputs, where);
+        return stepRun;
+      }
+      if (action === STANDARD.download) {
+        const downloaded = await downloadArtifacts(inputs, where.workspace);
+        return { ...stepRun, outputs: { 'download-path': downloaded } };
+      }
+      if ((STANDARD.noop as readonly string[]).includes(action)) return stepRun;
+      return { ...stepRun, result: 'failure', error: `the harness does not emulate ${uses}` };
+    } catch (e) {
+      return { ...stepRun, result: 'failure', error: (e as Error).message };
+    }
+  }
+
+  async function runtimeOf(actionDir: string): Promise<NodeRuntime> {
+    const using = (await readActionMetadata(actionDir)).runs.using;
+    if (using === 'node24') return options.runtime ?? node24;
+    if (using === 'node20') return node20;
+    throw new Error(`${actionDir}: the harness runs node20 and node24 actions, not ${using}`);
+  }
+
+  async function uploadArtifact(
+    inputs: Record<string, string>,
+    where: { job: string; workspace: string },
+  ): Promise<void> {
+    const name = inputs.name || 'artifact';
+    const includeHidden = inputs['include-hidden-files'] === 'true';
+    const sources = (inputs.path ?? '')
+      .split('\n')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (sources.length !== 1 || /[*?[]/.test(sources[0] as string))
+      throw new Error('the harness uploads exactly one path, without wildcards');
+    const source = path.resolve(where.workspace, sources[0] as string);
+    const target = path.join(artifacts, name);
+    const owner = artifactOwners.get(name);
+    if (owner !== undefined && owner !== where.job && inputs.overwrite !== 'true')
+      throw new Error(`an artifact named ${name} already exists in this run`);
+    const info = await stat(source).catch(() => undefined);
+    const files = info?.isDirectory()
+      ? await listFiles(source, includeHidden)
+      : info
+        ? [path.basename(source)]
+        : [];
+    if (files.length === 0) {
+      const mode = inputs['if-no-files-found'] || 'warn';
+      if (mode === 'error')
+        throw new Error(`no files were found with the provided path: ${sources[0]}`);
+      return;
+    }
+    await rm(target, { recursive: true, force: true });
+    await mkdir(target, { recursive: true });
+    for (const f of files) {
+      const from = info?.isDirectory() ? path.join(source, f) : source;
+      await mkdir(path.dirname(path.join(target, f)), { recursive: true });
+      await cp(from, path.join(target, f));
+    }
+    artifactOwners.set(name, where.job);
+  }
+
+  async function downloadArtifacts(
+    inputs: Record<string, string>,
+    workspace: string,
+  ): Promise<string> {
+    const into = path.resolve(workspace, inputs.path || '.');
+    const all = (await readdir(artifacts)).sort();
+    if (inputs.name) {
+      if (!all.includes(inputs.name)) throw new Error(`artifact ${inputs.name} not found`);
+      await cp(path.join(artifacts, inputs.name), into, { recursive: true });
+      return into;
+    }
+    const pattern = inputs.pattern ? globToRegExp(inputs.pattern) : /^/;
+    const merge = inputs['merge-multiple'] === 'true';
+    for (const name of all.filter((n) => pattern.test(n))) {
+      await cp(path.join(artifacts, name), merge ? into : path.join(into, name), {
+        recursive: true,
+      });
+    }
+    return into;
+  }
+
+  const results = await Promise.all(
+    jobs.map((j) => runJob(j).then((r) => [j.id.value, r] as const)),
+  );
+  for (const [id, r] of results) run.jobs[id] = r;
+  run.seconds = (performance.now() - started) / 1000;
+  return run;
+}
+
+/** Who uploaded each artifact of a run (a re-run of that job may replace it). */
+const artifactOwnersByRun = new Map<number, Map<string, string>>();
