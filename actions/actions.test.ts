@@ -5,9 +5,12 @@
  * bare repository behind `git http-backend` on loopback; GitHub's REST API is the fake that
  * checks every request against GitHub's OpenAPI description and really merges.
  */
-import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { protectBranch } from '../pipeline/git/testing/git-server.ts';
 import { createGitHubClient } from '../pipeline/github/client.ts';
 import {
   FAST_CANDIDATES,
@@ -26,6 +29,8 @@ import {
 } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 
+const execFileAsync = promisify(execFile);
+
 interface Pins {
   production: number;
 }
@@ -37,7 +42,6 @@ describe.each([node20, node24])('the actions on $name', (runtime: NodeRuntime) =
   const workspaces: string[] = [];
 
   beforeAll(async () => {
-    runtime.binary(); // fails with how to install it when Node 24 is missing
     sandbox = await startSandbox();
     first = (await sandbox.push(await modelRepositoryFiles(), 'Iris and two candidates')).after;
   });
@@ -138,6 +142,12 @@ describe.each([node20, node24])('the actions on $name', (runtime: NodeRuntime) =
   let decideDir: string;
   let decided: ActionResult;
 
+  it(`runs the bundles on ${runtime.name === 'node24' ? 'Node 24, as GitHub does' : 'Node 20'}`, async () => {
+    // Fails (not skips) with how to install it when Node 24 is missing.
+    const { stdout } = await execFileAsync(runtime.binary(), ['--version']);
+    expect(stdout).toMatch(runtime.name === 'node24' ? /^v24\./ : /^v20\./);
+  });
+
   it('prepare validates the data and lists the candidates as the training matrix', async () => {
     const result = await run('prepare', await workspace(first), first, {});
     expectSuccess(result);
@@ -217,6 +227,15 @@ describe.each([node20, node24])('the actions on $name', (runtime: NodeRuntime) =
     expect(refused.exitCode).toBe(1);
     expect(refused.annotations.find((a) => a.command === 'error')?.message).toMatch(
       /contents: write/,
+    );
+    expect(await sandbox.tip()).toBe(before);
+    // A protected main refuses the push the way GitHub does; the message says what to grant.
+    await protectBranch(path.dirname(sandbox.bare), sandbox.repo, 'main');
+    const protectedMain = await run('register', decideDir, first, inputs);
+    await rm(path.join(sandbox.bare, 'hooks', 'pre-receive'));
+    expect(protectedMain.exitCode).toBe(1);
+    expect(protectedMain.annotations.find((a) => a.command === 'error')?.message).toMatch(
+      /GH006: Protected branch update failed.*protected branch: allow the pusher or open a pull request/s,
     );
     expect(await sandbox.tip()).toBe(before);
 

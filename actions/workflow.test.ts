@@ -20,7 +20,6 @@ const runs: WorkflowRun[] = [];
 const started = performance.now();
 
 beforeAll(async () => {
-  node24.binary(); // fails with how to install it when Node 24 is missing
   sandbox = await startSandbox();
 });
 
@@ -84,6 +83,7 @@ describe('train.yml and rollback.yml, run as GitHub Actions runs them', () => {
   let third: WorkflowRun;
 
   it('push 1 trains the matrix, registers v1 and opens the promotion pull request', async () => {
+    node24.binary(); // node24 actions run on Node 24: fails with how to install it when missing
     const event = await push(await workflowRepositoryFiles(), 'A model repository using pinml');
     const result = await run(TRAIN, event);
     expect(result.triggered).toBe(true);
@@ -192,6 +192,29 @@ describe('train.yml and rollback.yml, run as GitHub Actions runs them', () => {
     });
     expect(await sandbox.tip()).toBe(main);
     expect(await sandbox.tip('pinml/promote-iris')).toBe(branch);
+    expect(sandbox.fake.pulls).toHaveLength(2);
+  });
+
+  it('a push with a data error fails prepare with an annotation on the file and line, and nothing else runs', async () => {
+    const main = await sandbox.tip('pinml/promote-iris');
+    const lines = (await irisCsv()).split('\n');
+    lines[11] = '5.4,3.7,1.5,0.2,sunflower';
+    const event = await push({ 'data/iris.csv': lines.join('\n') }, 'A typo in the labels');
+    const result = await run(TRAIN, event);
+    expect(result.jobs.prepare?.result).toBe('failure');
+    expect(result.jobs.train?.result).toBe('skipped');
+    expect(result.jobs.decide?.result).toBe('skipped');
+    const prepare = result.jobs.prepare?.instances[0]?.steps.find((s) => s.id === 'prepare');
+    expect(prepare?.action?.exitCode).toBe(1);
+    expect(prepare?.action?.annotations).toContainEqual(
+      expect.objectContaining({
+        command: 'error',
+        properties: expect.objectContaining({ file: 'data/iris.csv', line: '12' }) as unknown,
+        message: expect.stringContaining('sunflower') as unknown,
+      }),
+    );
+    expect(await sandbox.tip()).toBe(event.sha);
+    expect(await sandbox.tip('pinml/promote-iris')).toBe(main);
     expect(sandbox.fake.pulls).toHaveLength(2);
   });
 
