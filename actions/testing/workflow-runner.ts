@@ -229,6 +229,8 @@ async function listFiles(dir: string, includeHidden: boolean, prefix = ''): Prom
 }
 
 let runs = 0;
+/** Who uploaded each artifact of a run, by run id (a re-run of that job may replace it). */
+const artifactOwnersByRun = new Map<number, Map<string, string>>();
 
 /** Runs (or re-runs) a workflow for an event. */
 export async function runWorkflow(
@@ -271,8 +273,8 @@ export async function runWorkflow(
 
   const artifacts = path.join(sandbox.root, 'artifacts', `run-${runId}`);
   await mkdir(artifacts, { recursive: true });
-  const artifactOwners: Map<string, string> = (artifactOwnersByRun.get(runId) ??
-    artifactOwnersByRun.set(runId, new Map()).get(runId)) as Map<string, string>;
+  const artifactOwners = artifactOwnersByRun.get(runId) ?? new Map<string, string>();
+  artifactOwnersByRun.set(runId, artifactOwners);
 
   // Dispatch inputs, with the defaults declared in the workflow.
   const inputs: Record<string, Json> = {};
@@ -670,6 +672,3 @@ export async function runWorkflow(
   run.seconds = (performance.now() - started) / 1000;
   return run;
 }
-
-/** Who uploaded each artifact of a run (a re-run of that job may replace it). */
-const artifactOwnersByRun = new Map<number, Map<string, string>>();
