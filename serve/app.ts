@@ -41,6 +41,7 @@ export function describeModel(m: ServedModel): Record<string, unknown> {
     name: m.name,
     version: m.version,
     ref: `${m.name}@${m.version}`,
+    pin: 'production',
     commit: m.commit,
     loadedAt: m.loadedAt,
     kind: m.predictor.kind,

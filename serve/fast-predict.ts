@@ -37,21 +37,22 @@ interface Exchange extends Picked {
   chunks: Buffer[];
 }
 
-const EXCHANGE = Symbol('pinml.exchange');
-type Carrier = IncomingMessage & { [EXCHANGE]?: Exchange };
+// Keyed by request, not stored on it: a new property would change the shape of every
+// IncomingMessage that node's own http code handles.
+const exchanges = new WeakMap<IncomingMessage, Exchange>();
 
 // Listeners are module functions reading their request from `this` (the emitter): no function
 // object is made per request (tsx wraps each one made in a name-keeping helper, which shows).
-function onData(this: Carrier, chunk: Buffer): void {
-  this[EXCHANGE]?.chunks.push(chunk);
+function onData(this: IncomingMessage, chunk: Buffer): void {
+  exchanges.get(this)?.chunks.push(chunk);
 }
 
 function ignore(): void {}
 
-function onEnd(this: Carrier): void {
-  const x = this[EXCHANGE];
+function onEnd(this: IncomingMessage): void {
+  const x = exchanges.get(this);
   if (x === undefined) return;
-  this[EXCHANGE] = undefined;
+  exchanges.delete(this);
   const { metrics, log, limits } = x.deps;
   const route = x.route;
   let status = 200;
@@ -133,7 +134,7 @@ export function createFastPredict(deps: AppDeps): FastPath {
       return false;
     }
 
-    (req as Carrier)[EXCHANGE] = {
+    exchanges.set(req, {
       deps,
       res,
       route,
@@ -143,10 +144,10 @@ export function createFastPredict(deps: AppDeps): FastPath {
       state: deps.state(),
       chunks: [],
       model: undefined,
-    };
+    });
     req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', ignore);
+    req.on('end', onEnd);
+    req.on('error', ignore);
     return true;
   };
 }

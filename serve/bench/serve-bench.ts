@@ -108,6 +108,9 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/** Every process started, so a failed run stops them too. */
+const children = new Set<Child>();
+
 /** Starts a process that prints its port (in a JSON log line, or as `port=N`); waits for it. */
 async function startChild(
   command: string,
@@ -119,6 +122,8 @@ async function startChild(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const early: Child = { proc, url: '', stop: () => Promise.resolve(void proc.kill('SIGKILL')) };
+  children.add(early);
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
@@ -141,10 +146,12 @@ async function startChild(
   });
   // Drain the rest of its output (the server logs at info).
   lines.on('line', () => undefined);
-  return {
+  children.delete(early);
+  const child: Child = {
     proc,
     url: `http://127.0.0.1:${port}`,
     stop: async () => {
+      children.delete(child);
       if (proc.exitCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
@@ -152,6 +159,8 @@ async function startChild(
       if (proc.exitCode === null) proc.kill('SIGKILL');
     },
   };
+  children.add(child);
+  return child;
 }
 
 const NODE_HELLO = `
@@ -485,6 +494,7 @@ async function main(): Promise<void> {
       };
     }
   } finally {
+    await Promise.all([...children].map((c) => c.stop()));
     await sandbox.remove();
   }
 
