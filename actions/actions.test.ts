@@ -31,16 +31,6 @@ import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 
 const execFileAsync = promisify(execFile);
 
-/**
- * Warnings an action may print on stderr today, each with why; anything else on stderr fails.
- * DEP0169: isomorphic-git's Node HTTP client (simple-get) calls `url.parse()`, which Node 24
- * deprecates at run time. Drop it once pipeline/git/repo.ts defaults to a fetch-based client
- * (isomorphic-git/http/web works against git http-backend).
- */
-const KNOWN_WARNINGS = [
-  /\(node:\d+\) \[DEP0169\] DeprecationWarning: `url\.parse\(\)`[^\n]*\n\(Use `node --trace-deprecation \.\.\.` to show where the warning was created\)\n/g,
-];
-
 interface Pins {
   production: number;
 }
@@ -114,8 +104,7 @@ describe.each([node20, node24])('the actions on $name', (runtime: NodeRuntime) =
       `exit ${result.exitCode}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
     ).toBe(0);
     expect(result.annotations.filter((a) => a.command === 'error')).toEqual([]);
-    const stderr = KNOWN_WARNINGS.reduce((text, known) => text.replace(known, ''), result.stderr);
-    expect(stderr, 'a warning of the runtime (deprecation?) on stderr').toBe('');
+    expect(result.stderr, 'a warning of the runtime (deprecation?) on stderr').toBe('');
   }
 
   const pins = async (commitish: string): Promise<Pins | undefined> => {

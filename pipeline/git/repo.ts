@@ -13,7 +13,9 @@
 import * as nodeFs from 'node:fs';
 import git from 'isomorphic-git';
 import type { HttpClient, PromiseFsClient, TreeEntry } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
+// The fetch-based client: the node one calls url.parse(), which Node 24 flags as a security
+// deprecation (DEP0169) on every request. Node 20 and later have fetch.
+import webHttp from 'isomorphic-git/http/web';
 import { GitError } from '../errors.ts';
 import type { GitFailure } from '../errors.ts';
 
@@ -358,7 +360,7 @@ export class GitRepo {
     this.bare = options.bare ?? false;
     this.gitdir = this.bare ? this.dir : `${this.dir}/.git`;
     this.#fs = options.fs ?? nodeFs;
-    this.#http = options.http ?? nodeHttp;
+    this.#http = options.http ?? webHttp;
     this.#token = options.token;
     this.#packCache = options.packCache;
   }

@@ -191,6 +191,32 @@ async function tryResolve(repo: GitRepo, ref: string): Promise<string | undefine
 }
 
 /**
+ * Whether the branch's commit already makes the change `next` makes: the same message, the
+ * same files changed to the same content, on a parent that the new base descends from and
+ * that agrees with the base on those files. An unrelated commit on main then leaves the branch
+ * (and its pull request) alone instead of rebasing it.
+ */
+async function isSameChange(repo: GitRepo, existing: string, next: string): Promise<boolean> {
+  const [was, now] = [await repo.readCommit(existing), await repo.readCommit(next)];
+  const [wasParent, nowParent] = [was.parents[0], now.parents[0]];
+  if (was.message !== now.message || was.parents.length !== 1 || !wasParent || !nowParent)
+    return false;
+  if (!(await repo.isAncestor(wasParent, nowParent))) return false;
+  const paths = await repo.changedPaths(wasParent, existing);
+  const nextPaths = await repo.changedPaths(nowParent, next);
+  if ([...paths].sort().join('\n') !== [...nextPaths].sort().join('\n')) return false;
+  const same = async (a: string, b: string, path: string): Promise<boolean> => {
+    const [x, y] = [await repo.readFile(a, path), await repo.readFile(b, path)];
+    return x === undefined || y === undefined ? x === y : Buffer.from(x).equals(Buffer.from(y));
+  };
+  for (const path of paths) {
+    if (!(await same(existing, next, path)) || !(await same(wasParent, nowParent, path)))
+      return false;
+  }
+  return true;
+}
+
+/**
  * Writes a promotion or rollback as one commit on its fixed branch, created or reset onto the
  * plan's base. A branch that already holds the same change on the same base is `unchanged`.
  */
@@ -202,15 +228,8 @@ export async function applyBranchPlan(repo: GitRepo, plan: BranchPlan): Promise<
         mainline: plan.revert.mainline,
       })
     : await repo.writeCommit({ parent: plan.base, changes: plan.files, message: plan.message });
-  if (existing !== undefined) {
-    const [now, next] = [await repo.readCommit(existing), await repo.readCommit(oid)];
-    if (
-      now.tree === next.tree &&
-      now.parents.join() === next.parents.join() &&
-      now.message === next.message
-    ) {
-      return { operation: 'unchanged', branch: plan.branch, commit: existing };
-    }
+  if (existing !== undefined && (await isSameChange(repo, existing, oid))) {
+    return { operation: 'unchanged', branch: plan.branch, commit: existing };
   }
   await repo.updateBranch(plan.branch, oid);
   return {

@@ -78,17 +78,21 @@ describe('re-running a command with the same inputs', () => {
     expect(await allRefs(ws.git, dir)).toBe(refs);
   });
 
-  it('updates the promotion branch onto main when main moved, and only then', async () => {
+  it('leaves the promotion branch alone when main moved elsewhere, and resets it onto main for another change', async () => {
     const dir = await ws.project();
     await pinmlOk(dir, 'register', runA);
     await pinmlOk(dir, 'promote', 'iris@1');
     const old = await ws.git(dir, 'rev-parse', 'pinml/promote-iris');
     await pinmlOk(dir, 'register', runB);
-    const updated = await pinmlOk(dir, 'promote', 'iris@1');
+    // main moved, but not the pin: the branch already makes this change, so it stays.
+    const again = await pinmlOk(dir, 'promote', 'iris@1');
+    expect(again.stdout).toMatch(/^unchanged: pinml\/promote-iris /);
+    expect(await ws.git(dir, 'rev-parse', 'pinml/promote-iris')).toBe(old);
+    // Another version: the branch is reset onto main's tip with the new change.
+    const updated = await pinmlOk(dir, 'promote', 'iris@2');
     expect(updated.stdout).toMatch(/^updated: pinml\/promote-iris /);
     const tip = await ws.git(dir, 'rev-parse', 'main');
     expect(await ws.git(dir, 'rev-parse', 'pinml/promote-iris^')).toBe(tip);
-    expect(await ws.git(dir, 'rev-parse', 'pinml/promote-iris')).not.toBe(old);
     // Still one commit on top of main: the branch is reset, not stacked.
     expect(await ws.git(dir, 'rev-list', '--count', 'main..pinml/promote-iris')).toBe('1');
   });
