@@ -359,6 +359,10 @@ describe('Open Inference Protocol v2', () => {
     expect(await ready.json()).toEqual({ name: 'iris', ready: true });
     expect((await one.request('/v2/models/iris/versions/1/ready')).status).toBe(200);
     expect((await one.request('/v2/models/roses/ready')).status).toBe(404);
+    const broken = createApp(depsOf(stateOf([], { pinned: ['iris'] })));
+    const notLoaded = await broken.request('/v2/models/iris/ready');
+    expect(notLoaded.status).toBe(400);
+    expect(await notLoaded.json()).toEqual({ name: 'iris', ready: false });
   });
 
   it('infers from one tensor per feature', async () => {

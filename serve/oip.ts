@@ -247,6 +247,12 @@ export function oipRoutes(deps: AppDeps): Hono<AppEnv> {
   for (const base of ['/models/:model', '/models/:model/versions/:version']) {
     app.get(base, (c) => c.json(modelMetadata(model(c))));
     app.get(`${base}/ready`, (c) => {
+      const state = c.get('state');
+      const name = c.req.param('model') ?? '';
+      // Pinned but not loadable: not ready, which the spec says with a 4xx (not 503).
+      if (!state.models.has(name) && state.pinned.includes(name)) {
+        return c.json({ name, ready: false }, 400);
+      }
       const m = model(c);
       const ok = !(deps.draining?.() ?? false);
       return c.json({ name: m.name, ready: ok }, ok ? 200 : 400);

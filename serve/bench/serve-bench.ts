@@ -6,19 +6,21 @@
  *    the time until `/models/iris` answers for the new commit is measured, once after a signed
  *    webhook (server without polling) and once with polling only (server polling every
  *    `--poll` seconds, so expect about half the interval on average).
- * 2. Requests/s and p99 at `--connections` (50) on loopback with autocannon, each after an
- *    unrecorded warm-up, with wrk when it is installed (else autocannon; `--tool`): bare `node:http` hello (GET, text), Hono hello (GET, text), and pinml
- *    `POST /predict` started as `npm start` starts it (default logging, metrics, validation),
- *    with bodies cycling through 1,200 distinct rows. Then the server's resident memory.
+ * 2. Requests/s and p99 at `--connections` (50) on loopback, with wrk when it is installed (else
+ *    autocannon; `--tool`), for bare `node:http` hello (GET, text), Hono hello (GET, text) and
+ *    pinml `POST /predict` started as `npm start` starts it (default logging, metrics,
+ *    validation) with bodies cycling through 1,200 distinct rows: the three run side by side and
+ *    are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
+ *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
  *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
  *
  * Load generator and servers share this machine's cores: compare figures from the same run.
  * Ends with one JSON line of the figures; `--json` prints only that line on stdout.
  *
- *   npm run bench:serve -- [--duration 10] [--connections 50] [--poll 1] [--reconcile-runs 5]
- *                          [--peer-runs 3] [--peer-duration 15] [--no-peer] [--tool wrk|autocannon]
- *                          [--json]
+ *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--poll 1]
+ *                          [--reconcile-runs 5] [--peer-runs 3] [--peer-duration 15] [--no-peer]
+ *                          [--tool wrk|autocannon] [--json]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -54,7 +56,8 @@ const autocannon = autocannonModule as Autocannon;
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     poll: { type: 'string', default: '1' },
     'reconcile-runs': { type: 'string', default: '5' },
@@ -66,6 +69,7 @@ const { values: args } = parseArgs({
   },
 });
 const DURATION = Number(args.duration);
+const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
 const POLL_S = Number(args.poll);
 const RECONCILE_RUNS = Number(args['reconcile-runs']);
@@ -333,6 +337,19 @@ async function loadWrk(url: string, requests?: Request[]): Promise<Load> {
   }
 }
 
+/** Medians over rounds (requests and errors are totals). */
+function summarise(runs: readonly Load[]): Load & { rounds: number } {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    meanMs: median(runs.map((r) => r.meanMs)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    rounds: runs.length,
+  };
+}
+
 /** 1,200 distinct Iris-like rows (the Iris rows, shifted by small seeded steps). */
 async function distinctRows(n = 1200): Promise<Record<string, number>[]> {
   const base = await irisRows();
@@ -388,7 +405,7 @@ async function peerRun(): Promise<{ rps: number; p99Ms: number }> {
 async function main(): Promise<void> {
   const figures: Record<string, unknown> = {};
   say(
-    `serve-bench: ${TOOL}, ${CONNECTIONS} connections, ${DURATION} s per point, node ${process.version}, ${cpus().length} cores`,
+    `serve-bench: ${TOOL}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s per server, node ${process.version}, ${cpus().length} cores`,
   );
   figures.tool = TOOL;
   say('building the sandbox repository (two short trainings)…');
@@ -436,24 +453,19 @@ async function main(): Promise<void> {
         `poll every ${POLL_S} s median ${round(median(pollMs))} ms (max ${round(Math.max(...pollMs))})`,
     );
 
-    // 2. throughput
+    // 2. throughput: the three servers run side by side and are loaded in turn, round after
+    // round, so a change in the machine's load (other processes) hits all three alike; each
+    // figure is the median of its rounds.
     const nodeHello = await startChild(
       process.execPath,
       ['--input-type=module', '-e', NODE_HELLO],
       {},
     );
-    figures.nodeHello = await load(nodeHello.url);
-    await nodeHello.stop();
-    say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
     const honoHello = await startChild(
       process.execPath,
       ['--input-type=module', '-e', HONO_HELLO],
       {},
     );
-    figures.honoHello = await load(honoHello.url);
-    await honoHello.stop();
-    say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
-
     const pinml = await startPinml(sandbox, {});
     const rows = await distinctRows();
     const requests = rows.map((inputs) => ({
@@ -467,12 +479,31 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: requests[0]?.body as string,
     });
-    if (check.status !== 200)
+    if (check.status !== 200) {
       throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
+    }
     await check.arrayBuffer();
-    figures.pinmlPredict = { ...(await load(`${pinml.url}`, requests)), distinctRows: rows.length };
+    const rounds: Record<'nodeHello' | 'honoHello' | 'pinmlPredict', Load[]> = {
+      nodeHello: [],
+      honoHello: [],
+      pinmlPredict: [],
+    };
+    for (let round = 1; round <= ROUNDS; round++) {
+      rounds.nodeHello.push(await load(nodeHello.url));
+      rounds.honoHello.push(await load(honoHello.url));
+      rounds.pinmlPredict.push(await load(pinml.url, requests));
+      say(
+        `round ${round}: node:http hello ${rounds.nodeHello.at(-1)?.rps} req/s, Hono hello ` +
+          `${rounds.honoHello.at(-1)?.rps} req/s, pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s`,
+      );
+    }
     figures.memory = await rssOf(pinml.proc.pid as number);
-    await pinml.stop();
+    await Promise.all([nodeHello.stop(), honoHello.stop(), pinml.stop()]);
+    figures.nodeHello = summarise(rounds.nodeHello);
+    figures.honoHello = summarise(rounds.honoHello);
+    figures.pinmlPredict = { ...summarise(rounds.pinmlPredict), distinctRows: rows.length };
+    say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
+    say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
     say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
     say(`pinml memory     ${JSON.stringify(figures.memory)}`);
 
