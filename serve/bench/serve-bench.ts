@@ -286,8 +286,10 @@ async function loadWrk(url: string, requests?: Request[]): Promise<Load> {
     const lua = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
     const script = requests
       ? `local bodies = {\n${requests.map((r) => `  ${lua(r.body)},`).join('\n')}\n}\n` +
-        `local i = 0\nrequest = function()\n  i = i % #bodies + 1\n` +
-        `  return wrk.format("POST", ${lua(requests[0]?.path ?? '/')}, { ["Content-Type"] = "application/json" }, bodies[i])\nend\n${WRK_DONE}`
+        // Requests are formatted once per thread (init), so each one costs wrk a table lookup.
+        `local reqs = {}\nlocal i = 0\ninit = function(args)\n  for k, b in ipairs(bodies) do\n` +
+        `    reqs[k] = wrk.format("POST", ${lua(requests[0]?.path ?? '/')}, { ["Content-Type"] = "application/json" }, b)\n` +
+        `  end\nend\nrequest = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n${WRK_DONE}`
       : WRK_DONE;
     const file = join(dir, 'load.lua');
     await writeFile(file, script);
