@@ -25,7 +25,7 @@ const MODEL_PREDICT = /^\/models\/([^/?#]+)\/predict$/;
 /** A node:http handler that answers the request and returns true, or returns false untouched. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The state of one request on the fast path, kept on the request object. */
+/** The state of one request on the fast path, kept beside its request until it ends. */
 interface Exchange extends Picked {
   deps: AppDeps;
   res: ServerResponse;
