@@ -5,11 +5,11 @@
  * compiles it. A served model is immutable; a new version is a new object.
  */
 import type { GitRepo } from '../pipeline/git/repo.ts';
-import { ModelFormatError, RegistryError } from '../pipeline/errors.ts';
+import { ModelFormatError } from '../pipeline/errors.ts';
 import type { Label } from '../pipeline/models/types.ts';
 import { paths } from '../pipeline/registry/paths.ts';
-import { listModels, parseEntry, readArtifact } from '../pipeline/registry/registry.ts';
-import { cardSchema, pinsSchema, type Card, type Pins } from '../pipeline/registry/schema.ts';
+import { listModels, readArtifact, readCard, readPins } from '../pipeline/registry/registry.ts';
+import type { Card } from '../pipeline/registry/schema.ts';
 import { rowReader, type RowReader } from './inputs.ts';
 import { compilePredictor, type Predictor } from './predictor.ts';
 
@@ -98,53 +98,6 @@ export function serveModel(input: {
 
 function sameList(a: readonly Label[], b: readonly Label[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** The pins of a model at a commit; undefined when it has no `pins.json`. */
-export async function readPins(
-  repo: GitRepo,
-  commit: string,
-  model: string,
-): Promise<Pins | undefined> {
-  const file = paths.pins(model);
-  const text = await repo.readText(commit, file);
-  if (text === undefined) return undefined;
-  const pins = parseEntry(pinsSchema, text, file, commit);
-  if (pins.model !== model) {
-    throw new RegistryError(`${file} names model "${pins.model}", not "${model}"`, {
-      file,
-      commit,
-    });
-  }
-  return pins;
-}
-
-/** The card of one version at a commit, checked against its schema and its folder. */
-export async function readCard(
-  repo: GitRepo,
-  commit: string,
-  model: string,
-  version: number,
-): Promise<Card> {
-  const file = paths.card(model, version);
-  const text = await repo.readText(commit, file);
-  if (text === undefined) {
-    throw new RegistryError(
-      `${paths.pins(model)} pins production to v${version}, but ${file} is missing at ${commit.slice(0, 12)}`,
-      { file, commit },
-    );
-  }
-  const card = parseEntry(cardSchema, text, file, commit);
-  if (card.model !== model || card.version !== version) {
-    throw new RegistryError(
-      `${file} says ${card.model}@${card.version}: it must match its folder`,
-      {
-        file,
-        commit,
-      },
-    );
-  }
-  return card;
 }
 
 /** Why a pinned version is not served. */

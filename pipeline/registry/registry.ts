@@ -87,6 +87,50 @@ export async function listModels(repo: GitRepo, commit: string): Promise<string[
     .sort();
 }
 
+/** The pins of a model at `commit`; undefined when it has no `pins.json` (never promoted). */
+export async function readPins(
+  repo: GitRepo,
+  commit: string,
+  model: string,
+): Promise<Pins | undefined> {
+  const file = paths.pins(model);
+  const text = await repo.readText(commit, file);
+  if (text === undefined) return undefined;
+  const pins = parseEntry(pinsSchema, text, file, commit);
+  if (pins.model !== model) {
+    throw new RegistryError(`${file} names model "${pins.model}", not "${model}"`, {
+      file,
+      commit,
+    });
+  }
+  return pins;
+}
+
+/** The card of one version at `commit`, checked against its schema and its folder. */
+export async function readCard(
+  repo: GitRepo,
+  commit: string,
+  model: string,
+  version: number,
+): Promise<Card> {
+  const file = paths.card(model, version);
+  const text = await repo.readText(commit, file);
+  if (text === undefined) {
+    throw new RegistryError(`${file} is missing at ${commit.slice(0, 12)}`, { file, commit });
+  }
+  const card = parseEntry(cardSchema, text, file, commit);
+  if (card.model !== model || card.version !== version) {
+    throw new RegistryError(
+      `${file} says ${card.model}@${card.version}: it must match its folder`,
+      {
+        file,
+        commit,
+      },
+    );
+  }
+  return card;
+}
+
 /** Reads one model's pins and every card at `commit`. */
 export async function readModelState(
   repo: GitRepo,
@@ -94,16 +138,7 @@ export async function readModelState(
   model: string,
 ): Promise<ModelState> {
   checkModelName(model);
-  const pinsFile = paths.pins(model);
-  const pinsText = await repo.readText(commit, pinsFile);
-  const pins =
-    pinsText === undefined ? undefined : parseEntry(pinsSchema, pinsText, pinsFile, commit);
-  if (pins && pins.model !== model) {
-    throw new RegistryError(`${pinsFile} names model "${pins.model}", not "${model}"`, {
-      file: pinsFile,
-      commit,
-    });
-  }
+  const pins = await readPins(repo, commit, model);
   const cards: Card[] = [];
   for (const entry of await repo.listDir(commit, paths.versions(model))) {
     if (entry.type !== 'tree' || !/^[1-9]\d*$/.test(entry.name)) {
@@ -112,30 +147,15 @@ export async function readModelState(
         { file: `${paths.versions(model)}/${entry.name}`, commit },
       );
     }
-    const version = Number(entry.name);
-    const file = paths.card(model, version);
-    const text = await repo.readText(commit, file);
-    if (text === undefined) {
-      throw new RegistryError(`${file} is missing at ${commit.slice(0, 12)}`, { file, commit });
-    }
-    const card = parseEntry(cardSchema, text, file, commit);
-    if (card.model !== model || card.version !== version) {
-      throw new RegistryError(
-        `${file} says ${card.model}@${card.version}: it must match its folder`,
-        {
-          file,
-          commit,
-        },
-      );
-    }
-    cards.push(card);
+    cards.push(await readCard(repo, commit, model, Number(entry.name)));
   }
   cards.sort((a, b) => a.version - b.version);
   if (pins?.production != null && !cards.some((c) => c.version === pins.production)) {
+    const file = paths.pins(model);
     throw new RegistryError(
-      `${pinsFile} pins production to v${pins.production}, which is not registered`,
+      `${file} pins production to v${pins.production}, which is not registered`,
       {
-        file: pinsFile,
+        file,
         commit,
       },
     );
