@@ -116,6 +116,11 @@ export interface RunWorkflowOptions {
   runtime?: NodeRuntime;
   /** Re-run these jobs (and the jobs that need them) of a previous run, as a new attempt. */
   rerun?: { run: WorkflowRun; jobs: string[] };
+  /**
+   * Repositories whose actions a workflow uses as `<owner>/<repo>/actions/<name>@<ref>`, by
+   * `owner/repo`, mapped to a local checkout of them (the runner would download them).
+   */
+  remoteActions?: Record<string, string>;
 }
 
 const STANDARD = {
@@ -535,9 +540,14 @@ export async function runWorkflow(
         env[k] = asString(v);
     }
     const action = uses.replace(/@.*$/, '');
+    const remote = /^([\w.-]+\/[\w.-]+)\/(actions\/[\w-]+)@[\w./-]+$/.exec(uses);
+    const remoteDir = remote?.[1] ? options.remoteActions?.[remote[1]] : undefined;
     try {
-      if (uses.startsWith('./')) {
-        const actionDir = path.join(where.workspace, uses);
+      if (uses.startsWith('./') || (remote?.[2] && remoteDir)) {
+        const actionDir =
+          remote?.[2] && remoteDir
+            ? path.join(remoteDir, remote[2])
+            : path.join(where.workspace, uses);
         const result = await runAction({
           actionDir,
           runtime: await runtimeOf(actionDir),
