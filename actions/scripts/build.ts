@@ -45,6 +45,9 @@ for (const name of names) {
     legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
+    // Module paths end up in the bundle: resolve them as written, not through a symlinked
+    // node_modules, so every checkout builds the same bytes.
+    preserveSymlinks: true,
     write: false,
     logLevel: 'warning',
   });
