@@ -9,6 +9,7 @@ import { readCodeVersion } from './code-version.ts';
 import { parseConfig, type ModelConfig } from './config.ts';
 import { parseDataset, type Dataset } from './dataset.ts';
 import { jitteredRows } from './demo/jittered-rows.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest.ts';
 import { GitRepo, type FileChange } from './git/repo.ts';
 import { renderReportMarkdown, type PromotionReport } from './report.ts';
 import { readRunFolder } from './run-folder.ts';
@@ -206,7 +207,17 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
       label: 'species',
     });
     const trained = trainModel({
-      model: { ...config, name: 'iris', candidates: config.candidates.slice(0, 1) },
+      model: {
+        ...config,
+        name: 'iris',
+        candidates: [
+          {
+            name: 'forest',
+            algorithm: 'random-forest',
+            params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 20 },
+          },
+        ],
+      },
       dataset: other,
       code: run.record.code,
     });
@@ -286,8 +297,8 @@ models:
     classes: [setosa, versicolor, virginica]
     split: { holdout: 0.3, folds: 5, seed: 42 }
     candidates:
-      - { name: logistic-default, algorithm: logistic-regression, params: { steps: 1000, learningRate: 2 } }
-      - { name: logistic-fast, algorithm: logistic-regression, params: { steps: 200, learningRate: 4 } }
+      - { name: logistic-default, algorithm: ml-logistic-regression, params: { steps: 1000, learningRate: 2 } }
+      - { name: logistic-fast, algorithm: ml-logistic-regression, params: { steps: 200, learningRate: 4 } }
     gate: { minAccuracy: 0.9, minMacroF1: 0.9 }
     compare: { policy: ${policy} }
 `;

@@ -4,6 +4,8 @@ import { configJsonSchema, parseConfig, selectModels } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_FOREST_PARAMS } from './models/forest.ts';
 import { DEFAULT_LOGISTIC_PARAMS } from './models/logistic.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest.ts';
+import { DEFAULT_SOFTMAX_PARAMS } from './models/softmax-regression.ts';
 
 const minimal = `version: 1
 models:
@@ -43,14 +45,58 @@ describe('parseConfig', () => {
     expect(m?.gate).toEqual({ minAccuracy: 0, minMacroF1: 0 });
     expect(m?.compare.policy).toBe('non-inferiority');
     expect(m?.compare.tolerance).toBe(0.02);
-    expect(m?.candidates[0]?.params).toEqual({ steps: 1000, learningRate: 2 });
+    expect(m?.candidates[0]?.params).toEqual({ C: 1, maxIterations: 100, tolerance: 1e-4 });
   });
 
   it("defaults every family's params to the family's own defaults", () => {
-    const m = parseConfig(minimal + '      - name: rf\n        algorithm: random-forest\n').models
-      .flowers;
-    expect(m?.candidates[0]?.params).toEqual(DEFAULT_LOGISTIC_PARAMS);
-    expect(m?.candidates[1]?.params).toEqual(DEFAULT_FOREST_PARAMS);
+    const more = ['random-forest', 'ml-random-forest', 'ml-logistic-regression']
+      .map((a, i) => `      - name: c${i}\n        algorithm: ${a}\n`)
+      .join('');
+    const m = parseConfig(minimal + more).models.flowers;
+    expect(m?.candidates.map((c) => c.params)).toEqual([
+      DEFAULT_SOFTMAX_PARAMS,
+      DEFAULT_RANDOM_FOREST_PARAMS,
+      DEFAULT_FOREST_PARAMS,
+      DEFAULT_LOGISTIC_PARAMS,
+    ]);
+  });
+
+  it('keeps reading forest params written for ml-random-forest under random-forest', () => {
+    const old = minimal.replace(
+      'algorithm: logistic-regression',
+      'algorithm: random-forest\n        params: { trees: 30, maxDepth: 5, minSamplesSplit: 4, maxFeatures: 0.5, bootstrap: false }',
+    );
+    expect(parseConfig(old).models.flowers?.candidates[0]?.params).toEqual({
+      ...DEFAULT_RANDOM_FOREST_PARAMS,
+      trees: 30,
+      maxDepth: 5,
+      minSamplesSplit: 4,
+      maxFeatures: 0.5,
+      bootstrap: false,
+    });
+  });
+
+  it('names the params logistic-regression takes when given those of ml-logistic-regression', () => {
+    const problems = problemsOf(
+      minimal.replace(
+        'algorithm: logistic-regression',
+        'algorithm: logistic-regression\n        params: { steps: 200 }',
+      ),
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toBe(
+      'unknown key "steps"; allowed here: C, maxIterations, tolerance',
+    );
+  });
+
+  it("refuses a forest's maxFeatures that is neither sqrt, log2 nor a fraction", () => {
+    const bad = minimal.replace(
+      'algorithm: logistic-regression',
+      'algorithm: random-forest\n        params: { maxFeatures: 3 }',
+    );
+    expect(problemsOf(bad)[0]).toMatchObject({
+      field: 'models.flowers.candidates.0.params.maxFeatures',
+    });
   });
 
   it('reports an unknown key with its line, column, path and a suggestion', () => {

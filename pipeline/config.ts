@@ -27,7 +27,37 @@ const relativePath = z
 
 const labelSchema = z.union([z.string().min(1), z.number()]);
 
-/** Hyper-parameters of the `random-forest` family (through ml-random-forest). */
+/** Hyper-parameters of the `random-forest` family (pinml's histogram forest). */
+export const randomForestParamsSchema = z.strictObject({
+  /** Number of trees. */
+  trees: z.int().min(1).max(2000).default(100),
+  /** Maximum depth of each tree (the root is depth 0). */
+  maxDepth: z.int().min(1).max(1024).default(64),
+  /** A node with fewer rows than this is not split. */
+  minSamplesSplit: z.int().min(2).default(2),
+  /** Each side of a split keeps at least this many rows. */
+  minSamplesLeaf: z.int().min(1).default(1),
+  /** Features tried at each node: `sqrt` or `log2` of their number, or a fraction in (0, 1]. */
+  maxFeatures: z.union([z.enum(['sqrt', 'log2']), z.number().gt(0).max(1)]).default('sqrt'),
+  /** Impurity a split decreases. */
+  criterion: z.enum(['gini', 'entropy']).default('gini'),
+  /** Quantile bins per feature. */
+  bins: z.int().min(2).max(256).default(256),
+  /** Train each tree on a bootstrap sample of the rows. */
+  bootstrap: z.boolean().default(true),
+});
+
+/** Hyper-parameters of the `logistic-regression` family (softmax, L-BFGS). */
+export const softmaxParamsSchema = z.strictObject({
+  /** Inverse strength of the L2 penalty, as scikit-learn's `C`. */
+  C: z.number().gt(0).max(1e12).default(1),
+  /** L-BFGS iterations at most. */
+  maxIterations: z.int().min(1).max(100_000).default(100),
+  /** Stop when no component of the objective's gradient exceeds this. */
+  tolerance: z.number().gt(0).max(1).default(1e-4),
+});
+
+/** Hyper-parameters of the `ml-random-forest` family (through ml-random-forest). */
 export const forestParamsSchema = z.strictObject({
   /** Number of trees. */
   trees: z.int().min(1).max(2000).default(100),
@@ -41,7 +71,7 @@ export const forestParamsSchema = z.strictObject({
   bootstrap: z.boolean().default(true),
 });
 
-/** Hyper-parameters of the `logistic-regression` family (through ml-logistic-regression). */
+/** Hyper-parameters of the `ml-logistic-regression` family (through ml-logistic-regression). */
 export const logisticParamsSchema = z.strictObject({
   /** Gradient-descent steps. */
   steps: z.int().min(1).max(100_000).default(1000),
@@ -62,12 +92,22 @@ const candidateBase = {
 const candidateSchema = z.discriminatedUnion('algorithm', [
   z.strictObject({
     ...candidateBase,
-    algorithm: z.literal(['random-forest', 'ml-random-forest']),
-    params: forestParamsSchema.default(forestParamsSchema.parse({})),
+    algorithm: z.literal('random-forest'),
+    params: randomForestParamsSchema.default(randomForestParamsSchema.parse({})),
   }),
   z.strictObject({
     ...candidateBase,
     algorithm: z.literal('logistic-regression'),
+    params: softmaxParamsSchema.default(softmaxParamsSchema.parse({})),
+  }),
+  z.strictObject({
+    ...candidateBase,
+    algorithm: z.literal('ml-random-forest'),
+    params: forestParamsSchema.default(forestParamsSchema.parse({})),
+  }),
+  z.strictObject({
+    ...candidateBase,
+    algorithm: z.literal('ml-logistic-regression'),
     params: logisticParamsSchema.default(logisticParamsSchema.parse({})),
   }),
 ]);
@@ -176,6 +216,8 @@ const configSchema = z.strictObject({
     .refine((m) => Object.keys(m).length > 0, 'define at least one model'),
 });
 
+export type RandomForestParamsConfig = z.infer<typeof randomForestParamsSchema>;
+export type SoftmaxParamsConfig = z.infer<typeof softmaxParamsSchema>;
 export type ForestParamsConfig = z.infer<typeof forestParamsSchema>;
 export type LogisticParamsConfig = z.infer<typeof logisticParamsSchema>;
 export type CandidateConfig = z.infer<typeof candidateSchema>;

@@ -36,6 +36,13 @@ export interface CandidateResult {
 /** The candidate chosen: refit on the training part and scored on the hold-out. */
 export interface ChosenResult extends CandidateResult {
   holdout: Metrics;
+  /**
+   * Each feature's share in the refit model's decisions (mean decrease in impurity, summing to
+   * 1), for families that report it (forests); absent otherwise.
+   */
+  featureImportances?: { feature: string; importance: number }[];
+  /** The refit model's out-of-bag accuracy (forests with bootstrap); absent otherwise. */
+  outOfBag?: { accuracy: number; rows: number };
   artifact: { file: 'model.json'; sha256: string; bytes: number };
 }
 
@@ -266,6 +273,7 @@ export function trainModel(options: TrainOptions): TrainRun {
     dataset.classes,
   );
   const artifactText = canonicalJson(classifier.toJSON());
+  const report = classifier.report?.() ?? {};
   const { name: _name, ...config } = model;
   const record: RunRecord = {
     formatVersion: 1,
@@ -292,6 +300,19 @@ export function trainModel(options: TrainOptions): TrainRun {
     chosen: {
       ...best,
       holdout,
+      ...(report.featureImportances === undefined
+        ? {}
+        : {
+            featureImportances: dataset.features.map((feature, j) => ({
+              feature,
+              importance: round(report.featureImportances?.[j] ?? 0),
+            })),
+          }),
+      ...(report.outOfBag == null
+        ? {}
+        : {
+            outOfBag: { accuracy: round(report.outOfBag.accuracy), rows: report.outOfBag.rows },
+          }),
       artifact: {
         file: 'model.json',
         sha256: sha256(artifactText),

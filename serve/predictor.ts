@@ -9,6 +9,8 @@
  */
 import { ModelFormatError } from '../pipeline/errors.ts';
 import { loadModel } from '../pipeline/models/index.ts';
+import { RandomForestClassifier } from '../pipeline/models/random-forest.ts';
+import type { SoftmaxClassifier } from '../pipeline/models/softmax-regression.ts';
 import type { Classifier, Label } from '../pipeline/models/types.ts';
 
 /** A loaded model, ready to predict. Pure: predicting does not change it. */
@@ -39,6 +41,10 @@ export function compilePredictor(artifact: unknown): Predictor {
       return compileForest(a, classifier);
     case 'logistic-regression':
       return compileLogistic(a, classifier);
+    case 'random-forest':
+    case 'softmax-regression':
+      // The pipeline's own classifiers already predict over flat arrays: serve them as they are.
+      return rowPredictor(classifier as RandomForestClassifier | SoftmaxClassifier);
     default:
       // A family added to the pipeline before this server learnt to compile it still serves.
       return libraryPredictor(classifier);
@@ -201,6 +207,26 @@ function compileLogistic(a: Record<string, unknown>, classifier: Classifier): Pr
 /** log(1 + e^t) without overflow, as the pipeline computes it. */
 function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}
+
+/** `random-forest` (its flat forest) and `softmax-regression` (its batch predictor, one row). */
+function rowPredictor(classifier: RandomForestClassifier | SoftmaxClassifier): Predictor {
+  const x = new Float64Array(classifier.features.length);
+  const predict =
+    classifier instanceof RandomForestClassifier
+      ? (row: ArrayLike<number>, out: Float64Array): number =>
+          classifier.forest.predictRow(row, out)
+      : (row: ArrayLike<number>, out: Float64Array): number => {
+          x.set(row);
+          return classifier.predictBatch(x, 1, out)[0] as number;
+        };
+  return {
+    kind: classifier.kind,
+    engine: 'compiled',
+    features: classifier.features,
+    classes: classifier.classes,
+    predictRow: predict,
+  };
 }
 
 function libraryPredictor(classifier: Classifier): Predictor {

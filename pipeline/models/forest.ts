@@ -1,6 +1,9 @@
 /**
- * The `random-forest` family: ml-random-forest's classifier, with class probabilities computed
- * here as vote fractions and the library's own JSON kept verbatim inside the artifact.
+ * The `ml-random-forest` family: ml-random-forest's classifier, with class probabilities
+ * computed here as vote fractions and the library's own JSON kept verbatim inside the artifact.
+ * Kept for compatibility (every `ml-random-forest` artifact loads, and a version registered
+ * with it rebuilds) and as the accuracy reference on small data; its split search is quadratic
+ * in rows, so `random-forest` (`random-forest.ts`) is the forest for real data.
  */
 import { Matrix } from 'ml-matrix';
 import { RandomForestClassifier } from 'ml-random-forest';
@@ -18,7 +21,7 @@ import {
 } from './checks.ts';
 import type { Classifier, Label, ModelArtifact, ModelFamily } from './types.ts';
 
-/** Hyper-parameters of `random-forest`. */
+/** Hyper-parameters of `ml-random-forest`. */
 export interface ForestParams {
   /** Number of trees. */
   trees: number;
@@ -60,21 +63,24 @@ export interface ForestArtifact extends ModelArtifact {
   forest: unknown;
 }
 
-/** The `random-forest` family. Artifact kind `ml-random-forest`. */
+/**
+ * The `ml-random-forest` family. Artifact kind `ml-random-forest`. Cards written before pinml
+ * had its own forest name this algorithm `random-forest` (see `familyForArtifact`).
+ */
 export const forestFamily: ModelFamily<ForestParams> = {
-  algorithm: 'random-forest',
+  algorithm: 'ml-random-forest',
   kind: KIND,
   fit(rows, y, spec) {
     checkFitInputs(rows, y, spec);
     const params = spec.params;
     const problem = paramsProblem(params);
     if (problem !== undefined) {
-      throw new PinmlError('E_TRAINING', `random-forest: params.${problem}`, { params });
+      throw new PinmlError('E_TRAINING', `ml-random-forest: params.${problem}`, { params });
     }
     if (!Number.isInteger(spec.seed)) {
       throw new PinmlError(
         'E_TRAINING',
-        `random-forest: seed must be an integer, got ${spec.seed}`,
+        `ml-random-forest: seed must be an integer, got ${spec.seed}`,
       );
     }
     const d = spec.features.length;

@@ -4,8 +4,10 @@ import { ModelFormatError, PinmlError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { DEFAULT_FOREST_PARAMS, forestFamily } from './forest.ts';
 import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { families, familyFor, loadModel } from './index.ts';
+import { families, familyFor, familyForArtifact, loadModel } from './index.ts';
 import { DEFAULT_LOGISTIC_PARAMS, logisticFamily } from './logistic.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, randomForestFamily } from './random-forest.ts';
+import { DEFAULT_SOFTMAX_PARAMS, softmaxFamily } from './softmax-regression.ts';
 import type { Classifier, ModelArtifact } from './types.ts';
 
 const blobs = gaussianBlobs(
@@ -20,8 +22,10 @@ const blobs = gaussianBlobs(
 );
 
 const CASES = [
-  { algorithm: 'random-forest', params: { ...DEFAULT_FOREST_PARAMS, trees: 20 } },
-  { algorithm: 'logistic-regression', params: DEFAULT_LOGISTIC_PARAMS },
+  { algorithm: 'random-forest', params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 20 } },
+  { algorithm: 'logistic-regression', params: DEFAULT_SOFTMAX_PARAMS },
+  { algorithm: 'ml-random-forest', params: { ...DEFAULT_FOREST_PARAMS, trees: 20 } },
+  { algorithm: 'ml-logistic-regression', params: DEFAULT_LOGISTIC_PARAMS },
 ] as const;
 
 function fitWith(algorithm: string, params: object, classes = ['a', 'b', 'c']): Classifier {
@@ -43,11 +47,17 @@ function thrown(f: () => unknown): unknown {
 }
 
 describe('familyFor', () => {
-  it('finds each family by its algorithm name, and the forest also as ml-random-forest', () => {
-    expect(familyFor('random-forest')).toBe(forestFamily);
+  it('finds each family by its algorithm name', () => {
+    expect(familyFor('random-forest')).toBe(randomForestFamily);
+    expect(familyFor('logistic-regression')).toBe(softmaxFamily);
     expect(familyFor('ml-random-forest')).toBe(forestFamily);
-    expect(familyFor('logistic-regression')).toBe(logisticFamily);
-    expect(families.map((f) => f.algorithm)).toEqual(['random-forest', 'logistic-regression']);
+    expect(familyFor('ml-logistic-regression')).toBe(logisticFamily);
+    expect(families.map((f) => f.algorithm)).toEqual([
+      'random-forest',
+      'logistic-regression',
+      'ml-random-forest',
+      'ml-logistic-regression',
+    ]);
   });
 
   it('refuses an unknown algorithm with a PinmlError naming the known ones', () => {
@@ -55,9 +65,17 @@ describe('familyFor', () => {
     expect(error).toBeInstanceOf(PinmlError);
     expect((error as PinmlError).code).toBe('E_CONFIG');
     expect((error as PinmlError).message).toMatch(
-      /unknown algorithm "svm": use one of random-forest, logistic-regression \(aliases: ml-random-forest for random-forest\)/,
+      /unknown algorithm "svm": use one of random-forest, logistic-regression, ml-random-forest, ml-logistic-regression/,
     );
     expect(() => familyFor('toString')).toThrow(/unknown algorithm "toString"/);
+  });
+
+  it('finds the family that wrote an artifact kind, the library-backed ones included', () => {
+    expect(familyForArtifact('random-forest')).toBe(randomForestFamily);
+    expect(familyForArtifact('softmax-regression')).toBe(softmaxFamily);
+    expect(familyForArtifact('ml-random-forest')).toBe(forestFamily);
+    expect(familyForArtifact('logistic-regression')).toBe(logisticFamily);
+    expect(familyForArtifact('sklearn-pickle')).toBeUndefined();
   });
 });
 
@@ -130,14 +148,17 @@ describe('loadModel', () => {
     const error = thrown(() => loadModel({ kind: 'sklearn-pickle', formatVersion: 1 }));
     expect(error).toBeInstanceOf(ModelFormatError);
     expect((error as ModelFormatError).message).toMatch(
-      /kind "sklearn-pickle" is not known; this pinml loads ml-random-forest, logistic-regression/,
+      /kind "sklearn-pickle" is not known; this pinml loads random-forest, softmax-regression, ml-random-forest, logistic-regression/,
     );
   });
 
-  it('refuses an artifact with the kind of one family and the content of another', () => {
-    const forest = fitWith('random-forest', CASES[0].params).toJSON();
-    expect(() => loadModel({ ...forest, kind: 'logistic-regression' })).toThrow(
-      /logistic-regression artifact: params is not valid/,
-    );
-  });
+  it.each(CASES)(
+    'refuses a $algorithm artifact labelled with the kind of every other family',
+    ({ algorithm, params }) => {
+      const artifact = fitWith(algorithm, params).toJSON();
+      for (const other of families.filter((f) => f.kind !== artifact.kind)) {
+        expect(() => loadModel({ ...artifact, kind: other.kind })).toThrow(ModelFormatError);
+      }
+    },
+  );
 });

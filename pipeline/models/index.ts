@@ -5,36 +5,47 @@
 import { ModelFormatError, PinmlError } from '../errors.ts';
 import { forestFamily } from './forest.ts';
 import { logisticFamily } from './logistic.ts';
+import { randomForestFamily } from './random-forest.ts';
+import { softmaxFamily } from './softmax-regression.ts';
 import type { Classifier, ModelFamily } from './types.ts';
 
 // Each family checks its params at run time in fit(), so erasing their type here is safe.
-const known = [forestFamily, logisticFamily] as unknown as readonly ModelFamily[];
+const known = [
+  randomForestFamily,
+  softmaxFamily,
+  forestFamily,
+  logisticFamily,
+] as unknown as readonly ModelFamily[];
 
 /** Every model family, in the order they are documented. */
 export const families: readonly ModelFamily[] = Object.freeze([...known]);
 
-/** Other names accepted for an algorithm (the artifact kind of the forest reads as one too). */
-const ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  'ml-random-forest': 'random-forest',
-});
-
 /**
- * The family for a `pinml.yaml` algorithm name (`random-forest`, alias `ml-random-forest`, or
- * `logistic-regression`). Throws a `PinmlError` (`E_CONFIG`) naming the known ones otherwise.
+ * The family for a `pinml.yaml` algorithm name (`random-forest`, `logistic-regression`,
+ * `ml-random-forest` or `ml-logistic-regression`). Throws a `PinmlError` (`E_CONFIG`) naming
+ * the known ones otherwise.
  */
 export function familyFor(algorithm: string): ModelFamily {
-  const name = Object.hasOwn(ALIASES, algorithm) ? ALIASES[algorithm] : algorithm;
-  const family = families.find((f) => f.algorithm === name);
+  const family = families.find((f) => f.algorithm === algorithm);
   if (family === undefined) {
     const names = families.map((f) => f.algorithm);
-    const aliases = Object.entries(ALIASES).map(([alias, of]) => `${alias} for ${of}`);
     throw new PinmlError(
       'E_CONFIG',
-      `unknown algorithm ${JSON.stringify(algorithm)}: use one of ${names.join(', ')} (aliases: ${aliases.join(', ')})`,
+      `unknown algorithm ${JSON.stringify(algorithm)}: use one of ${names.join(', ')}`,
       { algorithm, known: names },
     );
   }
   return family;
+}
+
+/**
+ * The family that wrote an artifact of `kind`, or undefined for a kind no family writes. A
+ * recorded candidate is rebuilt with this family: cards written before pinml had its own forest
+ * and logistic regression name their library-backed families `random-forest` and
+ * `logistic-regression`, the names those algorithms have now.
+ */
+export function familyForArtifact(kind: string): ModelFamily | undefined {
+  return families.find((f) => f.kind === kind);
 }
 
 /**

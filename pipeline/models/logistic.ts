@@ -1,7 +1,10 @@
 /**
- * The `logistic-regression` family: one-vs-rest logistic regression trained by
- * ml-logistic-regression on standardised features plus an intercept column. The artifact holds
- * plain numbers (standardisation and weights), so predicting needs no library.
+ * The `ml-logistic-regression` family: one-vs-rest logistic regression trained by
+ * ml-logistic-regression's gradient descent on standardised features plus an intercept column.
+ * The artifact (kind `logistic-regression`) holds plain numbers (standardisation and weights),
+ * so predicting needs no library. Kept so every `logistic-regression` artifact loads and a
+ * version registered with it rebuilds; `softmax-regression.ts` is the logistic regression that
+ * scales (each gradient step here costs ~0.5 s at 100,000 rows).
  */
 // @ts-expect-error -- ml-logistic-regression ships no type declarations; typed below.
 import LibraryLogisticRegression from 'ml-logistic-regression';
@@ -20,7 +23,7 @@ import {
 } from './checks.ts';
 import type { Classifier, Label, ModelArtifact, ModelFamily } from './types.ts';
 
-/** Hyper-parameters of `logistic-regression`. */
+/** Hyper-parameters of `ml-logistic-regression`. */
 export interface LogisticParams {
   /** Gradient-descent steps (each one-vs-rest classifier takes this many). */
   steps: number;
@@ -74,16 +77,20 @@ const LogisticRegression = LibraryLogisticRegression as new (options: {
   learningRate: number;
 }) => LibraryModel;
 
-/** The `logistic-regression` family. Artifact kind `logistic-regression`. */
+/**
+ * The `ml-logistic-regression` family. Artifact kind `logistic-regression`. Cards written
+ * before pinml had its own logistic regression name this algorithm `logistic-regression` (see
+ * `familyForArtifact`).
+ */
 export const logisticFamily: ModelFamily<LogisticParams> = {
-  algorithm: 'logistic-regression',
+  algorithm: 'ml-logistic-regression',
   kind: KIND,
   fit(rows, y, spec) {
     checkFitInputs(rows, y, spec);
     const params = spec.params;
     const problem = paramsProblem(params);
     if (problem !== undefined) {
-      throw new PinmlError('E_TRAINING', `logistic-regression: params.${problem}`, { params });
+      throw new PinmlError('E_TRAINING', `ml-logistic-regression: params.${problem}`, { params });
     }
     // why: the library counts distinct labels and trains classes 0..count-1, so a class with
     // no row would shift every later class (FINDINGS: labels must be contiguous).
@@ -92,7 +99,7 @@ export const logisticFamily: ModelFamily<LogisticParams> = {
     if (missing.length > 0) {
       throw new PinmlError(
         'E_TRAINING',
-        `logistic-regression needs a training row of every class; none for ${missing.map((c) => JSON.stringify(c)).join(', ')}`,
+        `ml-logistic-regression needs a training row of every class; none for ${missing.map((c) => JSON.stringify(c)).join(', ')}`,
         { missing },
       );
     }
@@ -120,7 +127,7 @@ export const logisticFamily: ModelFamily<LogisticParams> = {
     if (!weights.every(finite) || !scores(artifact, rows).every(finite)) {
       throw new PinmlError(
         'E_TRAINING',
-        `logistic-regression diverged (a weight or score is not finite): lower params.learningRate (${params.learningRate})`,
+        `ml-logistic-regression diverged (a weight or score is not finite): lower params.learningRate (${params.learningRate})`,
         { params },
       );
     }

@@ -32,6 +32,22 @@ export interface Classifier {
   predictIndex(rows: readonly (readonly number[])[]): number[];
   /** The artifact: plain JSON, never code. Same model → same object. */
   toJSON(): ModelArtifact;
+  /** What the model learnt about the data besides predicting, for families that know it. */
+  report?(): FitReport;
+}
+
+/** Figures a family reports about a fitted model (each optional). */
+export interface FitReport {
+  /**
+   * Share of each feature (in `features` order) in the model's decisions, summing to 1, or all 0
+   * when the model uses no feature (a forest of single leaves).
+   */
+  featureImportances?: number[];
+  /**
+   * Accuracy on the rows each part of the model did not train on (a forest's out-of-bag rows)
+   * and how many rows that is; null when the model has none (a forest without bootstrap).
+   */
+  outOfBag?: { accuracy: number; rows: number } | null;
 }
 
 /** Fields every artifact carries. */

@@ -35,7 +35,14 @@ export function buildCard(run: TrainRun, facts: CardFacts): Card {
       seed: record.chosen.seed,
     },
     split: record.split,
-    metrics: { cv: record.chosen.cv, holdout: record.chosen.holdout },
+    metrics: {
+      cv: record.chosen.cv,
+      holdout: record.chosen.holdout,
+      ...(record.chosen.featureImportances === undefined
+        ? {}
+        : { featureImportances: record.chosen.featureImportances }),
+      ...(record.chosen.outOfBag === undefined ? {} : { outOfBag: record.chosen.outOfBag }),
+    },
     candidates: record.candidates.map((c) => ({
       name: c.name,
       algorithm: c.algorithm,

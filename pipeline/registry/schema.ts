@@ -90,7 +90,16 @@ export const cardSchema = z.strictObject({
     holdoutRows: z.int().min(1),
     holdoutClassCounts: z.record(z.string(), z.int().min(0)),
   }),
-  metrics: z.strictObject({ cv: cvSchema, holdout: metricsSchema }),
+  metrics: z.strictObject({
+    cv: cvSchema,
+    holdout: metricsSchema,
+    /** The model's mean decrease in impurity per feature, summing to 1 (forests; optional). */
+    featureImportances: z
+      .array(z.strictObject({ feature: z.string(), importance: z.number().min(0).max(1) }))
+      .optional(),
+    /** Accuracy on each training row's out-of-bag vote (forests with bootstrap; optional). */
+    outOfBag: z.strictObject({ accuracy: metric, rows: z.int().min(0) }).optional(),
+  }),
   /** Every candidate tried, with its cross-validation means. */
   candidates: z.array(
     z.strictObject({

@@ -9,6 +9,7 @@ import { parseDataset } from '../dataset.ts';
 import { GitError, PinmlError, RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { sha256 } from '../json.ts';
+import { familyForArtifact } from '../models/index.ts';
 import { trainModel } from '../train.ts';
 import { ref } from './messages.ts';
 import { paths } from './paths.ts';
@@ -41,6 +42,22 @@ async function readDatasetAt(repo: GitRepo, card: Card): Promise<Uint8Array | un
   }
 }
 
+/**
+ * The configuration with the chosen candidate's algorithm named as the family that wrote its
+ * artifact: a card written before pinml had its own forest and logistic regression calls
+ * `ml-random-forest` and `ml-logistic-regression` by the names those algorithms have now.
+ */
+function withRecordedFamily(config: ModelConfig, card: Card): ModelConfig {
+  const family = familyForArtifact(card.artifact.kind);
+  if (family === undefined || family.algorithm === card.candidate.algorithm) return config;
+  return {
+    ...config,
+    candidates: config.candidates.map((c) =>
+      c.name === card.candidate.name ? ({ ...c, algorithm: family.algorithm } as typeof c) : c,
+    ),
+  };
+}
+
 /** Rebuilds `model@version` as registered at `commit` and compares the artifact's hash. */
 export async function verifyVersion(
   repo: GitRepo,
@@ -71,10 +88,11 @@ export async function verifyVersion(
   }
   let rebuilt: string | null = null;
   if (bytes !== undefined) {
-    const config = {
+    const recorded = {
       ...(card.config as unknown as Omit<ModelConfig, 'name'>),
       name: model,
     } as ModelConfig;
+    const config = withRecordedFamily(recorded, card);
     try {
       const dataset = parseDataset(bytes, {
         path: card.dataset.path,

@@ -48,7 +48,7 @@ models:
       - { name: forest-a, algorithm: random-forest, params: { trees: 10, maxDepth: 3 } }
       - { name: forest-b, algorithm: random-forest, seed: 7, params: { trees: 10, maxDepth: 3 } }
       - { name: forest-c, algorithm: random-forest, seed: 8, params: { trees: 10, maxDepth: 3 } }
-      - { name: logistic, algorithm: logistic-regression, params: { steps: 100, learningRate: 4 } }
+      - { name: logistic, algorithm: ml-logistic-regression, params: { steps: 100, learningRate: 4 } }
     gate: { minAccuracy: 0.85, minMacroF1: 0.85 }
 `;
 }

@@ -1,0 +1,340 @@
+/**
+ * The `logistic-regression` family: multinomial (softmax) logistic regression on standardised
+ * features with an L2 penalty, fitted by L-BFGS over Float64Arrays, as scikit-learn's
+ * `make_pipeline(StandardScaler(), LogisticRegression())` fits it. Artifact kind
+ * `softmax-regression`; the artifact holds plain numbers, so predicting needs no library.
+ *
+ * The objective is the mean log-loss plus `||W||^2 / (2 C n)` over n training rows (the
+ * intercepts are not penalised): the minimiser of scikit-learn's `C * sum(loss) + ||W||^2 / 2`.
+ */
+import { PinmlError } from '../errors.ts';
+import {
+  artifactFailure,
+  checkFitInputs,
+  checkRows,
+  isFiniteNumber,
+  isInt,
+  isRecord,
+  readArtifactHeader,
+  show,
+} from './checks.ts';
+import { minimizeLbfgs } from './lbfgs.ts';
+import type { Classifier, FitSpec, Label, ModelArtifact, ModelFamily } from './types.ts';
+
+/** Hyper-parameters of `logistic-regression`. */
+export interface SoftmaxParams {
+  /** Inverse strength of the L2 penalty, as scikit-learn's `C`: smaller is stronger. */
+  C: number;
+  /** L-BFGS iterations at most. */
+  maxIterations: number;
+  /** Stop when no component of the objective's gradient exceeds this. */
+  tolerance: number;
+}
+
+/** Defaults: scikit-learn's (`C` 1, 100 iterations, tolerance 1e-4). */
+export const DEFAULT_SOFTMAX_PARAMS: Readonly<SoftmaxParams> = Object.freeze({
+  C: 1,
+  maxIterations: 100,
+  tolerance: 1e-4,
+});
+
+const KIND = 'softmax-regression';
+const FORMAT_VERSION = 1;
+
+/**
+ * The `softmax-regression` artifact (format version 1). For a row `x`, with
+ * `z[j] = (x[j] - mean[j]) / scale[j]`, class c scores `s[c] = weights[c][0..d-1] · z +
+ * weights[c][d]` (the intercept last), and its probability is `exp(s[c]) / sum(exp(s))`.
+ */
+export interface SoftmaxArtifact extends ModelArtifact {
+  kind: typeof KIND;
+  formatVersion: typeof FORMAT_VERSION;
+  params: SoftmaxParams;
+  standardize: { mean: number[]; scale: number[] };
+  /** One row per class: a weight per standardised feature, then the intercept. */
+  weights: number[][];
+}
+
+/** The `logistic-regression` family. Artifact kind `softmax-regression`. */
+export const softmaxFamily: ModelFamily<SoftmaxParams> = {
+  algorithm: 'logistic-regression',
+  kind: KIND,
+  fit(rows, y, spec) {
+    return fitSoftmax(rows, y, spec);
+  },
+  load(artifact) {
+    return new SoftmaxClassifier(readArtifact(artifact));
+  },
+};
+
+/** What the family's `fit` does; also reports how the optimiser ended. */
+export function fitSoftmax(
+  rows: readonly (readonly number[])[],
+  y: readonly number[],
+  spec: FitSpec<SoftmaxParams>,
+): SoftmaxClassifier {
+  checkFitInputs(rows, y, spec);
+  const params = spec.params;
+  const problem = paramsProblem(params);
+  if (problem !== undefined) {
+    throw new PinmlError('E_TRAINING', `logistic-regression: params.${problem}`, { params });
+  }
+  const n = rows.length;
+  const d = spec.features.length;
+  const k = spec.classes.length;
+  const standardize = standardization(rows, d);
+  // Standardised rows, row-major.
+  const z = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as readonly number[];
+    for (let j = 0; j < d; j++) {
+      z[i * d + j] =
+        ((row[j] as number) - (standardize.mean[j] as number)) / (standardize.scale[j] as number);
+    }
+  }
+  const labels = Int32Array.from(y);
+  const width = d + 1;
+  const penalty = 1 / (params.C * n);
+  const scores = new Float64Array(k);
+
+  // Parameters: class c's weights at c * width, its intercept at c * width + d.
+  const objective = (w: Float64Array, gradient: Float64Array): number => {
+    gradient.fill(0);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const base = i * d;
+      let top = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const at = c * width;
+        let s = w[at + d] as number;
+        for (let j = 0; j < d; j++) s += (w[at + j] as number) * (z[base + j] as number);
+        scores[c] = s;
+        if (s > top) top = s;
+      }
+      const label = labels[i] as number;
+      // log-loss = log(sum(exp(s - top))) - (s[label] - top), finite however far apart.
+      const labelScore = (scores[label] as number) - top;
+      let total = 0;
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp((scores[c] as number) - top);
+        scores[c] = e;
+        total += e;
+      }
+      loss += Math.log(total) - labelScore;
+      for (let c = 0; c < k; c++) {
+        const residual = (scores[c] as number) / total - (c === label ? 1 : 0);
+        const at = c * width;
+        for (let j = 0; j < d; j++) {
+          gradient[at + j] = (gradient[at + j] as number) + residual * (z[base + j] as number);
+        }
+        gradient[at + d] = (gradient[at + d] as number) + residual;
+      }
+    }
+    let norm = 0;
+    for (let c = 0; c < k; c++) {
+      const at = c * width;
+      for (let j = 0; j < d; j++) {
+        const v = w[at + j] as number;
+        norm += v * v;
+        gradient[at + j] = (gradient[at + j] as number) / n + penalty * v;
+      }
+      gradient[at + d] = (gradient[at + d] as number) / n;
+    }
+    return loss / n + (penalty / 2) * norm;
+  };
+
+  const result = minimizeLbfgs(objective, new Float64Array(k * width), {
+    maxIterations: params.maxIterations,
+    gradientTolerance: params.tolerance,
+  });
+  const weights: number[][] = [];
+  for (let c = 0; c < k; c++)
+    weights.push(Array.from(result.x.subarray(c * width, (c + 1) * width)));
+  if (!weights.every((row) => row.every(Number.isFinite))) {
+    throw new PinmlError(
+      'E_TRAINING',
+      `logistic-regression diverged (a weight is not finite): lower params.C (${params.C})`,
+      { params },
+    );
+  }
+  return new SoftmaxClassifier(
+    {
+      kind: KIND,
+      formatVersion: FORMAT_VERSION,
+      features: [...spec.features],
+      classes: [...spec.classes],
+      params: { ...params },
+      standardize,
+      weights,
+    },
+    { iterations: result.iterations, converged: result.converged },
+  );
+}
+
+/** Per-feature mean and population standard deviation; a constant feature gets scale 1. */
+function standardization(
+  rows: readonly (readonly number[])[],
+  d: number,
+): SoftmaxArtifact['standardize'] {
+  const n = rows.length;
+  const mean: number[] = [];
+  const scale: number[] = [];
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    let constant = true;
+    const first = (rows[0] as readonly number[])[j] as number;
+    for (let i = 0; i < n; i++) {
+      const v = (rows[i] as readonly number[])[j] as number;
+      sum += v;
+      if (v !== first) constant = false;
+    }
+    const m = sum / n;
+    let squares = 0;
+    for (let i = 0; i < n; i++) {
+      const v = ((rows[i] as readonly number[])[j] as number) - m;
+      squares += v * v;
+    }
+    const sd = Math.sqrt(squares / n);
+    // A constant column can have a tiny non-zero sd from rounding the mean: test constancy.
+    mean.push(m);
+    scale.push(constant || !(sd > 0) ? 1 : sd);
+  }
+  return { mean, scale };
+}
+
+/** A fitted or loaded `logistic-regression`. */
+export class SoftmaxClassifier implements Classifier {
+  readonly kind = KIND;
+  readonly features: readonly string[];
+  readonly classes: readonly Label[];
+  /** How the optimiser ended, for a model fitted in this process (not kept in the artifact). */
+  readonly optimizer: { iterations: number; converged: boolean } | undefined;
+  readonly #artifact: SoftmaxArtifact;
+  readonly #mean: Float64Array;
+  readonly #scale: Float64Array;
+  readonly #weights: Float64Array;
+
+  constructor(artifact: SoftmaxArtifact, optimizer?: { iterations: number; converged: boolean }) {
+    this.#artifact = structuredClone(artifact);
+    this.features = Object.freeze([...artifact.features]);
+    this.classes = Object.freeze([...artifact.classes]);
+    this.optimizer = optimizer;
+    this.#mean = Float64Array.from(artifact.standardize.mean);
+    this.#scale = Float64Array.from(artifact.standardize.scale);
+    this.#weights = Float64Array.from(artifact.weights.flat());
+  }
+
+  predict(rows: readonly (readonly number[])[]): Label[] {
+    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
+  }
+
+  predictIndex(rows: readonly (readonly number[])[]): number[] {
+    return Array.from(this.predictBatch(this.#matrix(rows), rows.length));
+  }
+
+  predictProba(rows: readonly (readonly number[])[]): number[][] {
+    const k = this.classes.length;
+    const proba = new Float64Array(rows.length * k);
+    this.predictBatch(this.#matrix(rows), rows.length, proba);
+    return rows.map((_, i) => Array.from(proba.subarray(i * k, (i + 1) * k)));
+  }
+
+  /**
+   * Predicts `rows` rows stored row-major in `x`: the class of each (ties to the lower index)
+   * and, when `proba` is given, the probabilities (`rows * classes` numbers).
+   */
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
+    const d = this.features.length;
+    const k = this.classes.length;
+    const width = d + 1;
+    const mean = this.#mean;
+    const scale = this.#scale;
+    const w = this.#weights;
+    const z = new Float64Array(d);
+    const s = new Float64Array(k);
+    const index = new Uint32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++)
+        z[j] = ((x[i * d + j] as number) - (mean[j] as number)) / (scale[j] as number);
+      let top = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const at = c * width;
+        let score = w[at + d] as number;
+        for (let j = 0; j < d; j++) score += (w[at + j] as number) * (z[j] as number);
+        s[c] = score;
+        if (score > top) top = score;
+      }
+      let total = 0;
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp((s[c] as number) - top);
+        s[c] = e;
+        total += e;
+      }
+      // The class of the highest probability, as the server picks it (ties to the lower index).
+      let best = 0;
+      for (let c = 0; c < k; c++) {
+        const p = (s[c] as number) / total;
+        s[c] = p;
+        if (p > (s[best] as number)) best = c;
+      }
+      index[i] = best;
+      if (proba !== undefined) proba.set(s, i * k);
+    }
+    return index;
+  }
+
+  toJSON(): SoftmaxArtifact {
+    return structuredClone(this.#artifact);
+  }
+
+  #matrix(rows: readonly (readonly number[])[]): Float64Array {
+    checkRows(rows, this.features);
+    const d = this.features.length;
+    const x = new Float64Array(rows.length * d);
+    rows.forEach((row, i) => x.set(row, i * d));
+    return x;
+  }
+}
+
+function paramsProblem(p: unknown): string | undefined {
+  if (!isRecord(p)) return 'must be an object';
+  if (!isFiniteNumber(p.C) || !(p.C > 0)) return `C must be a number > 0, got ${show(p.C)}`;
+  if (!isInt(p.maxIterations, 1)) {
+    return `maxIterations must be an integer >= 1, got ${show(p.maxIterations)}`;
+  }
+  if (!isFiniteNumber(p.tolerance) || !(p.tolerance > 0)) {
+    return `tolerance must be a number > 0, got ${show(p.tolerance)}`;
+  }
+  return undefined;
+}
+
+/** Checks a `softmax-regression` artifact field by field; the error names the first bad field. */
+function readArtifact(value: unknown): SoftmaxArtifact {
+  const a = readArtifactHeader(value, KIND, FORMAT_VERSION);
+  const fail = artifactFailure(KIND);
+  const problem = paramsProblem(a.params);
+  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
+  const d = a.features.length;
+  const k = a.classes.length;
+  const isVector = (v: unknown, length: number): v is number[] =>
+    Array.isArray(v) && v.length === length && v.every(isFiniteNumber);
+  const s = a.standardize;
+  if (!isRecord(s)) return fail('standardize', 'must be an object with mean and scale');
+  if (!isVector(s.mean, d))
+    fail('standardize.mean', `must list ${d} finite numbers, one per feature`);
+  if (!isVector(s.scale, d) || !s.scale.every((x) => x > 0)) {
+    fail('standardize.scale', `must list ${d} numbers > 0, one per feature`);
+  }
+  const w = a.weights;
+  if (!Array.isArray(w) || w.length !== k)
+    fail('weights', `must have one row per class (${k} classes)`);
+  (w as unknown[]).forEach((row, i) => {
+    if (!isVector(row, d + 1)) {
+      fail(
+        `weights[${i}]`,
+        `must list ${d + 1} finite numbers (one per feature, then the intercept)`,
+      );
+    }
+  });
+  return a as SoftmaxArtifact;
+}
