@@ -34,8 +34,8 @@ ${candidates}
     gate: { minAccuracy: 0.85, minMacroF1: 0.85 }
 `;
 }
-const FOREST = `      - { name: forest-small, algorithm: random-forest, params: { trees: 25, maxDepth: 3, minSamplesSplit: 10, maxFeatures: 0.5 } }`;
-const LOGISTIC = `      - { name: logistic-fast, algorithm: logistic-regression, params: { steps: 200, learningRate: 4 } }`;
+const FOREST = `      - { name: forest-small, algorithm: ml-random-forest, params: { trees: 25, maxDepth: 3, minSamplesSplit: 10, maxFeatures: 0.5 } }`;
+const LOGISTIC = `      - { name: logistic-fast, algorithm: ml-logistic-regression, params: { steps: 200, learningRate: 4 } }`;
 
 /** A sandbox repository. */
 export interface Sandbox {
