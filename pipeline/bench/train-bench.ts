@@ -102,7 +102,6 @@ async function child(learner: Learner, name: string): Promise<void> {
   const test = await readSplit(name, 'test');
   const spec = { features: train.features, classes: train.classes, seed: 42 };
   const fits: number[] = [];
-  const x = tiled(test, predictRows);
   let figures: Figures;
   if (learner === 'random-forest') {
     const fit = (): ReturnType<typeof fitRandomForest> => {
@@ -116,6 +115,7 @@ async function child(learner: Learner, name: string): Promise<void> {
     };
     let model = fit();
     for (let r = 1; r < reps; r++) model = fit();
+    const x = tiled(test, predictRows);
     const t0 = performance.now();
     predictForest(model.forest, x, predictRows);
     const seconds = (performance.now() - t0) / 1000;
@@ -135,6 +135,7 @@ async function child(learner: Learner, name: string): Promise<void> {
     };
     let model = fit();
     for (let r = 1; r < reps; r++) model = fit();
+    const x = tiled(test, predictRows);
     const t0 = performance.now();
     model.predictBatch(x, predictRows);
     const seconds = (performance.now() - t0) / 1000;
