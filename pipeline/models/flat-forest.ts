@@ -9,6 +9,10 @@
  * its class probabilities start at `proba[node[2n + 1]]`. Since every split threshold is a bin
  * threshold, `bin(x) <= b` exactly when `x <= threshold`: the bins change nothing, they make the
  * walk smaller (8 bytes per node, 1 byte per value).
+ *
+ * Batches from a few hundred rows are walked in WebAssembly (`wasm/forest-walk.wat`: four rows
+ * down a tree at once, without branches), about twice as fast as the JavaScript walk on deep
+ * trees; both add the same leaf probabilities in the same order, so they give the same bits.
  */
 
 /** The arrays of a flat forest; each may live in shared memory, so threads read one copy. */
@@ -27,8 +31,17 @@ export interface FlatForestParts {
   proba: Float64Array;
 }
 
+import { ForestWalk } from './wasm/forest-walk.ts';
+
 /** Rows binned and walked per tree at a time: a tree stays in cache while a block goes by. */
 const BLOCK = 65_536;
+/** Rows per block of the WebAssembly walk (its memory holds one block). */
+const WASM_BLOCK = 16_384;
+/** Batches from this many rows go to the WebAssembly walk; smaller ones are not worth a copy. */
+const WASM_MIN_ROWS = 256;
+
+/** Which walk `predictRange` uses: the WebAssembly one for large batches by default. */
+export type ForestEngine = 'auto' | 'js' | 'wasm';
 
 export class FlatForest {
   readonly trees: number;
@@ -36,6 +49,8 @@ export class FlatForest {
   readonly classes: number;
   readonly parts: Readonly<FlatForestParts>;
   readonly #binned: Uint8Array;
+  /** The WebAssembly walk, made on the first large batch (null: not available here). */
+  #walk: ForestWalk | null | undefined;
 
   constructor(parts: FlatForestParts) {
     this.parts = Object.freeze({ ...parts });
@@ -84,7 +99,8 @@ export class FlatForest {
   /**
    * Predicts rows `from` to `to` (exclusive) of `x`, which holds rows row-major (`features`
    * numbers each). Writes each row's predicted class into `index[row]` and, when `proba` is
-   * given, its probabilities into `proba[row * classes ...]`: the same numbers as `predictRow`.
+   * given, its probabilities into `proba[row * classes ...]`: the same numbers as `predictRow`,
+   * whichever `engine` walks the trees.
    */
   predictRange(
     x: Float64Array,
@@ -92,48 +108,83 @@ export class FlatForest {
     to: number,
     index: Uint32Array,
     proba?: Float64Array,
+    engine: ForestEngine = 'auto',
   ): void {
+    if (x.length < to * this.features) {
+      throw new RangeError(`predictRange: x holds fewer than ${to} rows`);
+    }
     const d = this.features;
     const k = this.classes;
-    const { node, roots, proba: leaf, thresholds, thresholdStart } = this.parts;
-    if (x.length < to * d) throw new RangeError(`predictRange: x holds fewer than ${to} rows`);
-    const size = Math.min(BLOCK, Math.max(0, to - from));
-    const xb = new Uint8Array(size * d);
-    const sums = new Float64Array(size * k);
-    for (let start = from; start < to; start += BLOCK) {
-      const end = Math.min(to, start + BLOCK);
-      for (let j = 0; j < d; j++) {
-        const lo = thresholdStart[j] as number;
-        const hi = thresholdStart[j + 1] as number;
-        for (let r = start; r < end; r++) {
-          xb[(r - start) * d + j] = binOf(x[r * d + j] as number, thresholds, lo, hi);
-        }
-      }
-      sums.fill(0);
-      for (let t = 0; t < this.trees; t++) {
-        const root = roots[t] as number;
-        for (let r = 0; r < end - start; r++) {
-          const base = r * d;
-          let n = root;
-          let split = node[2 * n] as number;
-          while (split >= 0) {
-            n =
-              (xb[base + (split >>> 8)] as number) <= (split & 255)
-                ? n + 1
-                : (node[2 * n + 1] as number);
-            split = node[2 * n] as number;
-          }
-          const at = node[2 * n + 1] as number;
-          const s = r * k;
-          for (let c = 0; c < k; c++)
-            sums[s + c] = (sums[s + c] as number) + (leaf[at + c] as number);
-        }
-      }
+    let walk: ForestWalk | null = null;
+    if (engine === 'wasm' || (engine === 'auto' && to - from >= WASM_MIN_ROWS)) {
+      walk = this.#walk ??= ForestWalk.create(this.parts, WASM_BLOCK);
+    }
+    const block = walk?.blockRows ?? Math.min(BLOCK, Math.max(0, to - from));
+    const xb = walk?.xb ?? new Uint8Array(block * d);
+    const sums = walk?.sums ?? new Float64Array(block * k);
+    for (let start = from; start < to; start += block) {
+      const end = Math.min(to, start + block);
+      binRows(this.parts, x, start, end, xb);
+      if (walk !== null) walk.walk(end - start);
+      else walkTrees(this.parts, xb, end - start, sums);
       for (let r = start; r < end; r++) {
         const s = (r - start) * k;
         index[r] = finish(sums, s, k, this.trees);
         if (proba !== undefined) proba.set(sums.subarray(s, s + k), r * k);
       }
+    }
+  }
+}
+
+/**
+ * The JavaScript walk: sets `sums` (`classes` numbers a row) to the sum over trees, in tree
+ * order, of each row's leaf probabilities, for the first `rows` rows of the bins `xb`.
+ */
+function walkTrees(
+  parts: Readonly<FlatForestParts>,
+  xb: Uint8Array,
+  rows: number,
+  sums: Float64Array,
+): void {
+  const d = parts.features;
+  const k = parts.classes;
+  const { node, roots, proba } = parts;
+  sums.fill(0, 0, rows * k);
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t] as number;
+    for (let r = 0; r < rows; r++) {
+      const base = r * d;
+      let n = root;
+      let split = node[2 * n] as number;
+      while (split >= 0) {
+        n =
+          (xb[base + (split >>> 8)] as number) <= (split & 255)
+            ? n + 1
+            : (node[2 * n + 1] as number);
+        split = node[2 * n] as number;
+      }
+      const at = node[2 * n + 1] as number;
+      const s = r * k;
+      for (let c = 0; c < k; c++) sums[s + c] = (sums[s + c] as number) + (proba[at + c] as number);
+    }
+  }
+}
+
+/** Cuts rows `start` to `end` of `x` into the forest's bins: `features` bytes a row into `xb`. */
+function binRows(
+  parts: Readonly<FlatForestParts>,
+  x: Float64Array,
+  start: number,
+  end: number,
+  xb: Uint8Array,
+): void {
+  const d = parts.features;
+  const { thresholds, thresholdStart } = parts;
+  for (let j = 0; j < d; j++) {
+    const lo = thresholdStart[j] as number;
+    const hi = thresholdStart[j + 1] as number;
+    for (let r = start; r < end; r++) {
+      xb[(r - start) * d + j] = binOf(x[r * d + j] as number, thresholds, lo, hi);
     }
   }
 }

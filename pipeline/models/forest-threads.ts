@@ -159,12 +159,18 @@ function shared<T extends Uint8Array | Uint16Array | Float64Array>(values: T): T
  * Runs tasks 0..job.tasks-1 on the calling thread and `helpers`, each task once, and returns
  * the trees the tasks grew, by task. Waits for the helpers without an event loop turn.
  */
-function runOnThreads(job: ThreadJob, helpers: readonly Thread[], what: string): GrownTree[] {
+function runOnThreads(
+  job: ThreadJob,
+  helpers: readonly Thread[],
+  what: string,
+  own?: FlatForest,
+): GrownTree[] {
   const results: (GrownTree | undefined)[] = new Array<GrownTree | undefined>(job.tasks);
   const control = job.control;
   for (const thread of helpers) thread.worker.postMessage(job);
   const failures: string[] = [];
-  const forest = job.type === 'predict' ? new FlatForest(job.forest) : undefined;
+  // The calling thread predicts with the caller's forest (and the walk it may have made).
+  const forest = job.type === 'predict' ? (own ?? new FlatForest(job.forest)) : undefined;
   for (;;) {
     const task = Atomics.add(control, NEXT_TASK, 1);
     if (task >= job.tasks) break;
@@ -294,7 +300,7 @@ export function predictForest(
     index: new Uint32Array(new SharedArrayBuffer(rows * 4)),
     proba: options.proba === true ? new Float64Array(new SharedArrayBuffer(rows * k * 8)) : null,
   };
-  runOnThreads(job, helpers, 'predicting');
+  runOnThreads(job, helpers, 'predicting', forest);
   return {
     index: new Uint32Array(job.index),
     proba: job.proba === null ? new Float64Array(0) : new Float64Array(job.proba),
