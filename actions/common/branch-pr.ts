@@ -10,6 +10,7 @@ import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { upsertPullRequest, type PullOperation } from '../../pipeline/github/pulls.ts';
 import { applyBranchPlan } from '../../pipeline/registry/apply.ts';
 import type { BranchPlan } from '../../pipeline/registry/plan.ts';
+import { required, type InputGetter } from './action.ts';
 
 export interface ProposeOptions {
   repo: GitRepo;
@@ -21,6 +22,27 @@ export interface ProposeOptions {
   labels: string[];
   token: string;
   env: NodeJS.ProcessEnv;
+}
+
+/** The inputs every branch-and-pull-request action takes. */
+export interface BranchInputs {
+  base: string;
+  remote: string;
+  labels: string[];
+  token: string;
+}
+
+/** Reads `base`, `remote`, `labels` (comma-separated; `defaultLabels` when empty) and the token. */
+export function parseBranchInputs(get: InputGetter, defaultLabels: string): BranchInputs {
+  return {
+    base: get('base') || 'main',
+    remote: get('remote') || 'origin',
+    labels: (get('labels') || defaultLabels)
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    token: required(get, 'github-token'),
+  };
 }
 
 export interface ProposeResult {

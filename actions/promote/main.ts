@@ -27,16 +27,12 @@ import {
   writeSummary,
   type InputGetter,
 } from '../common/action.ts';
-import { propose } from '../common/branch-pr.ts';
+import { parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
 
-export interface PromoteInputs {
+export interface PromoteInputs extends BranchInputs {
   model: string;
   version: number;
   report?: string;
-  base: string;
-  remote: string;
-  labels: string[];
-  token: string;
 }
 
 export function parseInputs(get: InputGetter): PromoteInputs {
@@ -49,13 +45,7 @@ export function parseInputs(get: InputGetter): PromoteInputs {
     model: parsed.model,
     version: parsed.version,
     ...(report ? { report } : {}),
-    base: get('base') || 'main',
-    remote: get('remote') || 'origin',
-    labels: (get('labels') || 'pinml,promotion')
-      .split(',')
-      .map((l) => l.trim())
-      .filter(Boolean),
-    token: required(get, 'github-token'),
+    ...parseBranchInputs(get, 'pinml,promotion'),
   };
 }
 

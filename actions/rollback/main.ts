@@ -15,15 +15,11 @@ import {
   writeSummary,
   type InputGetter,
 } from '../common/action.ts';
-import { propose } from '../common/branch-pr.ts';
+import { parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
 
-export interface RollbackInputs {
+export interface RollbackInputs extends BranchInputs {
   model: string;
   reason?: string;
-  base: string;
-  remote: string;
-  labels: string[];
-  token: string;
 }
 
 export function parseInputs(get: InputGetter): RollbackInputs {
@@ -31,13 +27,7 @@ export function parseInputs(get: InputGetter): RollbackInputs {
   return {
     model: required(get, 'model'),
     ...(reason ? { reason } : {}),
-    base: get('base') || 'main',
-    remote: get('remote') || 'origin',
-    labels: (get('labels') || 'pinml,rollback')
-      .split(',')
-      .map((l) => l.trim())
-      .filter(Boolean),
-    token: required(get, 'github-token'),
+    ...parseBranchInputs(get, 'pinml,rollback'),
   };
 }
 

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
@@ -9,9 +8,8 @@ import { describePlan, planPromotion, planRegistration, planRollback } from './p
 import { readModelState, type ModelState } from './registry.ts';
 import {
   allRefs,
-  createWorkspace,
+  createTrainedWorkspace,
   pinmlOk,
-  trainRunFolder,
   type Workspace,
 } from './testing/project.ts';
 
@@ -20,12 +18,10 @@ let runA: string;
 let runB: string;
 
 beforeAll(async () => {
-  ws = await createWorkspace('plan');
-  const source = await ws.project();
-  runA = path.join(ws.root, 'run-a');
-  runB = path.join(ws.root, 'run-b');
-  await trainRunFolder(source, runA, { candidate: 'forest-a' });
-  await trainRunFolder(source, runB, { candidate: 'logistic' });
+  ({
+    ws,
+    runs: [runA, runB],
+  } = await createTrainedWorkspace('plan', ['forest-a', 'logistic']));
 });
 
 afterAll(async () => {

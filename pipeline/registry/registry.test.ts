@@ -8,10 +8,9 @@ import { checkModelName, paths } from './paths.ts';
 import { readArtifact, readModelState } from './registry.ts';
 import {
   allRefs,
-  createWorkspace,
+  createTrainedWorkspace,
   pinml,
   pinmlOk,
-  trainRunFolder,
   type Workspace,
 } from './testing/project.ts';
 
@@ -20,12 +19,10 @@ let runA: string;
 let runB: string;
 
 beforeAll(async () => {
-  ws = await createWorkspace('registry');
-  const source = await ws.project();
-  runA = path.join(ws.root, 'run-a');
-  runB = path.join(ws.root, 'run-b');
-  await trainRunFolder(source, runA, { candidate: 'forest-a' });
-  await trainRunFolder(source, runB, { candidate: 'forest-b' });
+  ({
+    ws,
+    runs: [runA, runB],
+  } = await createTrainedWorkspace('registry', ['forest-a', 'forest-b']));
 });
 
 afterAll(async () => {

@@ -133,6 +133,25 @@ export async function createWorkspace(prefix: string): Promise<Workspace> {
   };
 }
 
+/**
+ * A workspace with a run folder per candidate (`<root>/run-a`, `run-b`, …), each trained on a
+ * project of the workspace: what the registry tests start from.
+ */
+export async function createTrainedWorkspace<const C extends readonly Candidate[]>(
+  prefix: string,
+  candidates: C,
+): Promise<{ ws: Workspace; runs: { [K in keyof C]: string } }> {
+  const ws = await createWorkspace(prefix);
+  const source = await ws.project();
+  const runs: string[] = [];
+  for (const [i, candidate] of candidates.entries()) {
+    const out = path.join(ws.root, `run-${String.fromCharCode(97 + i)}`);
+    await trainRunFolder(source, out, { candidate });
+    runs.push(out);
+  }
+  return { ws, runs: runs as { [K in keyof C]: string } };
+}
+
 /** What one in-process run of the CLI printed and returned. */
 export interface CliResult {
   code: number;
