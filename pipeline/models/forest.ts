@@ -8,18 +8,19 @@
 import { Matrix } from 'ml-matrix';
 import { RandomForestClassifier } from 'ml-random-forest';
 
-import { PinmlError } from '../errors.ts';
+import { artifactFailure, checkRows, isFiniteNumber, isInt, isRecord, show } from './checks.ts';
 import {
-  artifactFailure,
-  checkFitInputs,
-  checkRows,
-  isFiniteNumber,
-  isInt,
-  isRecord,
-  readArtifactHeader,
-  show,
-} from './checks.ts';
-import type { Classifier, Label, ModelArtifact, ModelFamily } from './types.ts';
+  ArtifactClassifier,
+  argmax,
+  checkFit,
+  fraction,
+  integerAtLeast,
+  paramsCheck,
+  readFamilyArtifact,
+  trueOrFalse,
+  type FamilyChecks,
+} from './family.ts';
+import type { ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `ml-random-forest`. */
 export interface ForestParams {
@@ -53,6 +54,20 @@ export const DEFAULT_FOREST_PARAMS: Readonly<ForestParams> = Object.freeze({
 const KIND = 'ml-random-forest';
 const FORMAT_VERSION = 1;
 
+const CHECKS: FamilyChecks = {
+  algorithm: 'ml-random-forest',
+  kind: KIND,
+  formatVersion: FORMAT_VERSION,
+  params: paramsCheck<ForestParams>({
+    trees: integerAtLeast(1),
+    maxDepth: integerAtLeast(1),
+    minSamplesSplit: integerAtLeast(2),
+    maxFeatures: fraction,
+    bootstrap: trueOrFalse,
+  }),
+  seeded: true,
+};
+
 /** The `ml-random-forest` artifact (format version 1). */
 export interface ForestArtifact extends ModelArtifact {
   kind: typeof KIND;
@@ -68,21 +83,11 @@ export interface ForestArtifact extends ModelArtifact {
  * had its own forest name this algorithm `random-forest` (see `familyForArtifact`).
  */
 export const forestFamily: ModelFamily<ForestParams> = {
-  algorithm: 'ml-random-forest',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
-    checkFitInputs(rows, y, spec);
+    checkFit(CHECKS, rows, y, spec);
     const params = spec.params;
-    const problem = paramsProblem(params);
-    if (problem !== undefined) {
-      throw new PinmlError('E_TRAINING', `ml-random-forest: params.${problem}`, { params });
-    }
-    if (!Number.isInteger(spec.seed)) {
-      throw new PinmlError(
-        'E_TRAINING',
-        `ml-random-forest: seed must be an integer, got ${spec.seed}`,
-      );
-    }
     const d = spec.features.length;
     const featuresPerTree = Math.max(1, Math.floor(d * params.maxFeatures));
     const forest = new RandomForestClassifier({
@@ -123,25 +128,15 @@ export const forestFamily: ModelFamily<ForestParams> = {
   },
 };
 
-class ForestClassifier implements Classifier {
-  readonly kind = KIND;
-  readonly features: readonly string[];
-  readonly classes: readonly Label[];
-  readonly #artifact: ForestArtifact;
+class ForestClassifier extends ArtifactClassifier<ForestArtifact> {
   readonly #forest: RandomForestClassifier;
 
   constructor(artifact: ForestArtifact) {
-    this.#artifact = structuredClone(artifact);
-    this.features = Object.freeze([...artifact.features]);
-    this.classes = Object.freeze([...artifact.classes]);
+    super(artifact);
     // load() keeps references into its input: give it a copy of its own.
     this.#forest = RandomForestClassifier.load(
       structuredClone(artifact.forest) as Parameters<typeof RandomForestClassifier.load>[0],
     );
-  }
-
-  predict(rows: readonly (readonly number[])[]): Label[] {
-    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
   }
 
   predictIndex(rows: readonly (readonly number[])[]): number[] {
@@ -149,12 +144,8 @@ class ForestClassifier implements Classifier {
   }
 
   predictProba(rows: readonly (readonly number[])[]): number[][] {
-    const trees = this.#artifact.params.trees;
+    const trees = this.artifact.params.trees;
     return this.#votes(rows).map((counts) => counts.map((c) => c / trees));
-  }
-
-  toJSON(): ForestArtifact {
-    return structuredClone(this.#artifact);
   }
 
   /** Votes per class for each row. */
@@ -178,38 +169,11 @@ class ForestClassifier implements Classifier {
   }
 }
 
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) {
-    if ((values[i] as number) > (values[best] as number)) best = i;
-  }
-  return best;
-}
-
-function paramsProblem(p: unknown): string | undefined {
-  if (!isRecord(p)) return 'must be an object';
-  if (!isInt(p.trees, 1)) return `trees must be an integer >= 1, got ${show(p.trees)}`;
-  if (!isInt(p.maxDepth, 1)) return `maxDepth must be an integer >= 1, got ${show(p.maxDepth)}`;
-  if (!isInt(p.minSamplesSplit, 2)) {
-    return `minSamplesSplit must be an integer >= 2, got ${show(p.minSamplesSplit)}`;
-  }
-  const f = p.maxFeatures;
-  if (typeof f !== 'number' || !(f > 0 && f <= 1)) {
-    return `maxFeatures must be a fraction in (0, 1], got ${show(f)}`;
-  }
-  if (typeof p.bootstrap !== 'boolean')
-    return `bootstrap must be true or false, got ${show(p.bootstrap)}`;
-  return undefined;
-}
-
 /** Checks an `ml-random-forest` artifact field by field; the error names the first bad field. */
 function readArtifact(value: unknown): ForestArtifact {
-  const a = readArtifactHeader(value, KIND, FORMAT_VERSION);
+  const a = readFamilyArtifact(CHECKS, value);
   const fail = artifactFailure(KIND);
-  const problem = paramsProblem(a.params);
-  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
   const params = a.params as ForestParams;
-  if (!isInt(a.seed)) fail('seed', `must be an integer, got ${show(a.seed)}`);
 
   const forest = a.forest;
   if (!isRecord(forest)) return fail('forest', 'must be an object (ml-random-forest toJSON())');

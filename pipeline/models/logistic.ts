@@ -11,17 +11,18 @@ import LibraryLogisticRegression from 'ml-logistic-regression';
 import { Matrix } from 'ml-matrix';
 
 import { PinmlError } from '../errors.ts';
+import { checkRows } from './checks.ts';
 import {
-  artifactFailure,
-  checkFitInputs,
-  checkRows,
-  isFiniteNumber,
-  isInt,
-  isRecord,
-  readArtifactHeader,
-  show,
-} from './checks.ts';
-import type { Classifier, Label, ModelArtifact, ModelFamily } from './types.ts';
+  ArtifactClassifier,
+  argmax,
+  checkFit,
+  integerAtLeast,
+  paramsCheck,
+  positiveNumber,
+  readLinearArtifact,
+  type FamilyChecks,
+} from './family.ts';
+import type { ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `ml-logistic-regression`. */
 export interface LogisticParams {
@@ -47,6 +48,17 @@ export const DEFAULT_LOGISTIC_PARAMS: Readonly<LogisticParams> = Object.freeze({
 
 const KIND = 'logistic-regression';
 const FORMAT_VERSION = 1;
+
+const CHECKS: FamilyChecks = {
+  algorithm: 'ml-logistic-regression',
+  kind: KIND,
+  formatVersion: FORMAT_VERSION,
+  params: paramsCheck<LogisticParams>({
+    steps: integerAtLeast(1),
+    learningRate: positiveNumber,
+  }),
+  seeded: false,
+};
 
 /**
  * The `logistic-regression` artifact (format version 1). For a row `x`, with
@@ -83,15 +95,11 @@ const LogisticRegression = LibraryLogisticRegression as new (options: {
  * `familyForArtifact`).
  */
 export const logisticFamily: ModelFamily<LogisticParams> = {
-  algorithm: 'ml-logistic-regression',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
-    checkFitInputs(rows, y, spec);
+    checkFit(CHECKS, rows, y, spec);
     const params = spec.params;
-    const problem = paramsProblem(params);
-    if (problem !== undefined) {
-      throw new PinmlError('E_TRAINING', `ml-logistic-regression: params.${problem}`, { params });
-    }
     // why: the library counts distinct labels and trains classes 0..count-1, so a class with
     // no row would shift every later class (FINDINGS: labels must be contiguous).
     const seen = new Set(y);
@@ -171,22 +179,7 @@ function designMatrix(
   return new Matrix(rows.map((r) => standardizedRow(r, s)));
 }
 
-class LogisticClassifier implements Classifier {
-  readonly kind = KIND;
-  readonly features: readonly string[];
-  readonly classes: readonly Label[];
-  readonly #artifact: LogisticArtifact;
-
-  constructor(artifact: LogisticArtifact) {
-    this.#artifact = structuredClone(artifact);
-    this.features = Object.freeze([...artifact.features]);
-    this.classes = Object.freeze([...artifact.classes]);
-  }
-
-  predict(rows: readonly (readonly number[])[]): Label[] {
-    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
-  }
-
+class LogisticClassifier extends ArtifactClassifier<LogisticArtifact> {
   /** The class with the highest one-vs-rest score (ties to the lower index). */
   predictIndex(rows: readonly (readonly number[])[]): number[] {
     return this.#scores(rows).map(argmax);
@@ -204,13 +197,9 @@ class LogisticClassifier implements Classifier {
     });
   }
 
-  toJSON(): LogisticArtifact {
-    return structuredClone(this.#artifact);
-  }
-
   #scores(rows: readonly (readonly number[])[]): number[][] {
     checkRows(rows, this.features);
-    return scores(this.#artifact, rows);
+    return scores(this.artifact, rows);
   }
 }
 
@@ -231,53 +220,7 @@ function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }
 
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) {
-    if ((values[i] as number) > (values[best] as number)) best = i;
-  }
-  return best;
-}
-
-function paramsProblem(p: unknown): string | undefined {
-  if (!isRecord(p)) return 'must be an object';
-  if (!isInt(p.steps, 1)) return `steps must be an integer >= 1, got ${show(p.steps)}`;
-  const lr = p.learningRate;
-  if (!isFiniteNumber(lr) || !(lr > 0)) {
-    return `learningRate must be a number > 0, got ${show(lr)}`;
-  }
-  return undefined;
-}
-
 /** Checks a `logistic-regression` artifact field by field; the error names the first bad field. */
 function readArtifact(value: unknown): LogisticArtifact {
-  const a = readArtifactHeader(value, KIND, FORMAT_VERSION);
-  const fail = artifactFailure(KIND);
-  const problem = paramsProblem(a.params);
-  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
-  const d = a.features.length;
-  const k = a.classes.length;
-  const isVector = (v: unknown, length: number): v is number[] =>
-    Array.isArray(v) && v.length === length && v.every(isFiniteNumber);
-  const s = a.standardize;
-  if (!isRecord(s)) return fail('standardize', 'must be an object with mean and scale');
-  if (!isVector(s.mean, d)) {
-    fail('standardize.mean', `must list ${d} finite numbers, one per feature`);
-  }
-  if (!isVector(s.scale, d) || !s.scale.every((x) => x > 0)) {
-    fail('standardize.scale', `must list ${d} numbers > 0, one per feature`);
-  }
-  const w = a.weights;
-  if (!Array.isArray(w) || w.length !== k) {
-    fail('weights', `must have one row per class (${k} classes)`);
-  }
-  (w as unknown[]).forEach((row, i) => {
-    if (!isVector(row, d + 1)) {
-      fail(
-        `weights[${i}]`,
-        `must list ${d + 1} finite numbers (one per feature, then the intercept)`,
-      );
-    }
-  });
-  return a as LogisticArtifact;
+  return readLinearArtifact(CHECKS, value) as LogisticArtifact;
 }

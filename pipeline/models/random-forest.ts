@@ -9,22 +9,23 @@
  * predictor (`flat-forest.ts`).
  */
 import { PinmlError } from '../errors.ts';
-import {
-  artifactFailure,
-  checkFitInputs,
-  checkRows,
-  isFiniteNumber,
-  isInt,
-  isRecord,
-  readArtifactHeader,
-  show,
-} from './checks.ts';
+import { artifactFailure, isFiniteNumber, isInt, isRecord } from './checks.ts';
 import { decodeArray, encodeArray, unsignedTypeFor, type EncodedArray } from './encoded-array.ts';
 import { binOf, quantileThresholds } from './forest-bins.ts';
 import { defaultThreadCount, growTrees, predictForest } from './forest-threads.ts';
 import type { BinnedRows, GrownTree, TreeOptions } from './forest-tree.ts';
+import {
+  BatchClassifier,
+  checkFit,
+  integerAtLeast,
+  isFraction,
+  paramsCheck,
+  readFamilyArtifact,
+  trueOrFalse,
+  type FamilyChecks,
+} from './family.ts';
 import { FlatForest } from './flat-forest.ts';
-import type { Classifier, FitReport, FitSpec, Label, ModelArtifact, ModelFamily } from './types.ts';
+import type { FitReport, FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `random-forest`; row counts include bootstrap repeats. */
 export interface RandomForestParams {
@@ -66,6 +67,26 @@ export const DEFAULT_RANDOM_FOREST_PARAMS: Readonly<RandomForestParams> = Object
 
 const KIND = 'random-forest';
 const FORMAT_VERSION = 1;
+
+const CHECKS: FamilyChecks = {
+  algorithm: 'random-forest',
+  kind: KIND,
+  formatVersion: FORMAT_VERSION,
+  params: paramsCheck<RandomForestParams>({
+    trees: integerAtLeast(1),
+    maxDepth: integerAtLeast(1),
+    minSamplesSplit: integerAtLeast(2),
+    minSamplesLeaf: integerAtLeast(1),
+    maxFeatures: {
+      test: (v) => v === 'sqrt' || v === 'log2' || isFraction(v),
+      must: 'be "sqrt", "log2" or a fraction in (0, 1]',
+    },
+    criterion: { test: (v) => v === 'gini' || v === 'entropy', must: 'be "gini" or "entropy"' },
+    bins: { test: (v) => isInt(v, 2) && v <= 256, must: 'be an integer from 2 to 256' },
+    bootstrap: trueOrFalse,
+  }),
+  seeded: true,
+};
 
 /**
  * The `random-forest` artifact (format version 1).
@@ -120,15 +141,8 @@ export function fitRandomForest(
   spec: FitSpec<RandomForestParams>,
   run: RandomForestRunOptions = {},
 ): RandomForestClassifier {
-  checkFitInputs(rows, y, spec);
+  checkFit(CHECKS, rows, y, spec);
   const params = spec.params;
-  const problem = paramsProblem(params);
-  if (problem !== undefined) {
-    throw new PinmlError('E_TRAINING', `random-forest: params.${problem}`, { params });
-  }
-  if (!Number.isInteger(spec.seed)) {
-    throw new PinmlError('E_TRAINING', `random-forest: seed must be an integer, got ${spec.seed}`);
-  }
   const n = rows.length;
   const d = spec.features.length;
   const k = spec.classes.length;
@@ -184,7 +198,7 @@ export function fitRandomForest(
 
 /** The `random-forest` family. Artifact kind `random-forest`. */
 export const randomForestFamily: ModelFamily<RandomForestParams> = {
-  algorithm: 'random-forest',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
     return fitRandomForest(rows, y, spec);
@@ -196,53 +210,29 @@ export const randomForestFamily: ModelFamily<RandomForestParams> = {
 };
 
 /** A fitted or loaded `random-forest`: a flat-array predictor and its artifact. */
-export class RandomForestClassifier implements Classifier {
-  readonly kind = KIND;
-  readonly features: readonly string[];
-  readonly classes: readonly Label[];
+export class RandomForestClassifier extends BatchClassifier<RandomForestArtifact> {
   /** The predictor the classifier uses; the server uses it too. */
   readonly forest: FlatForest;
-  readonly #artifact: RandomForestArtifact;
 
   /** `forest`: the artifact's predictor, when the caller compiled it already. */
   constructor(artifact: RandomForestArtifact, forest?: FlatForest) {
-    this.#artifact = structuredClone(artifact);
-    this.features = Object.freeze([...artifact.features]);
-    this.classes = Object.freeze([...artifact.classes]);
-    this.forest = forest ?? compileForest(this.#artifact);
+    super(artifact);
+    this.forest = forest ?? compileForest(this.artifact);
   }
 
-  predict(rows: readonly (readonly number[])[]): Label[] {
-    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
-  }
-
-  predictIndex(rows: readonly (readonly number[])[]): number[] {
-    return Array.from(predictForest(this.forest, this.#matrix(rows), rows.length).index);
-  }
-
-  predictProba(rows: readonly (readonly number[])[]): number[][] {
-    const k = this.classes.length;
-    const { proba } = predictForest(this.forest, this.#matrix(rows), rows.length, { proba: true });
-    return rows.map((_, i) => Array.from(proba.subarray(i * k, (i + 1) * k)));
+  /** On as many threads as the batch is worth (see `predictForest`). */
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
+    const predicted = predictForest(this.forest, x, rows, { proba: proba !== undefined });
+    proba?.set(predicted.proba);
+    return predicted.index;
   }
 
   report(): FitReport {
+    const { featureImportances, outOfBag } = this.artifact;
     return {
-      featureImportances: [...this.#artifact.featureImportances],
-      outOfBag: this.#artifact.outOfBag === null ? null : { ...this.#artifact.outOfBag },
+      featureImportances: [...featureImportances],
+      outOfBag: outOfBag === null ? null : { ...outOfBag },
     };
-  }
-
-  toJSON(): RandomForestArtifact {
-    return structuredClone(this.#artifact);
-  }
-
-  #matrix(rows: readonly (readonly number[])[]): Float64Array {
-    checkRows(rows, this.features);
-    const d = this.features.length;
-    const x = new Float64Array(rows.length * d);
-    rows.forEach((row, i) => x.set(row, i * d));
-    return x;
   }
 }
 
@@ -437,41 +427,14 @@ function sharedArray<T extends Int32Array | Float64Array>(
   return new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT));
 }
 
-function paramsProblem(p: unknown): string | undefined {
-  if (!isRecord(p)) return 'must be an object';
-  if (!isInt(p.trees, 1)) return `trees must be an integer >= 1, got ${show(p.trees)}`;
-  if (!isInt(p.maxDepth, 1)) return `maxDepth must be an integer >= 1, got ${show(p.maxDepth)}`;
-  if (!isInt(p.minSamplesSplit, 2)) {
-    return `minSamplesSplit must be an integer >= 2, got ${show(p.minSamplesSplit)}`;
-  }
-  if (!isInt(p.minSamplesLeaf, 1)) {
-    return `minSamplesLeaf must be an integer >= 1, got ${show(p.minSamplesLeaf)}`;
-  }
-  const f = p.maxFeatures;
-  if (f !== 'sqrt' && f !== 'log2' && !(typeof f === 'number' && f > 0 && f <= 1)) {
-    return `maxFeatures must be "sqrt", "log2" or a fraction in (0, 1], got ${show(f)}`;
-  }
-  if (p.criterion !== 'gini' && p.criterion !== 'entropy') {
-    return `criterion must be "gini" or "entropy", got ${show(p.criterion)}`;
-  }
-  if (!isInt(p.bins, 2) || p.bins > 256)
-    return `bins must be an integer from 2 to 256, got ${show(p.bins)}`;
-  if (typeof p.bootstrap !== 'boolean')
-    return `bootstrap must be true or false, got ${show(p.bootstrap)}`;
-  return undefined;
-}
-
 /**
  * Checks a `random-forest` artifact field by field (the error names the first bad field) and
  * compiles its predictor, which checks the trees' structure.
  */
 function readArtifact(value: unknown): { artifact: RandomForestArtifact; forest: FlatForest } {
-  const a = readArtifactHeader(value, KIND, FORMAT_VERSION);
+  const a = readFamilyArtifact(CHECKS, value);
   const fail = artifactFailure(KIND);
-  const problem = paramsProblem(a.params);
-  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
   const params = a.params as RandomForestParams;
-  if (!isInt(a.seed)) fail('seed', `must be an integer, got ${show(a.seed)}`);
   const d = a.features.length;
   const k = a.classes.length;
 

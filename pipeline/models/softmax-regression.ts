@@ -9,17 +9,16 @@
  */
 import { PinmlError } from '../errors.ts';
 import {
-  artifactFailure,
-  checkFitInputs,
-  checkRows,
-  isFiniteNumber,
-  isInt,
-  isRecord,
-  readArtifactHeader,
-  show,
-} from './checks.ts';
+  BatchClassifier,
+  checkFit,
+  integerAtLeast,
+  paramsCheck,
+  positiveNumber,
+  readLinearArtifact,
+  type FamilyChecks,
+} from './family.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
-import type { Classifier, FitSpec, Label, ModelArtifact, ModelFamily } from './types.ts';
+import type { FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `logistic-regression`. */
 export interface SoftmaxParams {
@@ -41,6 +40,18 @@ export const DEFAULT_SOFTMAX_PARAMS: Readonly<SoftmaxParams> = Object.freeze({
 const KIND = 'softmax-regression';
 const FORMAT_VERSION = 1;
 
+const CHECKS: FamilyChecks = {
+  algorithm: 'logistic-regression',
+  kind: KIND,
+  formatVersion: FORMAT_VERSION,
+  params: paramsCheck<SoftmaxParams>({
+    C: positiveNumber,
+    maxIterations: integerAtLeast(1),
+    tolerance: positiveNumber,
+  }),
+  seeded: false,
+};
+
 /**
  * The `softmax-regression` artifact (format version 1). For a row `x`, with
  * `z[j] = (x[j] - mean[j]) / scale[j]`, class c scores `s[c] = weights[c][0..d-1] · z +
@@ -57,7 +68,7 @@ export interface SoftmaxArtifact extends ModelArtifact {
 
 /** The `logistic-regression` family. Artifact kind `softmax-regression`. */
 export const softmaxFamily: ModelFamily<SoftmaxParams> = {
-  algorithm: 'logistic-regression',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
     return fitSoftmax(rows, y, spec);
@@ -73,12 +84,8 @@ export function fitSoftmax(
   y: readonly number[],
   spec: FitSpec<SoftmaxParams>,
 ): SoftmaxClassifier {
-  checkFitInputs(rows, y, spec);
+  checkFit(CHECKS, rows, y, spec);
   const params = spec.params;
-  const problem = paramsProblem(params);
-  if (problem !== undefined) {
-    throw new PinmlError('E_TRAINING', `logistic-regression: params.${problem}`, { params });
-  }
   const n = rows.length;
   const d = spec.features.length;
   const k = spec.classes.length;
@@ -203,46 +210,21 @@ function standardization(
 }
 
 /** A fitted or loaded `logistic-regression`. */
-export class SoftmaxClassifier implements Classifier {
-  readonly kind = KIND;
-  readonly features: readonly string[];
-  readonly classes: readonly Label[];
+export class SoftmaxClassifier extends BatchClassifier<SoftmaxArtifact> {
   /** How the optimiser ended, for a model fitted in this process (not kept in the artifact). */
   readonly optimizer: { iterations: number; converged: boolean } | undefined;
-  readonly #artifact: SoftmaxArtifact;
   readonly #mean: Float64Array;
   readonly #scale: Float64Array;
   readonly #weights: Float64Array;
 
   constructor(artifact: SoftmaxArtifact, optimizer?: { iterations: number; converged: boolean }) {
-    this.#artifact = structuredClone(artifact);
-    this.features = Object.freeze([...artifact.features]);
-    this.classes = Object.freeze([...artifact.classes]);
+    super(artifact);
     this.optimizer = optimizer;
     this.#mean = Float64Array.from(artifact.standardize.mean);
     this.#scale = Float64Array.from(artifact.standardize.scale);
     this.#weights = Float64Array.from(artifact.weights.flat());
   }
 
-  predict(rows: readonly (readonly number[])[]): Label[] {
-    return this.predictIndex(rows).map((k) => this.classes[k] as Label);
-  }
-
-  predictIndex(rows: readonly (readonly number[])[]): number[] {
-    return Array.from(this.predictBatch(this.#matrix(rows), rows.length));
-  }
-
-  predictProba(rows: readonly (readonly number[])[]): number[][] {
-    const k = this.classes.length;
-    const proba = new Float64Array(rows.length * k);
-    this.predictBatch(this.#matrix(rows), rows.length, proba);
-    return rows.map((_, i) => Array.from(proba.subarray(i * k, (i + 1) * k)));
-  }
-
-  /**
-   * Predicts `rows` rows stored row-major in `x`: the class of each (ties to the lower index)
-   * and, when `proba` is given, the probabilities (`rows * classes` numbers).
-   */
   predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
     const d = this.features.length;
     const k = this.classes.length;
@@ -282,59 +264,9 @@ export class SoftmaxClassifier implements Classifier {
     }
     return index;
   }
-
-  toJSON(): SoftmaxArtifact {
-    return structuredClone(this.#artifact);
-  }
-
-  #matrix(rows: readonly (readonly number[])[]): Float64Array {
-    checkRows(rows, this.features);
-    const d = this.features.length;
-    const x = new Float64Array(rows.length * d);
-    rows.forEach((row, i) => x.set(row, i * d));
-    return x;
-  }
-}
-
-function paramsProblem(p: unknown): string | undefined {
-  if (!isRecord(p)) return 'must be an object';
-  if (!isFiniteNumber(p.C) || !(p.C > 0)) return `C must be a number > 0, got ${show(p.C)}`;
-  if (!isInt(p.maxIterations, 1)) {
-    return `maxIterations must be an integer >= 1, got ${show(p.maxIterations)}`;
-  }
-  if (!isFiniteNumber(p.tolerance) || !(p.tolerance > 0)) {
-    return `tolerance must be a number > 0, got ${show(p.tolerance)}`;
-  }
-  return undefined;
 }
 
 /** Checks a `softmax-regression` artifact field by field; the error names the first bad field. */
 function readArtifact(value: unknown): SoftmaxArtifact {
-  const a = readArtifactHeader(value, KIND, FORMAT_VERSION);
-  const fail = artifactFailure(KIND);
-  const problem = paramsProblem(a.params);
-  if (problem !== undefined) fail('params', `is not valid: ${problem}`);
-  const d = a.features.length;
-  const k = a.classes.length;
-  const isVector = (v: unknown, length: number): v is number[] =>
-    Array.isArray(v) && v.length === length && v.every(isFiniteNumber);
-  const s = a.standardize;
-  if (!isRecord(s)) return fail('standardize', 'must be an object with mean and scale');
-  if (!isVector(s.mean, d))
-    fail('standardize.mean', `must list ${d} finite numbers, one per feature`);
-  if (!isVector(s.scale, d) || !s.scale.every((x) => x > 0)) {
-    fail('standardize.scale', `must list ${d} numbers > 0, one per feature`);
-  }
-  const w = a.weights;
-  if (!Array.isArray(w) || w.length !== k)
-    fail('weights', `must have one row per class (${k} classes)`);
-  (w as unknown[]).forEach((row, i) => {
-    if (!isVector(row, d + 1)) {
-      fail(
-        `weights[${i}]`,
-        `must list ${d + 1} finite numbers (one per feature, then the intercept)`,
-      );
-    }
-  });
-  return a as SoftmaxArtifact;
+  return readLinearArtifact(CHECKS, value) as SoftmaxArtifact;
 }

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+
+import { ModelFormatError } from '../errors.ts';
+import { integerAtLeast, paramsCheck, positiveNumber, rowMatrix, trueOrFalse } from './family.ts';
+import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
+import { families } from './index.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
+import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from './softmax-regression.ts';
+
+const blobs = gaussianBlobs(
+  [
+    [0, 0],
+    [4, 4],
+    [0, 4],
+  ],
+  12,
+  1,
+  3,
+);
+const SMALL_PARAMS: Record<string, Record<string, unknown>> = {
+  'random-forest': { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
+  'logistic-regression': DEFAULT_SOFTMAX_PARAMS,
+  'ml-random-forest': {
+    trees: 5,
+    maxDepth: 4,
+    minSamplesSplit: 2,
+    maxFeatures: 1,
+    bootstrap: true,
+  },
+  'ml-logistic-regression': { steps: 50, learningRate: 2 },
+};
+
+function fitted(algorithm: string) {
+  const family = families.find((f) => f.algorithm === algorithm);
+  if (family === undefined) throw new Error(`no family ${algorithm}`);
+  const model = family.fit(blobs.rows, blobs.y, {
+    features: blobs.features,
+    classes: ['a', 'b', 'c'],
+    params: SMALL_PARAMS[algorithm] ?? {},
+    seed: 5,
+  });
+  return { family, model };
+}
+
+describe('paramsCheck', () => {
+  const check = paramsCheck<{ n: number; rate: number; on: boolean }>({
+    n: integerAtLeast(2),
+    rate: positiveNumber,
+    on: trueOrFalse,
+  });
+
+  it('names the first bad parameter in the order listed, with the value it got', () => {
+    expect(check({ n: 1, rate: -1, on: 'yes' })).toBe('n must be an integer >= 2, got 1');
+    expect(check({ n: 2, rate: 0, on: 'yes' })).toBe('rate must be a number > 0, got 0');
+    expect(check({ n: 2, rate: 0.5 })).toBe('on must be true or false, got nothing');
+    expect(check({ n: 2, rate: 0.5, on: false })).toBeUndefined();
+  });
+
+  it('refuses params that are not an object', () => {
+    expect(check([])).toBe('must be an object');
+    expect(check(null)).toBe('must be an object');
+  });
+});
+
+describe('rowMatrix', () => {
+  it('lays checked rows out row-major', () => {
+    expect(
+      Array.from(
+        rowMatrix(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          ['a', 'b'],
+        ),
+      ),
+    ).toEqual([1, 2, 3, 4]);
+    expect(() => rowMatrix([[1, Number.NaN]], ['a', 'b'])).toThrow(/row 0, feature b/);
+  });
+});
+
+describe.each(families.map((f) => f.algorithm))('the %s classifier', (algorithm) => {
+  it('predicts the label of the class index it predicts', () => {
+    const { model } = fitted(algorithm);
+    const labels = model.predictIndex(blobs.rows).map((k) => model.classes[k]);
+    expect(model.predict(blobs.rows)).toEqual(labels);
+  });
+
+  it('hands out a copy of its artifact and keeps its features and classes frozen', () => {
+    const { model } = fitted(algorithm);
+    const before = JSON.stringify(model.toJSON());
+    model.toJSON().features.push('changed');
+    expect(JSON.stringify(model.toJSON())).toBe(before);
+    expect(Object.isFrozen(model.features) && Object.isFrozen(model.classes)).toBe(true);
+    expect(model.kind).toBe(model.toJSON().kind);
+  });
+
+  it('checks the seed of an artifact only where the family draws random numbers', () => {
+    const { family, model } = fitted(algorithm);
+    const artifact = { ...model.toJSON(), seed: 1.5 };
+    if ('seed' in model.toJSON()) {
+      expect(() => family.load(artifact)).toThrow(ModelFormatError);
+      expect(() => family.load(artifact)).toThrow(/seed must be an integer, got 1.5/);
+    } else {
+      expect(family.load(artifact).predict(blobs.rows)).toEqual(model.predict(blobs.rows));
+    }
+  });
+});
+
+describe('predictBatch', () => {
+  const spec = { features: blobs.features, classes: ['a', 'b', 'c'], seed: 5 };
+  const models = [
+    fitRandomForest(blobs.rows, blobs.y, {
+      ...spec,
+      params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
+    }),
+    fitSoftmax(blobs.rows, blobs.y, { ...spec, params: DEFAULT_SOFTMAX_PARAMS }),
+  ];
+
+  it.each(models)('gives the $kind predictions of predictIndex and predictProba', (model) => {
+    const x = rowMatrix(blobs.rows, blobs.features);
+    const proba = new Float64Array(blobs.rows.length * 3);
+    const index = model.predictBatch(x, blobs.rows.length, proba);
+    expect(Array.from(index)).toEqual(model.predictIndex(blobs.rows));
+    expect(Array.from(proba)).toEqual(model.predictProba(blobs.rows).flat());
+  });
+});
