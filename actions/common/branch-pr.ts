@@ -14,13 +14,10 @@ import { required, type InputGetter } from './action.ts';
 
 export interface ProposeOptions {
   repo: GitRepo;
-  remote: string;
-  /** The default branch the pull request targets. */
-  base: string;
+  /** Where to push and which branch the pull request targets, with what labels and token. */
+  inputs: BranchInputs;
   plan: BranchPlan;
   body: string;
-  labels: string[];
-  token: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -63,9 +60,13 @@ export function repository(env: NodeJS.ProcessEnv): { owner: string; repo: strin
   return { owner, repo };
 }
 
-/** Applies a branch plan against the remote and opens or updates its pull request. */
+/**
+ * Applies a branch plan against the remote and opens or updates its pull request; sets the
+ * step outputs `operation`, `pr-number` and `pr-url`.
+ */
 export async function propose(options: ProposeOptions): Promise<ProposeResult> {
-  const { repo, remote, plan } = options;
+  const { repo, plan, inputs } = options;
+  const remote = inputs.remote;
   // Compare with the branch as the remote has it, so a re-run with the same inputs is `unchanged`.
   try {
     const remoteTip = await repo.fetch({ remote, branch: plan.branch });
@@ -79,7 +80,7 @@ export async function propose(options: ProposeOptions): Promise<ProposeResult> {
   }
   const { owner, repo: name } = repository(options.env);
   const client = createGitHubClient({
-    token: options.token,
+    token: inputs.token,
     ...(options.env.GITHUB_API_URL ? { baseUrl: options.env.GITHUB_API_URL } : {}),
     onWait: (m) => core.info(m),
   });
@@ -89,10 +90,10 @@ export async function propose(options: ProposeOptions): Promise<ProposeResult> {
       owner,
       repo: name,
       head: plan.branch,
-      base: options.base,
+      base: inputs.base,
       title: plan.title,
       body: options.body,
-      labels: options.labels,
+      labels: inputs.labels,
     },
     branch.operation !== 'unchanged',
   );
@@ -102,5 +103,8 @@ export async function propose(options: ProposeOptions): Promise<ProposeResult> {
       : branch.operation !== 'unchanged' || pr.operation === 'updated'
         ? 'updated'
         : 'unchanged';
+  core.setOutput('operation', operation);
+  core.setOutput('pr-number', String(pr.number));
+  core.setOutput('pr-url', pr.url);
   return { operation, number: pr.number, url: pr.url, commit: branch.commit };
 }

@@ -116,19 +116,7 @@ export function run(
     const body = inputs.report
       ? await reportBody(path.resolve(root, inputs.report), inputs.version)
       : `## ${plan.title}\n\n\`\`\`\n${renderCard(cardOf(state, inputs.version), false)}\`\`\`\n`;
-    const result = await propose({
-      repo,
-      remote: inputs.remote,
-      base: inputs.base,
-      plan,
-      body,
-      labels: inputs.labels,
-      token: inputs.token,
-      env,
-    });
-    core.setOutput('operation', result.operation);
-    core.setOutput('pr-number', String(result.number));
-    core.setOutput('pr-url', result.url);
+    const result = await propose({ repo, inputs, plan, body, env });
     core.setOutput('branch', plan.branch);
     core.setOutput('commit', result.commit);
     await writeSummary(

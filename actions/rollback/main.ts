@@ -55,19 +55,7 @@ export function run(
         `. Production goes back to v${plan.to}; v${plan.from} stays registered and is never re-promoted by a later rollback.`,
       '',
     ].join('\n');
-    const result = await propose({
-      repo,
-      remote: inputs.remote,
-      base: inputs.base,
-      plan,
-      body,
-      labels: inputs.labels,
-      token: inputs.token,
-      env,
-    });
-    core.setOutput('operation', result.operation);
-    core.setOutput('pr-number', String(result.number));
-    core.setOutput('pr-url', result.url);
+    const result = await propose({ repo, inputs, plan, body, env });
     core.setOutput('from', String(plan.from));
     core.setOutput('to', String(plan.to));
     await writeSummary(
