@@ -132,14 +132,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const predict = async (c: AppContext, pathModel?: string): Promise<Response> => {
     const body = await jsonBody(c);
     const picked: Picked = { model: undefined };
-    let payload: Record<string, unknown>;
+    let answer: string;
     try {
-      payload = answerPredict(c.get('state'), body, pathModel, limits.batchRows, metrics, picked);
+      answer = answerPredict(c.get('state'), body, pathModel, limits.batchRows, metrics, picked);
     } finally {
       // Before the answer or the error response is built, so both carry the model's headers.
       if (picked.model !== undefined) setModelHeaders(c, picked.model);
     }
-    return c.json(payload);
+    return c.body(answer, 200, { 'Content-Type': 'application/json' });
   };
   const body = [limitBody(limits.bodyBytes), requireJson] as const;
   app.post('/predict', ...body, (c) => predict(c));

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -82,6 +82,37 @@ describe('the node fast path for predictions', () => {
     expect(taken('POST', '/predict', { ...json, 'transfer-encoding': 'chunked' })).toBe(false);
     expect(taken('POST', '/predict', { ...json, 'content-type': 'text/plain' })).toBe(false);
     expect(taken('POST', '/predict', { ...json, 'content-length': '999999' })).toBe(false);
+  });
+
+  it('answers a body that arrives in pieces once its last byte is in', async () => {
+    const body = JSON.stringify({ model: 'iris', inputs: row });
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const answer = new Promise<string>((resolve, reject) => {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.endsWith('}')) resolve(text);
+      });
+      socket.on('error', reject);
+    });
+    socket.write(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(body.slice(10, 30));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(body.slice(30));
+    const text = await answer;
+    socket.destroy();
+    const viaApp = await app.request('/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe(await viaApp.text());
   });
 
   it('counts what it answers in the same metrics', async () => {

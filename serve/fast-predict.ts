@@ -25,77 +25,121 @@ const MODEL_PREDICT = /^\/models\/([^/?#]+)\/predict$/;
 /** A node:http handler that answers the request and returns true, or returns false untouched. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The state of one request on the fast path, kept beside its request until it ends. */
-interface Exchange extends Picked {
-  deps: AppDeps;
-  res: ServerResponse;
-  route: string;
-  path: string;
-  pathModel: string | undefined;
-  started: number;
-  state: ServingState;
-  chunks: Buffer[];
-}
-
-// Keyed by request, not stored on it: a new property would change the shape of every
-// IncomingMessage that node's own http code handles.
-const exchanges = new WeakMap<IncomingMessage, Exchange>();
-
-// Listeners are module functions reading their request from `this` (the emitter): no function
-// object is made per request (tsx wraps each one made in a name-keeping helper, which shows).
-function onData(this: IncomingMessage, chunk: Buffer): void {
-  exchanges.get(this)?.chunks.push(chunk);
-}
-
 function ignore(): void {}
 
-function onEnd(this: IncomingMessage): void {
-  const x = exchanges.get(this);
-  if (x === undefined) return;
-  exchanges.delete(this);
-  const { metrics, log, limits } = x.deps;
-  const route = x.route;
-  let status = 200;
-  let payload: unknown;
-  try {
-    const chunks = x.chunks;
-    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    payload = answerPredict(
-      x.state,
-      parseJsonBody(bytes.toString('utf8')),
-      x.pathModel,
-      limits.batchRows,
-      metrics,
-      x,
-    );
-  } catch (err) {
-    if (err instanceof RequestError) {
-      status = err.status;
-      payload = err.toJSON();
-      metrics.error(route, err.code);
-    } else {
-      status = 500;
-      payload = { error: 'internal server error: see the server log', code: 'internal' };
-      metrics.error(route, 'internal');
-      log.error({ err, method: 'POST', path: x.path }, 'internal error');
+/** One request on the fast path, from its headers to its answer. */
+class Exchange {
+  readonly #deps: AppDeps;
+  readonly #res: ServerResponse;
+  readonly #route: string;
+  readonly #path: string;
+  readonly #pathModel: string | undefined;
+  /** The body's length, from Content-Length. */
+  readonly #length: number;
+  readonly #started = performance.now();
+  /** Taken once, when the request starts: one version answers it. */
+  readonly #state: ServingState;
+  #received = 0;
+  /** The body's chunks before the last one (none when it comes in one, as it usually does). */
+  #chunks: Buffer[] | undefined;
+
+  constructor(
+    deps: AppDeps,
+    res: ServerResponse,
+    route: string,
+    path: string,
+    pathModel: string | undefined,
+    length: number,
+  ) {
+    this.#deps = deps;
+    this.#res = res;
+    this.#route = route;
+    this.#path = path;
+    this.#pathModel = pathModel;
+    this.#length = length;
+    this.#state = deps.state();
+  }
+
+  get complete(): boolean {
+    return this.#received === this.#length;
+  }
+
+  /**
+   * A chunk of the body. The answer goes out with the body's last byte (Content-Length says
+   * which), without waiting for the stream's `end` a tick later.
+   */
+  take(chunk: Buffer): void {
+    this.#received += chunk.length;
+    if (this.#received < this.#length) {
+      (this.#chunks ??= []).push(chunk);
+    } else if (this.#received === this.#length) {
+      const chunks = this.#chunks;
+      this.answer(
+        (chunks === undefined ? chunk : Buffer.concat([...chunks, chunk])).toString('utf8'),
+      );
     }
   }
-  const body = JSON.stringify(payload);
-  const model = x.model;
-  const h = stateHeaders(x.state);
-  const version = model === undefined ? h.versions : `${model.name}@${model.version}`;
-  x.res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    [VERSION_HEADER]: version,
-    [COMMIT_HEADER]: model === undefined ? h.commit : model.commit,
-  });
-  x.res.end(body);
-  const seconds = (performance.now() - x.started) / 1000;
-  metrics.request('POST', route, status, seconds);
-  if (log.isLevelEnabled('debug')) {
-    const ms = Math.round(seconds * 1e4) / 10;
-    log.debug({ method: 'POST', path: x.path, route, status, ms, model: version }, 'request');
+
+  answer(text: string): void {
+    const { metrics, log, limits } = this.#deps;
+    const route = this.#route;
+    const picked: Picked = { model: undefined };
+    let status = 200;
+    let body: string;
+    try {
+      body = answerPredict(
+        this.#state,
+        parseJsonBody(text),
+        this.#pathModel,
+        limits.batchRows,
+        metrics,
+        picked,
+      );
+    } catch (err) {
+      if (err instanceof RequestError) {
+        status = err.status;
+        body = JSON.stringify(err.toJSON());
+        metrics.error(route, err.code);
+      } else {
+        status = 500;
+        body = JSON.stringify({
+          error: 'internal server error: see the server log',
+          code: 'internal',
+        });
+        metrics.error(route, 'internal');
+        log.error({ err, method: 'POST', path: this.#path }, 'internal error');
+      }
+    }
+    const model = picked.model;
+    let version: string;
+    let commit: string;
+    if (model === undefined) {
+      const h = stateHeaders(this.#state);
+      version = h.versions;
+      commit = h.commit;
+    } else {
+      version = `${model.name}@${model.version}`;
+      commit = model.commit;
+    }
+    // One writeHead and one end: the header and the body leave in one write. Headers as a
+    // flat list: node writes them in order without walking an object's keys.
+    this.#res.writeHead(status, [
+      'content-type',
+      'application/json',
+      'content-length',
+      String(Buffer.byteLength(body)),
+      VERSION_HEADER,
+      version,
+      COMMIT_HEADER,
+      commit,
+    ]);
+    this.#res.end(body);
+    const seconds = (performance.now() - this.#started) / 1000;
+    metrics.request('POST', route, status, seconds);
+    if (log.isLevelEnabled('debug')) {
+      const ms = Math.round(seconds * 1e4) / 10;
+      log.debug({ method: 'POST', path: this.#path, route, status, ms, model: version }, 'request');
+    }
   }
 }
 
@@ -125,7 +169,7 @@ export function createFastPredict(deps: AppDeps): FastPath {
     const length = req.headers['content-length'];
     if (
       type === undefined ||
-      !JSON_TYPE.test(type) ||
+      (type !== 'application/json' && !JSON_TYPE.test(type)) ||
       length === undefined ||
       req.headers['transfer-encoding'] !== undefined ||
       !/^\d+$/.test(length) ||
@@ -134,19 +178,14 @@ export function createFastPredict(deps: AppDeps): FastPath {
       return false;
     }
 
-    exchanges.set(req, {
-      deps,
-      res,
-      route,
-      path,
-      pathModel,
-      started: performance.now(),
-      state: deps.state(),
-      chunks: [],
-      model: undefined,
-    });
-    req.on('data', onData);
-    req.on('end', onEnd);
+    const exchange = new Exchange(deps, res, route, path, pathModel, Number(length));
+    if (exchange.complete) {
+      exchange.answer('');
+    } else {
+      // An arrow made here, not a named function: tsx (esbuild's keepNames) would wrap a named
+      // one in a helper on every request.
+      req.on('data', (chunk: Buffer) => exchange.take(chunk));
+    }
     req.on('error', ignore);
     return true;
   };

@@ -76,10 +76,8 @@ export function predictRows(model: ServedModel, rows: readonly Float64Array[]): 
   const probabilities = new Float64Array(rows.length * k);
   const counts = new Uint32Array(k);
   for (let i = 0; i < rows.length; i++) {
-    const c = model.predictor.predictRow(
-      rows[i] as Float64Array,
-      probabilities.subarray(i * k, i * k + k),
-    );
+    const out = rows.length === 1 ? probabilities : probabilities.subarray(i * k, i * k + k);
+    const c = model.predictor.predictRow(rows[i] as Float64Array, out);
     classes[i] = c;
     counts[c] = (counts[c] as number) + 1;
   }
@@ -92,15 +90,6 @@ export interface RowAnswer {
   probabilities: Record<string, number>;
 }
 
-function rowAnswer(model: ServedModel, p: Predictions, i: number): RowAnswer {
-  const k = model.classKeys.length;
-  const probabilities: Record<string, number> = {};
-  for (let j = 0; j < k; j++) {
-    probabilities[model.classKeys[j] as string] = p.probabilities[i * k + j] as number;
-  }
-  return { class: model.predictor.classes[p.classes[i] as number] as Label, probabilities };
-}
-
 /** Where {@link answerPredict} records the model it picked (a refusal of its rows included). */
 export interface Picked {
   model: ServedModel | undefined;
@@ -108,10 +97,10 @@ export interface Picked {
 
 /**
  * Answers a `POST /predict` body (parsed JSON) against a serving state: picks the model (from
- * the path, else the body, else the only one), reads the rows, predicts and counts them. Records
- * the model in `picked` as soon as it is known, so even a refusal of its rows can carry its
- * headers. Throws `RequestError` for the caller's mistakes. Shared by the Hono route and the
- * node fast path.
+ * the path, else the body, else the only one), reads the rows, predicts and counts them, and
+ * returns the answer as JSON text. Records the model in `picked` as soon as it is known, so even
+ * a refusal of its rows can carry its headers. Throws `RequestError` for the caller's mistakes.
+ * Shared by the Hono route and the node fast path.
  */
 export function answerPredict(
   state: ServingState,
@@ -120,7 +109,7 @@ export function answerPredict(
   batchLimit: number,
   metrics: ServeMetrics,
   picked: Picked,
-): Record<string, unknown> {
+): string {
   const envelope = readEnvelope(body);
   if (pathModel !== undefined && envelope.model !== undefined && envelope.model !== pathModel) {
     throw invalidInput('model', `names ${envelope.model} but the path names ${pathModel}`);
@@ -130,18 +119,79 @@ export function answerPredict(
   const { rows, batch } = model.inputs.read(envelope.inputs, 'inputs', batchLimit);
   const p = predictRows(model, rows);
   metrics.predictions(model, p.counts);
-  const out: Record<string, unknown> = {
-    model: model.name,
-    version: model.version,
-    commit: model.commit,
-  };
-  if (envelope.id !== undefined) out.id = envelope.id;
+  const w = writerOf(model);
+  let text = w.head;
+  if (envelope.id !== undefined) text += `,"id":${JSON.stringify(envelope.id)}`;
   if (batch) {
-    const predictions: RowAnswer[] = new Array<RowAnswer>(rows.length);
-    for (let i = 0; i < rows.length; i++) predictions[i] = rowAnswer(model, p, i);
-    out.predictions = predictions;
-  } else {
-    out.prediction = rowAnswer(model, p, 0);
+    text += ',"predictions":[';
+    for (let i = 0; i < rows.length; i++) text += (i > 0 ? ',' : '') + w.row(p, i);
+    return `${text}]}`;
   }
-  return out;
+  return `${text},"prediction":${w.row(p, 0)}}`;
+}
+
+/**
+ * The JSON of a model's answers, written as text from fragments made once per served model:
+ * the same bytes as `JSON.stringify` of `{model, version, commit, id?, prediction(s)}` with
+ * `{class, probabilities}` rows, without building those objects on every request.
+ */
+interface AnswerWriter {
+  /** `{"model":…,"version":…,"commit":…` */
+  readonly head: string;
+  /** One row's `{"class":…,"probabilities":{…}}`. */
+  row(p: Predictions, i: number): string;
+}
+
+const writers = new WeakMap<ServedModel, AnswerWriter>();
+
+function writerOf(model: ServedModel): AnswerWriter {
+  let w = writers.get(model);
+  if (w === undefined) {
+    w = answerWriter(model);
+    writers.set(model, w);
+  }
+  return w;
+}
+
+function answerWriter(model: ServedModel): AnswerWriter {
+  const head = JSON.stringify({ model: model.name, version: model.version, commit: model.commit });
+  const keys = model.classKeys;
+  const k = keys.length;
+  // An object lists integer-like keys first, keeps one of equal keys and ignores `__proto__`:
+  // where those would change the class keys, the object defines the bytes, so build it.
+  const plain = (key: string): boolean => !/^(?:0|[1-9]\d*)$/.test(key) && key !== '__proto__';
+  if (!keys.every(plain) || new Set(keys).size !== k) {
+    return {
+      head: head.slice(0, -1),
+      row: (p, i) => JSON.stringify(rowAnswer(model, p, i)),
+    };
+  }
+  const classes = model.predictor.classes.map(
+    (c) => `{"class":${JSON.stringify(c)},"probabilities":{`,
+  );
+  const names = keys.map((key, j) => `${j > 0 ? ',' : ''}${JSON.stringify(key)}:`);
+  return {
+    head: head.slice(0, -1),
+    row(p, i) {
+      let text = classes[p.classes[i] as number] as string;
+      for (let j = 0; j < k; j++) {
+        text += (names[j] as string) + jsonNumber(p.probabilities[i * k + j] as number);
+      }
+      return `${text}}}`;
+    },
+  };
+}
+
+/** A number as `JSON.stringify` writes it. */
+function jsonNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+function rowAnswer(model: ServedModel, p: Predictions, i: number): RowAnswer {
+  const k = model.classKeys.length;
+  const probabilities: Record<string, number> = {};
+  for (let j = 0; j < k; j++) {
+    probabilities[model.classKeys[j] as string] = p.probabilities[i * k + j] as number;
+  }
+  return { class: model.predictor.classes[p.classes[i] as number] as Label, probabilities };
 }

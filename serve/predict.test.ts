@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+
+import type { ServedModel } from './models.ts';
+import { answerPredict, predictRows, type Picked } from './predict.ts';
+import { depsOf, irisForest, stateOf } from './testing/fixtures.ts';
+
+const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 4.9, petal_width: 1.5 };
+const other = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+const features = Object.keys(row) as (keyof typeof row)[];
+
+/** The answer as an object, the way `JSON.stringify` is the reference for its bytes. */
+function answerObject(model: ServedModel, rows: (typeof row)[], batch: boolean, id?: string) {
+  const p = predictRows(
+    model,
+    rows.map((r) => Float64Array.from(features.map((f) => r[f]))),
+  );
+  const k = model.classKeys.length;
+  const answers = rows.map((_, i) => {
+    const probabilities: Record<string, number> = {};
+    for (let j = 0; j < k; j++) {
+      probabilities[model.classKeys[j] as string] = p.probabilities[i * k + j] as number;
+    }
+    return { class: model.predictor.classes[p.classes[i] as number], probabilities };
+  });
+  return {
+    model: model.name,
+    version: model.version,
+    commit: model.commit,
+    ...(id === undefined ? {} : { id }),
+    ...(batch ? { predictions: answers } : { prediction: answers[0] }),
+  };
+}
+
+function answer(model: ServedModel, body: unknown): string {
+  const picked: Picked = { model: undefined };
+  return answerPredict(stateOf([model]), body, undefined, 5, depsOf(stateOf([])).metrics, picked);
+}
+
+describe('answerPredict', () => {
+  it('writes the bytes JSON.stringify writes for the answer object', async () => {
+    const iris = await irisForest();
+    expect(answer(iris, { inputs: row })).toBe(JSON.stringify(answerObject(iris, [row], false)));
+    const id = 'req "42" \u2028 é';
+    expect(answer(iris, { id, inputs: [row, other] })).toBe(
+      JSON.stringify(answerObject(iris, [row, other], true, id)),
+    );
+  });
+
+  it('keeps the order an object gives to classes whose keys look like integers', async () => {
+    const iris = await irisForest();
+    const numbered: ServedModel = {
+      ...iris,
+      classKeys: ['2', '0', '1'],
+      predictor: { ...iris.predictor, classes: [2, 0, 1] },
+    };
+    const text = answer(numbered, { inputs: [row, other] });
+    expect(text).toBe(JSON.stringify(answerObject(numbered, [row, other], true)));
+    expect(text).toContain('"probabilities":{"0":');
+  });
+});
