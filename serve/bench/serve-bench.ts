@@ -9,7 +9,9 @@
  * 2. Requests/s and p99 at `--connections` (50) on loopback, with wrk when it is installed (else
  *    autocannon; `--tool`), for bare `node:http` hello (GET, text), Hono hello (GET, text) and
  *    pinml `POST /predict` started as `npm start` starts it (default logging, metrics,
- *    validation) with bodies cycling through 1,200 distinct rows: the three run side by side and
+ *    validation) with bodies cycling through 1,200 distinct rows, and, for reference, the floor
+ *    of any node:http JSON POST handler: a bare `node:http` server that reads the same bodies,
+ *    parses them and answers a fixed JSON object. The four run side by side and
  *    are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
  *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
@@ -170,6 +172,21 @@ async function startChild(
 const NODE_HELLO = `
 import { createServer } from 'node:http';
 const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello'); });
+s.listen(0, '127.0.0.1', () => console.log('port=' + s.address().port));
+process.on('SIGTERM', () => process.exit(0));`;
+// What any node:http JSON POST handler pays before doing its work: read, parse, answer.
+const NODE_POST = `
+import { createServer } from 'node:http';
+const answer = JSON.stringify({ ok: true });
+const s = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    JSON.parse(Buffer.concat(chunks).toString());
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answer);
+  });
+});
 s.listen(0, '127.0.0.1', () => console.log('port=' + s.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
 const HONO_HELLO = `
@@ -468,6 +485,11 @@ async function main(): Promise<void> {
       ['--input-type=module', '-e', HONO_HELLO],
       {},
     );
+    const nodePost = await startChild(
+      process.execPath,
+      ['--input-type=module', '-e', NODE_POST],
+      {},
+    );
     const pinml = await startPinml(sandbox, {});
     const rows = await distinctRows();
     const requests = rows.map((inputs) => ({
@@ -485,27 +507,32 @@ async function main(): Promise<void> {
       throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
     }
     await check.arrayBuffer();
-    const rounds: Record<'nodeHello' | 'honoHello' | 'pinmlPredict', Load[]> = {
+    const rounds: Record<'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict', Load[]> = {
       nodeHello: [],
       honoHello: [],
+      nodePost: [],
       pinmlPredict: [],
     };
     for (let round = 1; round <= ROUNDS; round++) {
       rounds.nodeHello.push(await load(nodeHello.url));
       rounds.honoHello.push(await load(honoHello.url));
+      rounds.nodePost.push(await load(nodePost.url, requests));
       rounds.pinmlPredict.push(await load(pinml.url, requests));
       say(
         `round ${round}: node:http hello ${rounds.nodeHello.at(-1)?.rps} req/s, Hono hello ` +
-          `${rounds.honoHello.at(-1)?.rps} req/s, pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s`,
+          `${rounds.honoHello.at(-1)?.rps} req/s, node:http JSON POST ${rounds.nodePost.at(-1)?.rps} req/s, ` +
+          `pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s`,
       );
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
-    await Promise.all([nodeHello.stop(), honoHello.stop(), pinml.stop()]);
+    await Promise.all([nodeHello.stop(), honoHello.stop(), nodePost.stop(), pinml.stop()]);
     figures.nodeHello = summarise(rounds.nodeHello);
     figures.honoHello = summarise(rounds.honoHello);
+    figures.nodePost = summarise(rounds.nodePost);
     figures.pinmlPredict = { ...summarise(rounds.pinmlPredict), distinctRows: rows.length };
     say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
     say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
+    say(`node:http POST   ${JSON.stringify(figures.nodePost)}`);
     say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
     say(`pinml memory     ${JSON.stringify(figures.memory)}`);
 
@@ -568,6 +595,16 @@ async function main(): Promise<void> {
     },
   };
   figures.targets = targets;
+  const nodePost = figures.nodePost as Load;
+  // Not a target: how close /predict comes to a handler that only reads, parses and answers.
+  const predictVsNodePost = round(predict.rps / nodePost.rps, 2);
+  const nodePostVsHono = round(nodePost.rps / hono.rps, 2);
+  figures.predictVsNodePostRps = predictVsNodePost;
+  figures.nodePostVsHonoRps = nodePostVsHono;
+  say(
+    `reference: node:http JSON POST = ${nodePostVsHono}x Hono hello; ` +
+      `pinml /predict = ${predictVsNodePost}x node:http JSON POST`,
+  );
   say('targets:');
   for (const [name, t] of Object.entries(targets))
     say(
