@@ -63,6 +63,25 @@ async function libraryVersion(entry: string, name: string): Promise<string> {
   return 'unknown';
 }
 
+/** Folders of model code (relative to `pipeline/`) whose sources go into the code version. */
+const MODEL_FOLDERS = ['models', 'models/wasm'];
+
+/**
+ * The model families' source files, relative to `pipeline/` (`models/forest.ts`,
+ * `models/wasm/forest-walk.wasm.ts`, …): every `.ts` file of the model folders but tests.
+ */
+export async function modelSourceFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const folder of MODEL_FOLDERS) {
+    for (const entry of await readdir(path.join(pipelineDir, folder), { withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+        files.push(`${folder}/${entry.name}`);
+      }
+    }
+  }
+  return files.sort();
+}
+
 let cached: Promise<CodeVersion> | undefined;
 
 /**
@@ -85,11 +104,8 @@ export function readCodeVersion(): Promise<CodeVersion> {
     for (const name of TRAINING_SOURCES) {
       sources.set(name, await readFile(path.join(pipelineDir, name), 'utf8'));
     }
-    const modelFiles = (await readdir(path.join(pipelineDir, 'models')))
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .sort();
-    for (const name of modelFiles) {
-      sources.set(`models/${name}`, await readFile(path.join(pipelineDir, 'models', name), 'utf8'));
+    for (const name of await modelSourceFiles()) {
+      sources.set(name, await readFile(path.join(pipelineDir, name), 'utf8'));
     }
     const libraries = new Map<string, string>();
     for (const lib of TRAINING_LIBRARIES)
