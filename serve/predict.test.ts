@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from '../pipeline/models/random-forest.ts';
 import type { ServedModel } from './models.ts';
 import { answerPredict, predictRows, type Picked } from './predict.ts';
-import { depsOf, irisForest, stateOf } from './testing/fixtures.ts';
+import { compilePredictor } from './predictor.ts';
+import { depsOf, irisForest, irisRows, stateOf } from './testing/fixtures.ts';
 
 const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 4.9, petal_width: 1.5 };
 const other = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
@@ -56,5 +58,35 @@ describe('answerPredict', () => {
     const text = answer(numbered, { inputs: [row, other] });
     expect(text).toBe(JSON.stringify(answerObject(numbered, [row, other], true)));
     expect(text).toContain('"probabilities":{"0":');
+  });
+});
+
+describe('predictRows', () => {
+  it('answers a large batch of a random-forest through its batch walk with the bits of row-by-row', async () => {
+    const iris = await irisForest();
+    const rows = await irisRows();
+    const y = rows.map((_, i) => (i < 50 ? 0 : i < 100 ? 1 : 2));
+    const artifact = fitRandomForest(rows, y, {
+      features: iris.predictor.features,
+      classes: ['setosa', 'versicolor', 'virginica'],
+      params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 30 },
+      seed: 3,
+    }).toJSON();
+    const predictor = compilePredictor(artifact);
+    expect(predictor.predictBatch).toBeDefined();
+    const model: ServedModel = { ...iris, predictor };
+    // 300 rows: past the batch threshold and past the forest's WebAssembly threshold (256).
+    const batch = Array.from({ length: 300 }, (_, i) => {
+      const r = rows[i % rows.length] as number[];
+      return Float64Array.from(r, (v, j) => v + ((i * 7 + j) % 5) * 0.1);
+    });
+    const together = predictRows(model, batch);
+    const alone = batch.map((r) => predictRows(model, [r]));
+    expect(Array.from(together.classes)).toEqual(alone.map((p) => p.classes[0]));
+    expect(Array.from(together.probabilities)).toEqual(
+      alone.flatMap((p) => Array.from(p.probabilities)),
+    );
+    expect(Array.from(together.counts).reduce((a, b) => a + b, 0)).toBe(300);
+    expect(new Set(together.classes).size).toBe(3);
   });
 });
