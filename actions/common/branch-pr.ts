@@ -5,12 +5,12 @@
  */
 import * as core from '@actions/core';
 import { GitError } from '../../pipeline/errors.ts';
-import type { GitRepo } from '../../pipeline/git/repo.ts';
+import { GitRepo } from '../../pipeline/git/repo.ts';
 import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { upsertPullRequest, type PullOperation } from '../../pipeline/github/pulls.ts';
 import { applyBranchPlan } from '../../pipeline/registry/apply.ts';
 import type { BranchPlan } from '../../pipeline/registry/plan.ts';
-import { required, type InputGetter } from './action.ts';
+import { required, workspace, type InputGetter } from './action.ts';
 
 export interface ProposeOptions {
   repo: GitRepo;
@@ -40,6 +40,21 @@ export function parseBranchInputs(get: InputGetter, defaultLabels: string): Bran
       .filter(Boolean),
     token: required(get, 'github-token'),
   };
+}
+
+/**
+ * Where a branch-and-pull-request action starts: the token masked, the workspace's repository
+ * opened with it, and the tip of the remote's default branch fetched.
+ */
+export async function openBase(
+  inputs: BranchInputs,
+  env: NodeJS.ProcessEnv,
+): Promise<{ root: string; repo: GitRepo; tip: string }> {
+  core.setSecret(inputs.token);
+  const root = workspace(env);
+  const repo = GitRepo.open(root, { token: inputs.token });
+  const tip = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
+  return { root, repo, tip };
 }
 
 export interface ProposeResult {

@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitError, UsageError } from '../../pipeline/errors.ts';
-import { GitRepo } from '../../pipeline/git/repo.ts';
+import type { GitRepo } from '../../pipeline/git/repo.ts';
 import { parseModelRef, ref } from '../../pipeline/registry/messages.ts';
 import { planPromotion } from '../../pipeline/registry/plan.ts';
 import { paths } from '../../pipeline/registry/paths.ts';
@@ -23,11 +23,10 @@ import {
   required,
   runnerInput,
   runAction,
-  workspace,
   writeSummary,
   type InputGetter,
 } from '../common/action.ts';
-import { parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
+import { openBase, parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
 
 export interface PromoteInputs extends BranchInputs {
   model: string;
@@ -86,10 +85,7 @@ export function run(
 ): Promise<void> {
   return runAction(async () => {
     const inputs = parseInputs(get);
-    core.setSecret(inputs.token);
-    const root = workspace(env);
-    const repo = GitRepo.open(root, { token: inputs.token });
-    const tip = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
+    const { root, repo, tip } = await openBase(inputs, env);
     const state = await readModelState(repo, tip, inputs.model);
     // Never propose an artifact that would not load: check its hash before pinning it.
     await readArtifact(repo, tip, cardOf(state, inputs.version));

@@ -3,7 +3,6 @@
  * effect, for a person or a monitor that decided the live model is worse.
  */
 import * as core from '@actions/core';
-import { GitRepo } from '../../pipeline/git/repo.ts';
 import { readHistory } from '../../pipeline/registry/history.ts';
 import { planRollback } from '../../pipeline/registry/plan.ts';
 import { readModelState } from '../../pipeline/registry/registry.ts';
@@ -11,11 +10,10 @@ import {
   required,
   runnerInput,
   runAction,
-  workspace,
   writeSummary,
   type InputGetter,
 } from '../common/action.ts';
-import { parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
+import { openBase, parseBranchInputs, propose, type BranchInputs } from '../common/branch-pr.ts';
 
 export interface RollbackInputs extends BranchInputs {
   model: string;
@@ -37,10 +35,7 @@ export function run(
 ): Promise<void> {
   return runAction(async () => {
     const inputs = parseInputs(get);
-    core.setSecret(inputs.token);
-    const root = workspace(env);
-    const repo = GitRepo.open(root, { token: inputs.token });
-    const tip = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
+    const { repo, tip } = await openBase(inputs, env);
     const plan = planRollback(
       await readModelState(repo, tip, inputs.model),
       await readHistory(repo, tip, inputs.model),
