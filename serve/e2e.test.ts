@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../pipeline/models/index.ts';
 import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import { createSandbox, type Sandbox } from './testing/sandbox.ts';
-import { startServer, waitFor, type RunningServer } from './testing/server.ts';
-import { signBody } from './webhook.ts';
+import { pushWebhook, startServer, waitFor, type RunningServer } from './testing/server.ts';
 
 const SECRET = 'e2e secret';
 const ROW = { sepal_length: 6.1, sepal_width: 2.8, petal_length: 4.7, petal_width: 1.2 };
@@ -75,19 +74,6 @@ function serving(server: RunningServer, version: number, commit?: string): Promi
   });
 }
 
-async function webhook(server: RunningServer, after: string): Promise<Response> {
-  const body = JSON.stringify({ ref: 'refs/heads/main', after });
-  return fetch(`${server.url}/webhooks/github`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-hub-signature-256': signBody(SECRET, body),
-    },
-    body,
-  });
-}
-
 describe('the server follows main', () => {
   let promotion: string;
 
@@ -130,7 +116,7 @@ describe('the server follows main', () => {
     });
     expect(unsigned.status).toBe(401);
     expect((await predict(hooked)).body.version).toBe(1);
-    const res = await webhook(hooked, promotion);
+    const res = await pushWebhook(hooked.url, SECRET, promotion);
     expect(res.status).toBe(202);
     const a = await serving(hooked, 2, promotion);
     expect(a.body.prediction.probabilities).toEqual(await expected(2));
@@ -141,7 +127,7 @@ describe('the server follows main', () => {
     const revert = await sandbox.head();
     const a = await serving(polling, 1, revert);
     expect(a.body.prediction.probabilities).toEqual(await expected(1));
-    await webhook(hooked, revert);
+    await pushWebhook(hooked.url, SECRET, revert);
     await serving(hooked, 1, revert);
   });
 

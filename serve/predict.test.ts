@@ -75,7 +75,7 @@ describe('predictRows', () => {
     const predictor = compilePredictor(artifact);
     expect(predictor.predictBatch).toBeDefined();
     const model: ServedModel = { ...iris, predictor };
-    // 300 rows: past the batch threshold and past the forest's WebAssembly threshold (256).
+    // 300 rows: past the forest's WebAssembly threshold (256).
     const batch = Array.from({ length: 300 }, (_, i) => {
       const r = rows[i % rows.length] as number[];
       return Float64Array.from(r, (v, j) => v + ((i * 7 + j) % 5) * 0.1);

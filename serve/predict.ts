@@ -70,16 +70,13 @@ export interface Predictions {
   counts: Uint32Array;
 }
 
-/** From this many rows a batch goes to the predictor's batch path, where it has one. */
-const BATCH_ROWS = 64;
-
 export function predictRows(model: ServedModel, rows: readonly Float64Array[]): Predictions {
   const k = model.predictor.classes.length;
   const classes = new Int32Array(rows.length);
   const probabilities = new Float64Array(rows.length * k);
   const counts = new Uint32Array(k);
   const batch = model.predictor.predictBatch;
-  if (batch !== undefined && rows.length >= BATCH_ROWS) {
+  if (batch !== undefined && rows.length > 1) {
     const d = model.predictor.features.length;
     const x = new Float64Array(rows.length * d);
     for (let i = 0; i < rows.length; i++) x.set(rows[i] as Float64Array, i * d);

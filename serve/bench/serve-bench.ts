@@ -37,7 +37,7 @@ import autocannonModule from 'autocannon';
 import { COMMIT_HEADER } from '../context.ts';
 import { irisRows } from '../testing/fixtures.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
-import { signBody } from '../webhook.ts';
+import { pushWebhook } from '../testing/server.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -238,16 +238,7 @@ async function reconcileLatency(
   const commit = await sandbox.pin(version, `bench: pin iris@${version}`);
   const t0 = performance.now();
   if (webhook) {
-    const body = JSON.stringify({ ref: 'refs/heads/main', after: commit });
-    const res = await fetch(`${server.url}/webhooks/github`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'push',
-        'x-hub-signature-256': signBody(SECRET, body),
-      },
-      body,
-    });
+    const res = await pushWebhook(server.url, SECRET, commit);
     if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
   }
   const deadline = t0 + 30_000;

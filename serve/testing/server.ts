@@ -1,7 +1,8 @@
 /**
  * The server in this process on a real loopback socket, following a local repository, for
  * end-to-end tests; and `waitFor`, which polls a condition with a generous deadline instead of
- * asserting on timing. Test helper only: product code never imports it.
+ * asserting on timing; and `pushWebhook`, a signed GitHub push event as GitHub sends it. Test
+ * and bench helper only: product code never imports it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,21 @@ import { nodeListener } from '../fast-predict.ts';
 import { createMetrics } from '../metrics.ts';
 import { Reconciler } from '../reconcile.ts';
 import { localSource } from '../source.ts';
+import { signBody } from '../webhook.ts';
+
+/** POSTs a GitHub `push` event for main moving to `after`, signed with `secret`, to `url`. */
+export function pushWebhook(url: string, secret: string, after: string): Promise<Response> {
+  const body = JSON.stringify({ ref: 'refs/heads/main', after });
+  return fetch(`${url}/webhooks/github`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': signBody(secret, body),
+    },
+    body,
+  });
+}
 
 export interface RunningServer {
   url: string;
