@@ -19,6 +19,7 @@ describe('parseConfig', () => {
       batchLimit: 1000,
       logLevel: 'info',
       shutdownMs: 10_000,
+      http: 'fast',
     });
   });
 
@@ -32,6 +33,7 @@ describe('parseConfig', () => {
       PINML_BODY_LIMIT: '64kb',
       PINML_BATCH_LIMIT: '50',
       PINML_LOG_LEVEL: 'debug',
+      PINML_HTTP: 'node',
     };
     const c = parseConfig(['--port', '9100', '--batch-limit', '7'], env, CWD);
     expect(c).toMatchObject({
@@ -43,6 +45,7 @@ describe('parseConfig', () => {
       bodyLimitBytes: 65536,
       batchLimit: 7,
       logLevel: 'debug',
+      http: 'node',
     });
   });
 
@@ -88,6 +91,7 @@ describe('parseConfig', () => {
     [['--batch-limit', '2.5'], {}, /--batch-limit/],
     [['--body-limit', 'big'], {}, /--body-limit/],
     [['--log-level', 'loud'], {}, /--log-level/],
+    [[], { PINML_HTTP: 'uws' }, /--http \(PINML_HTTP\) must be fast or node/],
     [['--ref', '../main'], {}, /--ref/],
     [['--repo', 'http://git.example.com/r.git'], { GITHUB_TOKEN: 't' }, /unencrypted/],
     [['--repo', 'ftp://example.com/r.git'], {}, /https/],

@@ -31,6 +31,8 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownMs: number;
+  /** `fast`: the connection front answers plain prediction requests (serve/front.ts); `node`: node:http answers every request. */
+  http: 'fast' | 'node';
 }
 
 /** The flags, their variables and defaults, as `--help` prints them. */
@@ -55,6 +57,9 @@ Options (flag, then environment variable; a flag wins):
   --cache-dir <path>         PINML_CACHE_DIR        where a remote is cloned (default: a folder per URL
                                                     and ref under the system's temporary folder)
   --shutdown-timeout <s>     PINML_SHUTDOWN_TIMEOUT seconds to finish in-flight requests on SIGTERM (default: 10)
+  --http <fast|node>         PINML_HTTP             fast: plain JSON prediction requests are answered straight
+                                                    from node's HTTP parser, everything else by node:http;
+                                                    node: node:http answers every request (default: fast)
   -h, --help                                        print this help
 
 Environment only:
@@ -73,6 +78,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'cache-dir': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  http: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -165,6 +171,10 @@ export function parseConfig(
       `--log-level (PINML_LOG_LEVEL) must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   }
+  const http = pick('http', 'PINML_HTTP') ?? 'fast';
+  if (http !== 'fast' && http !== 'node') {
+    throw new UsageError(`--http (PINML_HTTP) must be fast or node, got ${JSON.stringify(http)}`);
+  }
   const portText = values.port ?? (env.PORT || env.PINML_PORT);
   const port = portText === undefined ? 8080 : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -205,6 +215,7 @@ export function parseConfig(
         'a number of seconds >= 0',
       ) * 1000,
     ),
+    http,
   };
 }
 

@@ -3,22 +3,11 @@ import { connect, type AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createApp } from './app.ts';
 import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import { createFastPredict, nodeListener } from './fast-predict.ts';
-import {
-  COMMIT_A,
-  COMMIT_B,
-  depsOf,
-  irisForest,
-  irisLogistic,
-  stateOf,
-} from './testing/fixtures.ts';
+import { twoModelApp } from './testing/fixtures.ts';
 
-const deps = depsOf(
-  stateOf([await irisForest(COMMIT_A), await irisLogistic('iris-lr', 2, COMMIT_B)]),
-);
-const app = createApp(deps);
+const { deps, app } = await twoModelApp();
 let server: Server;
 let base: string;
 

@@ -1,11 +1,15 @@
 /**
- * `POST /predict` and `POST /models/{name}/predict` answered straight on node:http, in front of
- * the Hono app, with the same code as the Hono routes (`answerPredict`, the same errors, headers,
- * metrics and log line). Why: for a POST, @hono/node-server builds a fetch-style request and
- * response around the body, which costs more CPU than parsing, validating and predicting
- * together (measured in serve/README.md); the prediction routes are the hot path.
+ * `POST /predict` and `POST /models/{name}/predict` answered without the Hono app, with the same
+ * code as the Hono routes (`answerPredict`, the same errors, headers, metrics and log line). Why:
+ * for a POST, @hono/node-server builds a fetch-style request and response around the body, which
+ * costs more CPU than parsing, validating and predicting together (measured in serve/README.md);
+ * the prediction routes are the hot path.
  *
- * It takes only the plain case: a JSON content type and a Content-Length within the body limit.
+ * Two transports use it: the connection front (serve/front.ts), which answers these requests
+ * straight from node's HTTP parser, and `createFastPredict`, the same answer on node:http's
+ * request and response objects for a connection the front handed to node:http.
+ *
+ * Both take only the plain case: a JSON content type and a Content-Length within the body limit.
  * Anything else (chunked bodies, a wrong content type, an oversized body, other routes) is left
  * to the Hono app, which answers it as `app.request()` tests show.
  */
@@ -22,18 +26,140 @@ import type { ServingState } from './reconcile.ts';
 const PREDICT = '/predict';
 const MODEL_PREDICT = /^\/models\/([^/?#]+)\/predict$/;
 
+/** Which prediction route a request goes to. */
+export interface PredictTarget {
+  /** The route's metric label. */
+  route: string;
+  /** The URL's path, for the log. */
+  path: string;
+  /** The model the path names (`/models/{name}/predict`), decoded. */
+  pathModel: string | undefined;
+}
+
+/** The prediction route of a POST to `url`, or undefined when it is another route. */
+export function predictTarget(url: string): PredictTarget | undefined {
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (path === PREDICT) return { route: PREDICT, path, pathModel: undefined };
+  const m = MODEL_PREDICT.exec(path);
+  if (m === null) return undefined;
+  try {
+    return { route: '/models/:name/predict', path, pathModel: decodeURIComponent(m[1] as string) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The body's length when a request is the plain case (a JSON content type, a Content-Length
+ * within `limit`, no Transfer-Encoding), else undefined: the Hono app answers the rest.
+ */
+export function plainJsonLength(
+  type: string | undefined,
+  length: string | undefined,
+  transferEncoding: string | undefined,
+  limit: number,
+): number | undefined {
+  if (
+    type === undefined ||
+    (type !== 'application/json' && !JSON_TYPE.test(type)) ||
+    length === undefined ||
+    transferEncoding !== undefined ||
+    !/^\d+$/.test(length)
+  ) {
+    return undefined;
+  }
+  const n = Number(length);
+  return n <= limit ? n : undefined;
+}
+
+/** A prediction request's answer: status, JSON body, and the version and commit headers. */
+export interface PredictAnswer {
+  status: number;
+  body: string;
+  version: string;
+  commit: string;
+}
+
+/** Answers a prediction request's body, as the Hono route would (errors as 4xx/5xx JSON). */
+export function answerPredictBody(
+  deps: AppDeps,
+  target: PredictTarget,
+  state: ServingState,
+  text: string,
+): PredictAnswer {
+  const { metrics, log, limits } = deps;
+  const picked: Picked = { model: undefined };
+  let status = 200;
+  let body: string;
+  try {
+    body = answerPredict(
+      state,
+      parseJsonBody(text),
+      target.pathModel,
+      limits.batchRows,
+      metrics,
+      picked,
+    );
+  } catch (err) {
+    if (err instanceof RequestError) {
+      status = err.status;
+      body = JSON.stringify(err.toJSON());
+      metrics.error(target.route, err.code);
+    } else {
+      status = 500;
+      body = JSON.stringify({
+        error: 'internal server error: see the server log',
+        code: 'internal',
+      });
+      metrics.error(target.route, 'internal');
+      log.error({ err, method: 'POST', path: target.path }, 'internal error');
+    }
+  }
+  const model = picked.model;
+  if (model === undefined) {
+    const h = stateHeaders(state);
+    return { status, body, version: h.versions, commit: h.commit };
+  }
+  return { status, body, version: `${model.name}@${model.version}`, commit: model.commit };
+}
+
+/** Counts an answered prediction request and logs it at debug, as the Hono app's middleware does. */
+export function recordPredict(
+  deps: AppDeps,
+  target: PredictTarget,
+  answer: PredictAnswer,
+  started: number,
+): void {
+  const seconds = (performance.now() - started) / 1000;
+  deps.metrics.request('POST', target.route, answer.status, seconds);
+  const log = deps.log;
+  if (log.isLevelEnabled('debug')) {
+    const ms = Math.round(seconds * 1e4) / 10;
+    log.debug(
+      {
+        method: 'POST',
+        path: target.path,
+        route: target.route,
+        status: answer.status,
+        ms,
+        model: answer.version,
+      },
+      'request',
+    );
+  }
+}
+
 /** A node:http handler that answers the request and returns true, or returns false untouched. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 function ignore(): void {}
 
-/** One request on the fast path, from its headers to its answer. */
+/** One request on node:http's fast path, from its headers to its answer. */
 class Exchange {
   readonly #deps: AppDeps;
   readonly #res: ServerResponse;
-  readonly #route: string;
-  readonly #path: string;
-  readonly #pathModel: string | undefined;
+  readonly #target: PredictTarget;
   /** The body's length, from Content-Length. */
   readonly #length: number;
   readonly #started = performance.now();
@@ -43,19 +169,10 @@ class Exchange {
   /** The body's chunks before the last one (none when it comes in one, as it usually does). */
   #chunks: Buffer[] | undefined;
 
-  constructor(
-    deps: AppDeps,
-    res: ServerResponse,
-    route: string,
-    path: string,
-    pathModel: string | undefined,
-    length: number,
-  ) {
+  constructor(deps: AppDeps, res: ServerResponse, target: PredictTarget, length: number) {
     this.#deps = deps;
     this.#res = res;
-    this.#route = route;
-    this.#path = path;
-    this.#pathModel = pathModel;
+    this.#target = target;
     this.#length = length;
     this.#state = deps.state();
   }
@@ -81,104 +198,41 @@ class Exchange {
   }
 
   answer(text: string): void {
-    const { metrics, log, limits } = this.#deps;
-    const route = this.#route;
-    const picked: Picked = { model: undefined };
-    let status = 200;
-    let body: string;
-    try {
-      body = answerPredict(
-        this.#state,
-        parseJsonBody(text),
-        this.#pathModel,
-        limits.batchRows,
-        metrics,
-        picked,
-      );
-    } catch (err) {
-      if (err instanceof RequestError) {
-        status = err.status;
-        body = JSON.stringify(err.toJSON());
-        metrics.error(route, err.code);
-      } else {
-        status = 500;
-        body = JSON.stringify({
-          error: 'internal server error: see the server log',
-          code: 'internal',
-        });
-        metrics.error(route, 'internal');
-        log.error({ err, method: 'POST', path: this.#path }, 'internal error');
-      }
-    }
-    const model = picked.model;
-    let version: string;
-    let commit: string;
-    if (model === undefined) {
-      const h = stateHeaders(this.#state);
-      version = h.versions;
-      commit = h.commit;
-    } else {
-      version = `${model.name}@${model.version}`;
-      commit = model.commit;
-    }
+    const answer = answerPredictBody(this.#deps, this.#target, this.#state, text);
     // One writeHead and one end: the header and the body leave in one write. Headers as a
     // flat list: node writes them in order without walking an object's keys.
-    this.#res.writeHead(status, [
+    this.#res.writeHead(answer.status, [
       'content-type',
       'application/json',
       'content-length',
-      String(Buffer.byteLength(body)),
+      String(Buffer.byteLength(answer.body)),
       VERSION_HEADER,
-      version,
+      answer.version,
       COMMIT_HEADER,
-      commit,
+      answer.commit,
     ]);
-    this.#res.end(body);
-    const seconds = (performance.now() - this.#started) / 1000;
-    metrics.request('POST', route, status, seconds);
-    if (log.isLevelEnabled('debug')) {
-      const ms = Math.round(seconds * 1e4) / 10;
-      log.debug({ method: 'POST', path: this.#path, route, status, ms, model: version }, 'request');
-    }
+    this.#res.end(answer.body);
+    recordPredict(this.#deps, this.#target, answer, this.#started);
   }
 }
 
-/** The fast path for the prediction routes of an app built from `deps`. */
+/** The node:http fast path for the prediction routes of an app built from `deps`. */
 export function createFastPredict(deps: AppDeps): FastPath {
   const { limits } = deps;
   return (req, res) => {
     if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
-    let route: string;
-    let pathModel: string | undefined;
-    if (path === PREDICT) {
-      route = PREDICT;
-    } else {
-      const m = MODEL_PREDICT.exec(path);
-      if (m === null) return false;
-      route = '/models/:name/predict';
-      try {
-        pathModel = decodeURIComponent(m[1] as string);
-      } catch {
-        return false;
-      }
-    }
-    const type = req.headers['content-type'];
-    const length = req.headers['content-length'];
-    if (
-      type === undefined ||
-      (type !== 'application/json' && !JSON_TYPE.test(type)) ||
-      length === undefined ||
-      req.headers['transfer-encoding'] !== undefined ||
-      !/^\d+$/.test(length) ||
-      Number(length) > limits.bodyBytes
-    ) {
-      return false;
-    }
+    const target = predictTarget(req.url ?? '');
+    if (target === undefined) return false;
+    const h = req.headers;
+    const length = plainJsonLength(
+      h['content-type'],
+      h['content-length'],
+      h['transfer-encoding'],
+      limits.bodyBytes,
+    );
+    if (length === undefined) return false;
 
-    const exchange = new Exchange(deps, res, route, path, pathModel, Number(length));
+    const exchange = new Exchange(deps, res, target, length);
     if (exchange.complete) {
       exchange.answer('');
     } else {
@@ -192,7 +246,7 @@ export function createFastPredict(deps: AppDeps): FastPath {
 }
 
 /**
- * The server's node:http listener: the prediction fast path first, then the Hono app (through
+ * The node:http listener: the prediction fast path first, then the Hono app (through
  * @hono/node-server, as `serve()` would run it).
  */
 export function nodeListener(

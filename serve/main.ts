@@ -4,7 +4,7 @@
  * (readiness turns false, the listener closes, in-flight requests finish, then the process exits).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { pino } from 'pino';
@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { PinmlError, UsageError } from '../pipeline/errors.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { HELP, USAGE, parseConfig, type ServeConfig } from './config.ts';
-import { nodeListener } from './fast-predict.ts';
+import { createHttpServer, frontProblem } from './front.ts';
 import { createMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
 import { localSource, remoteSource, type RegistrySource } from './source.ts';
@@ -90,7 +90,7 @@ export async function main(
   const app = createApp(deps);
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(nodeListener(app, deps));
+    const s = createHttpServer(app, deps, { front: config.http === 'fast' });
     s.once('error', reject);
     s.listen(config.port, config.host, () => resolve(s));
   }).catch((err: unknown) => {
@@ -109,6 +109,7 @@ export async function main(
       webhook: config.webhookSecret ? 'on' : 'off',
       bodyLimitBytes: config.bodyLimitBytes,
       batchLimit: config.batchLimit,
+      http: config.http === 'fast' && frontProblem() === undefined ? 'fast' : 'node',
     },
     `listening on http://${config.host}:${port}`,
   );

@@ -10,9 +10,9 @@
  *    autocannon; `--tool`), for bare `node:http` hello (GET, text), Hono hello (GET, text) and
  *    pinml `POST /predict` started as `npm start` starts it (default logging, metrics,
  *    validation) with bodies cycling through 1,200 distinct rows, and, for reference, the floor
- *    of any node:http JSON POST handler: a bare `node:http` server that reads the same bodies,
- *    parses them and answers a fixed JSON object. The four run side by side and
- *    are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
+ *    of any node:http JSON POST handler (a bare `node:http` server that reads the same bodies,
+ *    parses them and answers a fixed JSON object) and pinml with `--http node` (no connection
+ *    front: node:http answers every request). The five run side by side and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
  *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
  *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
@@ -482,6 +482,8 @@ async function main(): Promise<void> {
       {},
     );
     const pinml = await startPinml(sandbox, {});
+    // For reference: the same server with `--http node` (no connection front).
+    const pinmlNode = await startPinml(sandbox, { PINML_HTTP: 'node' });
     const rows = await distinctRows();
     const requests = rows.map((inputs) => ({
       method: 'POST',
@@ -498,33 +500,47 @@ async function main(): Promise<void> {
       throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
     }
     await check.arrayBuffer();
-    const rounds: Record<'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict', Load[]> = {
+    const rounds: Record<
+      'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict' | 'pinmlPredictNode',
+      Load[]
+    > = {
       nodeHello: [],
       honoHello: [],
       nodePost: [],
       pinmlPredict: [],
+      pinmlPredictNode: [],
     };
     for (let round = 1; round <= ROUNDS; round++) {
       rounds.nodeHello.push(await load(nodeHello.url));
       rounds.honoHello.push(await load(honoHello.url));
       rounds.nodePost.push(await load(nodePost.url, requests));
       rounds.pinmlPredict.push(await load(pinml.url, requests));
+      rounds.pinmlPredictNode.push(await load(pinmlNode.url, requests));
       say(
         `round ${round}: node:http hello ${rounds.nodeHello.at(-1)?.rps} req/s, Hono hello ` +
           `${rounds.honoHello.at(-1)?.rps} req/s, node:http JSON POST ${rounds.nodePost.at(-1)?.rps} req/s, ` +
-          `pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s`,
+          `pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s, ` +
+          `with --http node ${rounds.pinmlPredictNode.at(-1)?.rps} req/s`,
       );
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
-    await Promise.all([nodeHello.stop(), honoHello.stop(), nodePost.stop(), pinml.stop()]);
+    await Promise.all([
+      nodeHello.stop(),
+      honoHello.stop(),
+      nodePost.stop(),
+      pinml.stop(),
+      pinmlNode.stop(),
+    ]);
     figures.nodeHello = summarise(rounds.nodeHello);
     figures.honoHello = summarise(rounds.honoHello);
     figures.nodePost = summarise(rounds.nodePost);
     figures.pinmlPredict = { ...summarise(rounds.pinmlPredict), distinctRows: rows.length };
+    figures.pinmlPredictNodeHttp = summarise(rounds.pinmlPredictNode);
     say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
     say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
     say(`node:http POST   ${JSON.stringify(figures.nodePost)}`);
     say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
+    say(`  --http node    ${JSON.stringify(figures.pinmlPredictNodeHttp)}`);
     say(`pinml memory     ${JSON.stringify(figures.memory)}`);
 
     // 3. peer
@@ -590,11 +606,15 @@ async function main(): Promise<void> {
   // Not a target: how close /predict comes to a handler that only reads, parses and answers.
   const predictVsNodePost = round(predict.rps / nodePost.rps, 2);
   const nodePostVsHono = round(nodePost.rps / hono.rps, 2);
+  const nodeHttp = figures.pinmlPredictNodeHttp as Load;
+  const nodeHttpVsHono = round(nodeHttp.rps / hono.rps, 2);
   figures.predictVsNodePostRps = predictVsNodePost;
   figures.nodePostVsHonoRps = nodePostVsHono;
+  figures.predictNodeHttpVsHonoRps = nodeHttpVsHono;
   say(
     `reference: node:http JSON POST = ${nodePostVsHono}x Hono hello; ` +
-      `pinml /predict = ${predictVsNodePost}x node:http JSON POST`,
+      `pinml /predict = ${predictVsNodePost}x node:http JSON POST; ` +
+      `pinml /predict with --http node = ${nodeHttpVsHono}x Hono hello`,
   );
   say('targets:');
   for (const [name, t] of Object.entries(targets))

@@ -11,6 +11,7 @@ import { readDataset } from '../../pipeline/dataset.ts';
 import { canonicalJson, sha256 } from '../../pipeline/json.ts';
 import { logisticFamily } from '../../pipeline/models/logistic.ts';
 import type { Card } from '../../pipeline/registry/schema.ts';
+import { createApp } from '../app.ts';
 import type { AppDeps } from '../context.ts';
 import { createMetrics } from '../metrics.ts';
 import { serveModel, type ServedModel } from '../models.ts';
@@ -114,4 +115,15 @@ export function depsOf(
     server: { name: 'pinml', version: '0.0.0-test' },
     ...overrides,
   };
+}
+
+/**
+ * The app over iris@1 (the forest, commit A) and iris-lr@2 (commit B), with its dependencies:
+ * what the socket tests of the prediction paths serve.
+ */
+export async function twoModelApp(): Promise<{ deps: AppDeps; app: ReturnType<typeof createApp> }> {
+  const deps = depsOf(
+    stateOf([await irisForest(COMMIT_A), await irisLogistic('iris-lr', 2, COMMIT_B)]),
+  );
+  return { deps, app: createApp(deps) };
 }

@@ -4,13 +4,13 @@
  * asserting on timing; and `pushWebhook`, a signed GitHub push event as GitHub sends it. Test
  * and bench helper only: product code never imports it.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { pino, type Logger } from 'pino';
 
 import { createApp, type AppDeps } from '../app.ts';
-import { nodeListener } from '../fast-predict.ts';
+import { createHttpServer } from '../front.ts';
 import { createMetrics } from '../metrics.ts';
 import { Reconciler } from '../reconcile.ts';
 import { localSource } from '../source.ts';
@@ -57,7 +57,7 @@ export async function startServer(options: {
   };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
-    const s = createServer(nodeListener(app, deps));
+    const s = createHttpServer(app, deps);
     s.listen(0, '127.0.0.1', () => resolve(s));
   });
   await reconciler.reconcile('startup');
