@@ -163,9 +163,11 @@ class Front {
     for (const c of this.connections) {
       const age = now - c.since;
       if (c.phase === IDLE) {
-        // Before its first request a connection has the headers timeout, after one keep-alive's.
+        // Before its first request a connection has the headers timeout, after one keep-alive's
+        // (counted once its answers are all written: a client may read them slowly).
         const limit = c.answered ? keepAliveTimeout : headersTimeout;
-        if (limit > 0 && age > limit) c.socket.destroy();
+        if (c.socket.writableLength > 0) c.since = now;
+        else if (limit > 0 && age > limit) c.socket.destroy();
       } else if (
         (c.phase === HEAD && headersTimeout > 0 && age > headersTimeout) ||
         (requestTimeout > 0 && age > requestTimeout)
@@ -175,9 +177,12 @@ class Front {
     }
   }
 
+  /** Closes the connections between requests whose answers are all written. */
   closeIdle(): void {
     this.closing = true;
-    for (const c of this.connections) if (c.phase === IDLE) c.socket.destroy();
+    for (const c of this.connections) {
+      if (c.phase === IDLE && c.socket.writableLength === 0) c.socket.destroy();
+    }
   }
 
   closeAll(): void {
