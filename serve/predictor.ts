@@ -215,7 +215,10 @@ function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }
 
-/** `random-forest` (its flat forest) and `softmax-regression` (its batch predictor, one row). */
+/**
+ * `random-forest` (its flat forest) and `softmax-regression` (its batch predictor): one row at a
+ * time, and whole batches through `predictBatch`.
+ */
 function rowPredictor(classifier: RandomForestClassifier | SoftmaxClassifier): Predictor {
   const x = new Float64Array(classifier.features.length);
   const predict =
@@ -240,6 +243,8 @@ function rowPredictor(classifier: RandomForestClassifier | SoftmaxClassifier): P
       forest.predictRange(x, 0, rows, index, proba);
       return index;
     };
+  } else {
+    predictor.predictBatch = (x, rows, proba) => classifier.predictBatch(x, rows, proba);
   }
   return predictor;
 }
