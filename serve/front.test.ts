@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,22 +7,20 @@ import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import { nodeListener } from './fast-predict.ts';
 import { checkParser, createHttpServer, frontProblem } from './front.ts';
 import { COMMIT_B, twoModelApp } from './testing/fixtures.ts';
-import { RawConnection, rawRequest, type RawResponse } from './testing/raw-http.ts';
+import {
+  RawConnection,
+  listenLoopback,
+  rawRequest,
+  stopServer,
+  type RawResponse,
+} from './testing/raw-http.ts';
 
 const { deps, app } = await twoModelApp();
 let front: Server;
 let plain: Server;
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return (server.address() as AddressInfo).port;
-}
-async function stop(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
+const listen = listenLoopback;
+const stop = stopServer;
 
 let port: number;
 let plainPort: number;

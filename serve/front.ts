@@ -281,6 +281,8 @@ class Connection {
     if (
       target !== undefined &&
       header(headers, 'expect') === undefined &&
+      // node:http refuses an HTTP/1.1 request without Host (400): it answers those.
+      (minor !== 1 || major !== 1 || header(headers, 'host') !== undefined) &&
       plainJsonLength(
         header(headers, 'content-type'),
         header(headers, 'content-length'),
@@ -380,9 +382,10 @@ class Connection {
   };
 
   readonly #onEnd = (): void => {
-    // The client is done sending: close once every answer is out (a cut-off request has none).
+    // The client is done sending: close once every answer is out; a request it cut off gets a
+    // 400, as node:http answers one.
     if (this.phase === IDLE) this.socket.end();
-    else this.socket.destroy();
+    else this.refuse(BAD_REQUEST, 'incomplete_request');
   };
 
   readonly #onError = (): void => {
