@@ -37,7 +37,41 @@ const cases: [string, string, string, Record<string, string>?][] = [
   ['an empty body', '/predict', ''],
   ['a text body', '/predict', 'hello', { 'content-type': 'text/plain' }],
   ['an oversized body', '/predict', JSON.stringify({ inputs: row, id: 'x'.repeat(5000) })],
+  ['an OIP infer, one tensor per feature', '/v2/models/iris/infer', JSON.stringify(infer())],
+  [
+    'an OIP infer, one [N, d] tensor, an id and one output',
+    '/v2/models/iris-lr/versions/2/infer',
+    JSON.stringify({
+      id: 'r1',
+      inputs: [
+        { name: 'x', shape: [2, 4], datatype: 'FP32', data: [6.3, 2.9, 5.6, 1.8, 5, 3, 1, 0.2] },
+      ],
+      outputs: [{ name: 'label' }],
+    }),
+  ],
+  ['an OIP infer of a wrong version', '/v2/models/iris/versions/7/infer', JSON.stringify(infer())],
+  ['an OIP infer of a bad version', '/v2/models/iris/versions/x/infer', JSON.stringify(infer())],
+  ['an OIP infer of an unknown model', '/v2/models/roses/infer', JSON.stringify(infer())],
+  [
+    'an OIP infer with a tensor too short',
+    '/v2/models/iris/infer',
+    JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP64', data: [1, 2] }] }),
+  ],
+  ['an OIP infer that is not one', '/v2/models/iris/infer', JSON.stringify({ inputs: row })],
+  ['an OIP infer of malformed JSON', '/v2/models/iris/infer', '{"inputs": '],
 ];
+
+/** An infer request with one tensor per feature of `row`. */
+function infer(): unknown {
+  return {
+    inputs: Object.entries(row).map(([name, v]) => ({
+      name,
+      shape: [1],
+      datatype: 'FP64',
+      data: [v],
+    })),
+  };
+}
 
 describe('the node fast path for predictions', () => {
   it.each(cases)('answers %s exactly as the Hono app does', async (_what, path, body, headers) => {
@@ -65,7 +99,10 @@ describe('the node fast path for predictions', () => {
     expect(taken('POST', '/predict', json)).toBe(true);
     expect(taken('POST', '/models/iris/predict', json)).toBe(true);
     expect(taken('GET', '/predict', json)).toBe(false);
-    expect(taken('POST', '/v2/models/iris/infer', json)).toBe(false);
+    expect(taken('POST', '/v2/models/iris/infer', json)).toBe(true);
+    expect(taken('POST', '/v2/models/iris/versions/1/infer', json)).toBe(true);
+    expect(taken('POST', '/v2/models/iris/ready', json)).toBe(false);
+    expect(taken('POST', '/v2/models/iris/versions/infer', json)).toBe(false);
     expect(taken('POST', '/models/a/b/predict', json)).toBe(false);
     expect(taken('POST', '/predict', { 'content-type': 'application/json' })).toBe(false);
     expect(taken('POST', '/predict', { ...json, 'transfer-encoding': 'chunked' })).toBe(false);
@@ -102,6 +139,41 @@ describe('the node fast path for predictions', () => {
     });
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe(await viaApp.text());
+  });
+
+  it('labels its requests with the routes the Hono app labels them with', async () => {
+    const paths = [
+      '/predict',
+      '/models/iris/predict',
+      '/v2/models/iris/infer',
+      '/v2/models/iris/versions/1/infer',
+    ];
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
+    // Each side with fresh metrics: the labels its four requests left.
+    const routes = async (viaHono: boolean): Promise<string[]> => {
+      const own = await twoModelApp();
+      const listener = createServer(nodeListener(own.app, own.deps));
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
+      const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      for (const path of paths) {
+        const res = viaHono
+          ? await own.app.request(path, init)
+          : await fetch(`${url}${path}`, init);
+        await res.text();
+      }
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeAllConnections();
+      });
+      const text = await own.deps.metrics.registry.metrics();
+      return [...text.matchAll(/pinml_http_requests_total\{method="POST",route="([^"]+)"/g)]
+        .map((m) => m[1] as string)
+        .sort();
+    };
+    const viaHono = await routes(true);
+    const viaFast = await routes(false);
+    expect(viaFast).toEqual(viaHono);
+    expect(viaHono).toHaveLength(4);
   });
 
   it('counts what it answers in the same metrics', async () => {

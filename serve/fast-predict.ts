@@ -1,6 +1,8 @@
 /**
- * `POST /predict` and `POST /models/{name}/predict` answered without the Hono app, with the same
- * code as the Hono routes (`answerPredict`, the same errors, headers, metrics and log line). Why:
+ * `POST /predict`, `POST /models/{name}/predict` and the Open Inference Protocol's
+ * `POST /v2/models/{model}[/versions/{version}]/infer` answered without the Hono app, with the
+ * same code as the Hono routes (`answerPredict`, `answerInfer`, the same errors, headers, metrics
+ * and log line). Why:
  * for a POST, @hono/node-server builds a fetch-style request and response around the body, which
  * costs more CPU than parsing, validating and predicting together (measured in serve/README.md);
  * the prediction routes are the hot path.
@@ -20,31 +22,60 @@ import { getRequestListener } from '@hono/node-server';
 import { JSON_TYPE, parseJsonBody } from './body.ts';
 import { COMMIT_HEADER, VERSION_HEADER, stateHeaders, type AppDeps } from './context.ts';
 import { RequestError } from './errors.ts';
+import { answerInfer } from './oip.ts';
 import { answerPredict, type Picked } from './predict.ts';
 import type { ServingState } from './reconcile.ts';
 
 const PREDICT = '/predict';
 const MODEL_PREDICT = /^\/models\/([^/?#]+)\/predict$/;
+const INFER = /^\/v2\/models\/([^/?#]+)\/(?:versions\/([^/?#]+)\/)?infer$/;
 
 /** Which prediction route a request goes to. */
 export interface PredictTarget {
-  /** The route's metric label. */
+  /** `predict`: pinml's `/predict` routes; `infer`: the Open Inference Protocol's. */
+  kind: 'predict' | 'infer';
+  /** The route's metric label, as the Hono app labels it. */
   route: string;
   /** The URL's path, for the log. */
   path: string;
-  /** The model the path names (`/models/{name}/predict`), decoded. */
+  /** The model the path names, decoded (`/models/{name}/predict`, `/v2/models/{model}/…`). */
   pathModel: string | undefined;
+  /** The version the path names (`/v2/models/{model}/versions/{version}/infer`), decoded. */
+  pathVersion: string | undefined;
 }
 
 /** The prediction route of a POST to `url`, or undefined when it is another route. */
 export function predictTarget(url: string): PredictTarget | undefined {
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
-  if (path === PREDICT) return { route: PREDICT, path, pathModel: undefined };
-  const m = MODEL_PREDICT.exec(path);
-  if (m === null) return undefined;
+  if (path === PREDICT) {
+    return { kind: 'predict', route: PREDICT, path, pathModel: undefined, pathVersion: undefined };
+  }
   try {
-    return { route: '/models/:name/predict', path, pathModel: decodeURIComponent(m[1] as string) };
+    const m = MODEL_PREDICT.exec(path);
+    if (m !== null) {
+      const pathModel = decodeURIComponent(m[1] as string);
+      return {
+        kind: 'predict',
+        route: '/models/:name/predict',
+        path,
+        pathModel,
+        pathVersion: undefined,
+      };
+    }
+    const i = INFER.exec(path);
+    if (i === null) return undefined;
+    const version = i[2];
+    return {
+      kind: 'infer',
+      route:
+        version === undefined
+          ? '/v2/models/:model/infer'
+          : '/v2/models/:model/versions/:version/infer',
+      path,
+      pathModel: decodeURIComponent(i[1] as string),
+      pathVersion: version === undefined ? undefined : decodeURIComponent(version),
+    };
   } catch {
     return undefined;
   }
@@ -93,14 +124,19 @@ export function answerPredictBody(
   let status = 200;
   let body: string;
   try {
-    body = answerPredict(
-      state,
-      parseJsonBody(text),
-      target.pathModel,
-      limits.batchRows,
-      metrics,
-      picked,
-    );
+    const request = parseJsonBody(text);
+    body =
+      target.kind === 'predict'
+        ? answerPredict(state, request, target.pathModel, limits.batchRows, metrics, picked)
+        : answerInfer(
+            state,
+            request,
+            target.pathModel as string,
+            target.pathVersion,
+            limits.batchRows,
+            metrics,
+            picked,
+          );
   } catch (err) {
     if (err instanceof RequestError) {
       status = err.status;

@@ -60,6 +60,8 @@ function randomRequest(random: () => number, wellFormed: boolean): string {
     '/models/%ZZ/predict',
     '/models/a/b/predict',
     '/v2/models/iris/infer',
+    '/v2/models/iris-lr/versions/2/infer',
+    '/v2/models/iris/versions/3/infer',
     '/v2/health/live',
     '/nope',
   ]);
@@ -70,6 +72,21 @@ function randomRequest(random: () => number, wellFormed: boolean): string {
     JSON.stringify({ inputs: row }),
     JSON.stringify({ model: 'iris', inputs: { ...row, petal_width: 'x' } }),
     JSON.stringify({ model: 'iris', inputs: row, id: 'x'.repeat(5000) }),
+    JSON.stringify({
+      inputs: Object.entries(row).map(([name, v]) => ({
+        name,
+        shape: [1],
+        datatype: 'FP64',
+        data: [v],
+      })),
+    }),
+    JSON.stringify({
+      id: 'r',
+      inputs: [
+        { name: 'x', shape: [2, 4], datatype: 'FP32', data: [6.3, 2.9, 5.6, 1.8, 5, 3, 1, 0.2] },
+      ],
+      outputs: [{ name: 'label' }],
+    }),
     '{"inputs": ',
     '',
     'é',

@@ -106,27 +106,30 @@ describe('the connection front', () => {
     c.close();
   });
 
-  it('hands over a request whose head and body arrive in several writes', async () => {
+  it('answers or hands over a request whose head and body arrive in several writes', async () => {
     const body = JSON.stringify({
       inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP64', data: [6.3, 2.9, 5.6, 1.8] }],
     });
-    const bytes = rawRequest('POST', '/v2/models/iris/infer', JSON_HEADERS, body);
-    const c = await RawConnection.open(port);
-    let from = 0;
-    for (const cut of [5, 30, bytes.length - body.length + 3, bytes.length]) {
-      c.write(bytes.slice(from, cut));
-      from = cut;
-      await new Promise((r) => setTimeout(r, 20));
+    // An OIP infer (answered by the front) and a POST to an unknown route (handed over).
+    for (const [path, status] of [
+      ['/v2/models/iris/infer', 200],
+      ['/v2/models/nope/infer/x', 404],
+    ] as const) {
+      const bytes = rawRequest('POST', path, JSON_HEADERS, body);
+      const c = await RawConnection.open(port);
+      let from = 0;
+      for (const cut of [5, 30, bytes.length - body.length + 3, bytes.length]) {
+        c.write(bytes.slice(from, cut));
+        from = cut;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const [res] = await c.waitFor(1);
+      const expected = await viaApp(path, { method: 'POST', headers: JSON_HEADERS, body });
+      expect(res?.status, path).toBe(status);
+      expect(res?.status).toBe(expected.status);
+      expect(res?.body).toBe(expected.body);
+      c.close();
     }
-    const [res] = await c.waitFor(1);
-    const expected = await viaApp('/v2/models/iris/infer', {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body,
-    });
-    expect(res?.status).toBe(expected.status);
-    expect(res?.body).toBe(expected.body);
-    c.close();
   });
 
   it('reads a head of many headers that arrives byte by byte (node gives them in parts)', async () => {

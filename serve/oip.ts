@@ -17,7 +17,8 @@ import { jsonBody, limitBody, requireJson } from './body.ts';
 import { RequestError, describeValue, invalidInput } from './errors.ts';
 import { setModelHeaders, type AppContext, type AppDeps, type AppEnv } from './context.ts';
 import type { ServedModel } from './models.ts';
-import { pickModel, predictRows } from './predict.ts';
+import type { ServeMetrics } from './metrics.ts';
+import { pickModel, predictRows, type Picked } from './predict.ts';
 import { notReadyReasons, type ServingState } from './reconcile.ts';
 
 const NUMERIC = new Set([
@@ -258,60 +259,91 @@ export function oipRoutes(deps: AppDeps): Hono<AppEnv> {
       return c.json({ name: m.name, ready: ok }, ok ? 200 : 400);
     });
     app.post(`${base}/infer`, limitBody(deps.limits.bodyBytes), requireJson, async (c) => {
-      const state = c.get('state');
       const body = await jsonBody(c);
-      const parsed = oipInferRequestSchema.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = fieldOf(issue?.path ?? []);
-        throw invalidInput(field, issue?.message ?? 'is not valid');
+      const picked: Picked = { model: undefined };
+      let answer: string;
+      try {
+        answer = answerInfer(
+          c.get('state'),
+          body,
+          c.req.param('model') ?? '',
+          c.req.param('version'),
+          deps.limits.batchRows,
+          deps.metrics,
+          picked,
+        );
+      } finally {
+        // Before the answer or the error response is built, so both carry the model's headers.
+        if (picked.model !== undefined) setModelHeaders(c, picked.model);
       }
-      const request = parsed.data;
-      const v = c.req.param('version');
-      const m = pickModel(
-        state,
-        c.req.param('model'),
-        v === undefined ? undefined : versionOf(v),
-        'model_name',
-      );
-      setModelHeaders(c, m);
-      const wanted = request.outputs?.map((o, i) => {
-        if (!(OUTPUTS as readonly string[]).includes(o.name)) {
-          throw invalidInput(
-            `outputs[${i}].name`,
-            `must be one of ${OUTPUTS.join(', ')}, got ${JSON.stringify(o.name)}`,
-          );
-        }
-        return o.name;
-      }) ?? [...OUTPUTS];
-      const rows = readTensorRows(request, m, deps.limits.batchRows);
-      const p = predictRows(m, rows);
-      deps.metrics.predictions(m, p.counts);
-      const outputs = wanted.map((name) =>
-        name === 'label'
-          ? {
-              name,
-              datatype: labelType(m),
-              shape: [rows.length],
-              data: Array.from(p.classes, (k) => m.predictor.classes[k] as string | number),
-            }
-          : {
-              name,
-              datatype: 'FP64',
-              shape: [rows.length, m.predictor.classes.length],
-              data: Array.from(p.probabilities),
-            },
-      );
-      return c.json({
-        model_name: m.name,
-        model_version: String(m.version),
-        ...(request.id !== undefined ? { id: request.id } : {}),
-        parameters: { registry_commit: m.commit },
-        outputs,
-      });
+      return c.body(answer, 200, { 'Content-Type': 'application/json' });
     });
   }
   return app;
+}
+
+/**
+ * The answer to an infer request (`/v2/models/{model}[/versions/{version}]/infer`) as JSON text;
+ * `picked` gets the model once it is chosen, so an error after that still names it. Both the Hono
+ * route and the prediction fast paths (serve/fast-predict.ts) answer with it.
+ */
+export function answerInfer(
+  state: ServingState,
+  body: unknown,
+  modelName: string,
+  versionText: string | undefined,
+  batchLimit: number,
+  metrics: ServeMetrics,
+  picked: Picked,
+): string {
+  const parsed = oipInferRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = fieldOf(issue?.path ?? []);
+    throw invalidInput(field, issue?.message ?? 'is not valid');
+  }
+  const request = parsed.data;
+  const m = pickModel(
+    state,
+    modelName,
+    versionText === undefined ? undefined : versionOf(versionText),
+    'model_name',
+  );
+  picked.model = m;
+  const wanted = request.outputs?.map((o, i) => {
+    if (!(OUTPUTS as readonly string[]).includes(o.name)) {
+      throw invalidInput(
+        `outputs[${i}].name`,
+        `must be one of ${OUTPUTS.join(', ')}, got ${JSON.stringify(o.name)}`,
+      );
+    }
+    return o.name;
+  }) ?? [...OUTPUTS];
+  const rows = readTensorRows(request, m, batchLimit);
+  const p = predictRows(m, rows);
+  metrics.predictions(m, p.counts);
+  const outputs = wanted.map((name) =>
+    name === 'label'
+      ? {
+          name,
+          datatype: labelType(m),
+          shape: [rows.length],
+          data: Array.from(p.classes, (k) => m.predictor.classes[k] as string | number),
+        }
+      : {
+          name,
+          datatype: 'FP64',
+          shape: [rows.length, m.predictor.classes.length],
+          data: Array.from(p.probabilities),
+        },
+  );
+  return JSON.stringify({
+    model_name: m.name,
+    model_version: String(m.version),
+    ...(request.id !== undefined ? { id: request.id } : {}),
+    parameters: { registry_commit: m.commit },
+    outputs,
+  });
 }
 
 function versionOf(text: string): number {

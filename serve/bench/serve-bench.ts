@@ -12,7 +12,8 @@
  *    validation) with bodies cycling through 1,200 distinct rows, and, for reference, the floor
  *    of any node:http JSON POST handler (a bare `node:http` server that reads the same bodies,
  *    parses them and answers a fixed JSON object) and pinml with `--http node` (no connection
- *    front: node:http answers every request). The five run side by side and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
+ *    front: node:http answers every request), and pinml's Open Inference Protocol
+ *    `POST /v2/models/iris/infer` with the same rows. They run side by side and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
  *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
  *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
@@ -491,6 +492,20 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs }),
     }));
+    // The same rows as Open Inference Protocol requests, one tensor per feature.
+    const inferRequests = rows.map((inputs) => ({
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: Object.entries(inputs).map(([name, v]) => ({
+          name,
+          shape: [1],
+          datatype: 'FP64',
+          data: [v],
+        })),
+      }),
+    }));
     const check = await fetch(`${pinml.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -500,8 +515,17 @@ async function main(): Promise<void> {
       throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
     }
     await check.arrayBuffer();
+    const inferCheck = await fetch(`${pinml.url}${inferRequests[0]?.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: inferRequests[0]?.body as string,
+    });
+    if (inferCheck.status !== 200) {
+      throw new Error(`pinml OIP infer answered ${inferCheck.status}: ${await inferCheck.text()}`);
+    }
+    await inferCheck.arrayBuffer();
     const rounds: Record<
-      'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict' | 'pinmlPredictNode',
+      'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict' | 'pinmlPredictNode' | 'pinmlInfer',
       Load[]
     > = {
       nodeHello: [],
@@ -509,6 +533,7 @@ async function main(): Promise<void> {
       nodePost: [],
       pinmlPredict: [],
       pinmlPredictNode: [],
+      pinmlInfer: [],
     };
     for (let round = 1; round <= ROUNDS; round++) {
       rounds.nodeHello.push(await load(nodeHello.url));
@@ -516,11 +541,13 @@ async function main(): Promise<void> {
       rounds.nodePost.push(await load(nodePost.url, requests));
       rounds.pinmlPredict.push(await load(pinml.url, requests));
       rounds.pinmlPredictNode.push(await load(pinmlNode.url, requests));
+      rounds.pinmlInfer.push(await load(pinml.url, inferRequests));
       say(
         `round ${round}: node:http hello ${rounds.nodeHello.at(-1)?.rps} req/s, Hono hello ` +
           `${rounds.honoHello.at(-1)?.rps} req/s, node:http JSON POST ${rounds.nodePost.at(-1)?.rps} req/s, ` +
           `pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s, ` +
-          `with --http node ${rounds.pinmlPredictNode.at(-1)?.rps} req/s`,
+          `with --http node ${rounds.pinmlPredictNode.at(-1)?.rps} req/s, ` +
+          `pinml OIP infer ${rounds.pinmlInfer.at(-1)?.rps} req/s`,
       );
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
@@ -536,11 +563,13 @@ async function main(): Promise<void> {
     figures.nodePost = summarise(rounds.nodePost);
     figures.pinmlPredict = { ...summarise(rounds.pinmlPredict), distinctRows: rows.length };
     figures.pinmlPredictNodeHttp = summarise(rounds.pinmlPredictNode);
+    figures.pinmlInfer = summarise(rounds.pinmlInfer);
     say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
     say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
     say(`node:http POST   ${JSON.stringify(figures.nodePost)}`);
     say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
     say(`  --http node    ${JSON.stringify(figures.pinmlPredictNodeHttp)}`);
+    say(`pinml OIP infer  ${JSON.stringify(figures.pinmlInfer)}`);
     say(`pinml memory     ${JSON.stringify(figures.memory)}`);
 
     // 3. peer
