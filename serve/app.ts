@@ -19,6 +19,8 @@ import {
   type AppContext,
   type AppDeps,
   type AppEnv,
+  errorAnswer,
+  recordRequest,
 } from './context.ts';
 import { docsPage } from './docs.ts';
 import { RequestError } from './errors.ts';
@@ -86,35 +88,26 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header(VERSION_HEADER, h.versions);
     c.header(COMMIT_HEADER, h.commit);
     await next();
-    const seconds = (performance.now() - started) / 1000;
-    // why: the middleware's input type is `any`; the route helper reads nothing typed from it.
-    const route = routeOf(c as Context);
-    const status = c.res.status;
-    metrics.request(c.req.method, route, status, seconds);
-    if (log.isLevelEnabled('debug')) {
-      log.debug(
-        {
-          method: c.req.method,
-          path: c.req.path,
-          route,
-          status,
-          ms: Math.round(seconds * 1e4) / 10,
-          model: c.res.headers.get(VERSION_HEADER),
-        },
-        'request',
-      );
-    }
+    recordRequest(
+      deps,
+      {
+        method: c.req.method,
+        path: c.req.path,
+        // why: the middleware's input type is `any`; the route helper reads nothing typed from it.
+        route: routeOf(c as Context),
+        status: c.res.status,
+        model: c.res.headers.get(VERSION_HEADER),
+      },
+      started,
+    );
   });
 
   app.onError((err, c) => {
-    const route = routeOf(c);
-    if (err instanceof RequestError) {
-      metrics.error(route, err.code);
-      return c.json(err.toJSON(), err.status as 400);
-    }
-    metrics.error(route, 'internal');
-    log.error({ err, method: c.req.method, path: c.req.path }, 'internal error');
-    return c.json({ error: 'internal server error: see the server log', code: 'internal' }, 500);
+    const { status, json } = errorAnswer(err, routeOf(c), deps, {
+      method: c.req.method,
+      path: c.req.path,
+    });
+    return c.json(json, status as 400);
   });
 
   app.notFound((c) => {

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 
+import { RequestError } from './errors.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { ServedModel } from './models.ts';
 import type { ReconcileResult, ReconcileTrigger, ServingState } from './reconcile.ts';
@@ -64,4 +65,43 @@ export function stateHeaders(state: ServingState): { versions: string; commit: s
     summaries.set(state, s);
   }
   return s;
+}
+
+/**
+ * The answer to an error thrown while answering a request on `route`: a `RequestError`'s own
+ * status and JSON, anything else (our bug) a 500 without details, logged. Counted either way.
+ * The Hono app's `onError` and the prediction fast paths both answer with it.
+ */
+export function errorAnswer(
+  err: unknown,
+  route: string,
+  deps: Pick<AppDeps, 'metrics' | 'log'>,
+  request: { method: string; path: string },
+): { status: number; json: object } {
+  if (err instanceof RequestError) {
+    deps.metrics.error(route, err.code);
+    return { status: err.status, json: err.toJSON() };
+  }
+  deps.metrics.error(route, 'internal');
+  deps.log.error({ err, ...request }, 'internal error');
+  return {
+    status: 500,
+    json: { error: 'internal server error: see the server log', code: 'internal' },
+  };
+}
+
+/**
+ * Counts an answered request and its latency, and logs it at debug (one line per request): the
+ * Hono app's middleware and the prediction fast paths both record with it.
+ */
+export function recordRequest(
+  deps: Pick<AppDeps, 'metrics' | 'log'>,
+  request: { method: string; path: string; route: string; status: number; model: string | null },
+  started: number,
+): void {
+  const seconds = (performance.now() - started) / 1000;
+  deps.metrics.request(request.method, request.route, request.status, seconds);
+  if (deps.log.isLevelEnabled('debug')) {
+    deps.log.debug({ ...request, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+  }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import { createFastPredict, nodeListener } from './fast-predict.ts';
 import { twoModelApp } from './testing/fixtures.ts';
+import { listenLoopback, stopServer } from './testing/server.ts';
 
 const { deps, app } = await twoModelApp();
 let server: Server;
@@ -13,15 +14,9 @@ let base: string;
 
 beforeAll(async () => {
   server = createServer(nodeListener(app, deps));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLoopback(server)}`;
 });
-afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-});
+afterAll(() => stopServer(server));
 
 const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 5.6, petal_width: 1.8 };
 const cases: [string, string, string, Record<string, string>?][] = [
@@ -153,18 +148,14 @@ describe('the node fast path for predictions', () => {
     const routes = async (viaHono: boolean): Promise<string[]> => {
       const own = await twoModelApp();
       const listener = createServer(nodeListener(own.app, own.deps));
-      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
-      const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      const url = `http://127.0.0.1:${await listenLoopback(listener)}`;
       for (const path of paths) {
         const res = viaHono
           ? await own.app.request(path, init)
           : await fetch(`${url}${path}`, init);
         await res.text();
       }
-      await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        listener.closeAllConnections();
-      });
+      await stopServer(listener);
       const text = await own.deps.metrics.registry.metrics();
       return [...text.matchAll(/pinml_http_requests_total\{method="POST",route="([^"]+)"/g)]
         .map((m) => m[1] as string)

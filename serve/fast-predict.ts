@@ -20,8 +20,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 
 import { JSON_TYPE, parseJsonBody } from './body.ts';
-import { COMMIT_HEADER, VERSION_HEADER, stateHeaders, type AppDeps } from './context.ts';
-import { RequestError } from './errors.ts';
+import {
+  COMMIT_HEADER,
+  VERSION_HEADER,
+  errorAnswer,
+  recordRequest,
+  stateHeaders,
+  type AppDeps,
+} from './context.ts';
 import { answerInfer } from './oip.ts';
 import { answerPredict, type Picked } from './predict.ts';
 import type { ServingState } from './reconcile.ts';
@@ -119,7 +125,7 @@ export function answerPredictBody(
   state: ServingState,
   text: string,
 ): PredictAnswer {
-  const { metrics, log, limits } = deps;
+  const { metrics, limits } = deps;
   const picked: Picked = { model: undefined };
   let status = 200;
   let body: string;
@@ -138,19 +144,9 @@ export function answerPredictBody(
             picked,
           );
   } catch (err) {
-    if (err instanceof RequestError) {
-      status = err.status;
-      body = JSON.stringify(err.toJSON());
-      metrics.error(target.route, err.code);
-    } else {
-      status = 500;
-      body = JSON.stringify({
-        error: 'internal server error: see the server log',
-        code: 'internal',
-      });
-      metrics.error(target.route, 'internal');
-      log.error({ err, method: 'POST', path: target.path }, 'internal error');
-    }
+    const refused = errorAnswer(err, target.route, deps, { method: 'POST', path: target.path });
+    status = refused.status;
+    body = JSON.stringify(refused.json);
   }
   const model = picked.model;
   if (model === undefined) {
@@ -160,30 +156,24 @@ export function answerPredictBody(
   return { status, body, version: `${model.name}@${model.version}`, commit: model.commit };
 }
 
-/** Counts an answered prediction request and logs it at debug, as the Hono app's middleware does. */
+/** Counts an answered prediction request and logs it at debug, as the Hono app does. */
 export function recordPredict(
   deps: AppDeps,
   target: PredictTarget,
   answer: PredictAnswer,
   started: number,
 ): void {
-  const seconds = (performance.now() - started) / 1000;
-  deps.metrics.request('POST', target.route, answer.status, seconds);
-  const log = deps.log;
-  if (log.isLevelEnabled('debug')) {
-    const ms = Math.round(seconds * 1e4) / 10;
-    log.debug(
-      {
-        method: 'POST',
-        path: target.path,
-        route: target.route,
-        status: answer.status,
-        ms,
-        model: answer.version,
-      },
-      'request',
-    );
-  }
+  recordRequest(
+    deps,
+    {
+      method: 'POST',
+      path: target.path,
+      route: target.route,
+      status: answer.status,
+      model: answer.version,
+    },
+    started,
+  );
 }
 
 /** A node:http handler that answers the request and returns true, or returns false untouched. */

@@ -7,7 +7,7 @@ import { seededRandom } from '../pipeline/stats.ts';
 import { nodeListener } from './fast-predict.ts';
 import { createHttpServer } from './front.ts';
 import { twoModelApp } from './testing/fixtures.ts';
-import { listenLoopback, stopServer } from './testing/raw-http.ts';
+import { listenLoopback, stopServer } from './testing/server.ts';
 
 /**
  * The front against node:http on the same bytes: seeded random sequences of requests (well

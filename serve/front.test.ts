@@ -7,31 +7,23 @@ import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import { nodeListener } from './fast-predict.ts';
 import { checkParser, createHttpServer, frontProblem } from './front.ts';
 import { COMMIT_B, twoModelApp } from './testing/fixtures.ts';
-import {
-  RawConnection,
-  listenLoopback,
-  rawRequest,
-  stopServer,
-  type RawResponse,
-} from './testing/raw-http.ts';
+import { RawConnection, rawRequest, type RawResponse } from './testing/raw-http.ts';
+import { listenLoopback, stopServer } from './testing/server.ts';
 
 const { deps, app } = await twoModelApp();
 let front: Server;
 let plain: Server;
-
-const listen = listenLoopback;
-const stop = stopServer;
 
 let port: number;
 let plainPort: number;
 beforeAll(async () => {
   front = createHttpServer(app, deps);
   plain = createServer(nodeListener(app, deps));
-  port = await listen(front);
-  plainPort = await listen(plain);
+  port = await listenLoopback(front);
+  plainPort = await listenLoopback(plain);
 });
 afterAll(async () => {
-  await Promise.all([stop(front), stop(plain)]);
+  await Promise.all([stopServer(front), stopServer(plain)]);
 });
 
 const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 5.6, petal_width: 1.8 };
@@ -286,7 +278,7 @@ describe('the connection front’s timeouts and shutdown', () => {
     const server = createHttpServer(app, deps);
     server.keepAliveTimeout = 300;
     server.headersTimeout = 500;
-    const p = await listen(server);
+    const p = await listenLoopback(server);
     const idle = await exchange(predict(), 1, p);
     await idle.closed;
     expect(idle.responses).toHaveLength(1);
@@ -295,12 +287,12 @@ describe('the connection front’s timeouts and shutdown', () => {
     stalled.write('POST /predict HTTP/1.1\r\nHost: x\r\n');
     await stalled.closed;
     expect(stalled.text).toMatch(/^HTTP\/1\.1 408 /);
-    await stop(server);
+    await stopServer(server);
   });
 
   it('closes idle connections on closeIdleConnections and answers a request in flight with Connection: close', async () => {
     const server = createHttpServer(app, deps);
-    const p = await listen(server);
+    const p = await listenLoopback(server);
     const idle = await exchange(predict(), 1, p);
     const busy = await RawConnection.open(p);
     const bytes = predict();
@@ -347,10 +339,10 @@ describe('the check of node’s parser binding', () => {
   it('leaves every request to node:http when the front is off (--http node)', async () => {
     const server = createHttpServer(app, deps, { front: false });
     expect(server.listeners('connection')).toHaveLength(1);
-    const p = await listen(server);
+    const p = await listenLoopback(server);
     const c = await exchange(predict(), 1, p);
     expect(c.responses[0]?.status).toBe(200);
     c.close();
-    await stop(server);
+    await stopServer(server);
   });
 });

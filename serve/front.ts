@@ -108,13 +108,31 @@ function httpDate(): string {
   return dateText;
 }
 
-/** A header's value in llhttp's flat [name, value, ...] list (first one; name in lower case). */
-function header(headers: readonly string[], name: string): string | undefined {
+/** The headers the front decides on, from llhttp's flat [name, value, ...] list. */
+interface PlainHead {
+  host?: string;
+  'content-type'?: string;
+  'content-length'?: string;
+  'transfer-encoding'?: string;
+  expect?: string;
+}
+
+/** The headers the front decides on (each one's first value), in one pass over the list. */
+function plainHead(headers: readonly string[]): PlainHead {
+  const head: PlainHead = {};
   for (let i = 0; i < headers.length; i += 2) {
-    const n = headers[i] as string;
-    if (n.length === name.length && n.toLowerCase() === name) return headers[i + 1];
+    const name = (headers[i] as string).toLowerCase();
+    if (
+      name === 'host' ||
+      name === 'content-type' ||
+      name === 'content-length' ||
+      name === 'transfer-encoding' ||
+      name === 'expect'
+    ) {
+      head[name] ??= headers[i + 1];
+    }
   }
-  return undefined;
+  return head;
 }
 
 /** The connections the front reads, and what they share. */
@@ -278,15 +296,16 @@ class Connection {
     }
     const front = this.#front;
     const target = method === POST && !upgrade ? predictTarget(url) : undefined;
+    const h = target === undefined ? undefined : plainHead(headers);
     if (
-      target !== undefined &&
-      header(headers, 'expect') === undefined &&
+      h !== undefined &&
+      h.expect === undefined &&
       // node:http refuses an HTTP/1.1 request without Host (400): it answers those.
-      (minor !== 1 || major !== 1 || header(headers, 'host') !== undefined) &&
+      (minor !== 1 || major !== 1 || h.host !== undefined) &&
       plainJsonLength(
-        header(headers, 'content-type'),
-        header(headers, 'content-length'),
-        header(headers, 'transfer-encoding'),
+        h['content-type'],
+        h['content-length'],
+        h['transfer-encoding'],
         front.deps.limits.bodyBytes,
       ) !== undefined
     ) {

@@ -506,24 +506,17 @@ async function main(): Promise<void> {
         })),
       }),
     }));
-    const check = await fetch(`${pinml.url}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: requests[0]?.body as string,
-    });
-    if (check.status !== 200) {
-      throw new Error(`pinml /predict answered ${check.status}: ${await check.text()}`);
+    for (const first of [requests[0], inferRequests[0]]) {
+      const check = await fetch(`${pinml.url}${first?.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: first?.body as string,
+      });
+      if (check.status !== 200) {
+        throw new Error(`pinml ${first?.path} answered ${check.status}: ${await check.text()}`);
+      }
+      await check.arrayBuffer();
     }
-    await check.arrayBuffer();
-    const inferCheck = await fetch(`${pinml.url}${inferRequests[0]?.path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: inferRequests[0]?.body as string,
-    });
-    if (inferCheck.status !== 200) {
-      throw new Error(`pinml OIP infer answered ${inferCheck.status}: ${await inferCheck.text()}`);
-    }
-    await inferCheck.arrayBuffer();
     const rounds: Record<
       'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict' | 'pinmlPredictNode' | 'pinmlInfer',
       Load[]

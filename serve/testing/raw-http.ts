@@ -4,9 +4,8 @@
  * connection and reads the answers with node's own response parser. Test helper only: product
  * code never imports it.
  */
-import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 interface ResponseParser {
   initialize(type: number, resource: object): void;
@@ -155,18 +154,4 @@ export function rawRequest(
     head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
   }
   return `${head}\r\n${body ?? ''}`;
-}
-
-/** Listens on a free loopback port; resolves with the port. */
-export async function listenLoopback(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return (server.address() as AddressInfo).port;
-}
-
-/** Closes the server and every connection it still has. */
-export async function stopServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -1,7 +1,8 @@
 /**
  * The server in this process on a real loopback socket, following a local repository, for
  * end-to-end tests; and `waitFor`, which polls a condition with a generous deadline instead of
- * asserting on timing; and `pushWebhook`, a signed GitHub push event as GitHub sends it. Test
+ * asserting on timing; `pushWebhook`, a signed GitHub push event as GitHub sends it; and
+ * `listenLoopback` / `stopServer` for any node:http server in a test. Test
  * and bench helper only: product code never imports it.
  */
 import type { Server } from 'node:http';
@@ -56,24 +57,32 @@ export async function startServer(options: {
     server: { name: 'pinml', version: 'test' },
   };
   const app = createApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const s = createHttpServer(app, deps);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = createHttpServer(app, deps);
+  const port = await listenLoopback(server);
   await reconciler.reconcile('startup');
   reconciler.start(options.pollMs);
-  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     reconciler,
     async close() {
       await reconciler.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await stopServer(server);
     },
   };
+}
+
+/** Listens on a free loopback port; resolves with the port. */
+export async function listenLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Closes the server and every connection it still has. */
+export async function stopServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** Polls `check` every 50 ms until it returns a value other than undefined; throws after `timeoutMs`. */
