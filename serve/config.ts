@@ -31,7 +31,7 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownMs: number;
-  /** `fast`: the connection front answers plain prediction requests (serve/front.ts); `node`: node:http answers every request. */
+  /** `fast`: the connection front answers plain prediction and infer requests (serve/front.ts); `node`: node:http answers every request. */
   http: 'fast' | 'node';
 }
 
@@ -57,9 +57,10 @@ Options (flag, then environment variable; a flag wins):
   --cache-dir <path>         PINML_CACHE_DIR        where a remote is cloned (default: a folder per URL
                                                     and ref under the system's temporary folder)
   --shutdown-timeout <s>     PINML_SHUTDOWN_TIMEOUT seconds to finish in-flight requests on SIGTERM (default: 10)
-  --http <fast|node>         PINML_HTTP             fast: plain JSON prediction requests are answered straight
-                                                    from node's HTTP parser, everything else by node:http;
-                                                    node: node:http answers every request (default: fast)
+  --http <fast|node>         PINML_HTTP             fast: plain JSON prediction and OIP infer requests are
+                                                    answered straight from node's HTTP parser, everything
+                                                    else by node:http; node: node:http answers every
+                                                    request (default: fast)
   -h, --help                                        print this help
 
 Environment only:
