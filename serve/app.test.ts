@@ -5,7 +5,7 @@ import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
 import type { ServedModel } from './models.ts';
 import { errorSchema, healthSchema, predictResponseSchema } from './openapi.ts';
 import { oipInferResponseSchema } from './oip.ts';
-import { predictProba } from './predictor.ts';
+import { predictProba } from '../pipeline/models/predictor.ts';
 import type { ReconcileResult, ServingState } from './reconcile.ts';
 import {
   COMMIT_A,

@@ -1,22 +1,18 @@
 /**
- * pin → artifact → predictor: reads what a registry commit pins from git objects (never the
- * working tree), verifies it (schemas, the artifact's SHA-256 and size against its card, the
- * artifact's kind and format version against the card, the signature against the artifact) and
- * compiles it. A served model is immutable; a new version is a new object.
+ * What a registry commit pins, loaded for serving: every pinned version through the pipeline's
+ * `loadVersion` (read from git objects, verified, compiled), reusing what is already served.
+ * A served model is immutable; a new version is a new object.
  */
 import type { GitRepo } from '../pipeline/git/repo.ts';
-import { ModelFormatError } from '../pipeline/errors.ts';
-import type { Label } from '../pipeline/models/types.ts';
-import { paths } from '../pipeline/registry/paths.ts';
+import { compileVersion, versionRef, type LoadedVersion } from '../pipeline/registry/load.ts';
 import { listModels, readArtifact, readCard, readPins } from '../pipeline/registry/registry.ts';
 import type { Card } from '../pipeline/registry/schema.ts';
 import { rowReader, type RowReader } from './inputs.ts';
-import { compilePredictor, type Predictor } from './predictor.ts';
 
-/** One model version, verified and compiled, as the server answers with it. */
-export interface ServedModel {
-  readonly name: string;
-  readonly version: number;
+export { versionRef };
+
+/** One model version as the server answers with it: loaded, plus what serving adds. */
+export interface ServedModel extends LoadedVersion {
   /**
    * The registry commit this answer stands for: the newest commit read whose pin names this
    * version (a pin that moved to a version that failed to load leaves the older commit here).
@@ -25,16 +21,17 @@ export interface ServedModel {
   /** The commit the artifact was first read and verified at. */
   readonly loadedCommit: string;
   readonly loadedAt: string;
-  readonly card: Card;
-  readonly predictor: Predictor;
   readonly inputs: RowReader;
-  /** Class labels as JSON keys (probabilities are keyed by them). */
-  readonly classKeys: readonly string[];
 }
 
-/** `name@version`, as the CLI and the headers write a model version. */
-export function versionRef(model: { name: string; version: number }): string {
-  return `${model.name}@${model.version}`;
+/** Serves a loaded version from now on. */
+function served(loaded: LoadedVersion, now: () => Date): ServedModel {
+  return {
+    ...loaded,
+    loadedCommit: loaded.commit,
+    loadedAt: now().toISOString(),
+    inputs: rowReader(loaded.predictor.features),
+  };
 }
 
 /**
@@ -47,57 +44,7 @@ export function serveModel(input: {
   commit: string;
   now?: () => Date;
 }): ServedModel {
-  const { card, commit } = input;
-  const where = `${paths.artifact(card.model, card.version)} at ${commit.slice(0, 12)}`;
-  let artifact: unknown;
-  try {
-    artifact = JSON.parse(input.artifact);
-  } catch (e) {
-    throw new ModelFormatError(`${where} is not JSON: ${(e as Error).message}`, { commit });
-  }
-  const header = artifact as { kind?: unknown; formatVersion?: unknown };
-  if (header.kind !== card.artifact.kind || header.formatVersion !== card.artifact.formatVersion) {
-    throw new ModelFormatError(
-      `${where} is ${String(header.kind)} format ${String(header.formatVersion)} but its card records ` +
-        `${card.artifact.kind} format ${card.artifact.formatVersion}`,
-      { commit, field: 'kind' },
-    );
-  }
-  let predictor: Predictor;
-  try {
-    predictor = compilePredictor(artifact);
-  } catch (e) {
-    if (!(e instanceof ModelFormatError)) throw e;
-    throw new ModelFormatError(`${where}: ${e.message}`, { ...e.data, commit });
-  }
-  const names = card.signature.inputs.map((i) => i.name);
-  if (!sameList(names, predictor.features)) {
-    throw new ModelFormatError(
-      `${where} takes features ${predictor.features.join(', ')} but its card's signature lists ${names.join(', ')}`,
-      { commit, field: 'features' },
-    );
-  }
-  if (!sameList(card.signature.output.classes, predictor.classes)) {
-    throw new ModelFormatError(
-      `${where} predicts classes ${predictor.classes.join(', ')} but its card's signature lists ${card.signature.output.classes.join(', ')}`,
-      { commit, field: 'classes' },
-    );
-  }
-  return {
-    name: card.model,
-    version: card.version,
-    commit,
-    loadedCommit: commit,
-    loadedAt: (input.now?.() ?? new Date()).toISOString(),
-    card,
-    predictor,
-    inputs: rowReader(predictor.features),
-    classKeys: predictor.classes.map(String),
-  };
-}
-
-function sameList(a: readonly Label[], b: readonly Label[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return served(compileVersion(input), input.now ?? (() => new Date()));
 }
 
 /** Why a pinned version is not served. */
@@ -154,7 +101,7 @@ export async function loadRegistry(
         continue;
       }
       const artifact = await readArtifact(repo, commit, card);
-      models.set(name, serveModel({ card, artifact, commit, now }));
+      models.set(name, served(compileVersion({ card, artifact, commit }), now));
     } catch (err) {
       problems.push({
         model: name,

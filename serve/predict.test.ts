@@ -4,7 +4,7 @@ import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from '../pipeline/model
 import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from '../pipeline/models/softmax-regression.ts';
 import type { ServedModel } from './models.ts';
 import { answerPredict, predictRows, type Picked } from './predict.ts';
-import { compilePredictor } from './predictor.ts';
+import { compilePredictor } from '../pipeline/models/predictor.ts';
 import { depsOf, irisForest, irisRows, stateOf } from './testing/fixtures.ts';
 
 const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 4.9, petal_width: 1.5 };

@@ -7,11 +7,11 @@
  * predictors repeat the pipeline's arithmetic operation for operation, so their probabilities
  * are bit-identical to `loadModel(artifact).predictProba` (see `predictor.test.ts`).
  */
-import { ModelFormatError } from '../pipeline/errors.ts';
-import { loadModel } from '../pipeline/models/index.ts';
-import { RandomForestClassifier } from '../pipeline/models/random-forest.ts';
-import type { SoftmaxClassifier } from '../pipeline/models/softmax-regression.ts';
-import type { Classifier, Label } from '../pipeline/models/types.ts';
+import { ModelFormatError } from '../errors.ts';
+import { loadModel } from './index.ts';
+import { RandomForestClassifier } from './random-forest.ts';
+import type { SoftmaxClassifier } from './softmax-regression.ts';
+import type { Classifier, Label } from './types.ts';
 
 /** A loaded model, ready to predict. Pure: predicting does not change it. */
 export interface Predictor {

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
-import { readDataset } from '../pipeline/dataset.ts';
-import { ModelFormatError } from '../pipeline/errors.ts';
-import { DEFAULT_FOREST_PARAMS, forestFamily } from '../pipeline/models/forest.ts';
-import { loadModel } from '../pipeline/models/index.ts';
-import { DEFAULT_LOGISTIC_PARAMS, logisticFamily } from '../pipeline/models/logistic.ts';
+import { readDataset } from '../dataset.ts';
+import { ModelFormatError } from '../errors.ts';
+import { DEFAULT_FOREST_PARAMS, forestFamily } from './forest.ts';
+import { loadModel } from './index.ts';
+import { DEFAULT_LOGISTIC_PARAMS, logisticFamily } from './logistic.ts';
 import { compilePredictor, predictProba } from './predictor.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = new URL('../..', import.meta.url).pathname;
 const iris = await readDataset(ROOT, {
   path: 'data/iris.csv',
   features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
