@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { loadModel } from '../pipeline/models/index.ts';
-import { COMMIT_HEADER, VERSION_HEADER } from './context.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from './answer/headers.ts';
 import { ROOT, irisRows } from './testing/fixtures.ts';
 import { createSandbox, type Sandbox } from './testing/sandbox.ts';
 import { waitFor } from './testing/server.ts';

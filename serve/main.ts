@@ -7,15 +7,15 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 
 import { PinmlError, UsageError } from '../pipeline/errors.ts';
 import { createApp, type AppDeps } from './app.ts';
-import { HELP, USAGE, parseConfig, type ServeConfig } from './config.ts';
-import { createHttpServer, frontProblem } from './front.ts';
+import { Reconciler } from './follow/reconcile.ts';
+import { localSource, remoteSource, type RegistrySource } from './follow/source.ts';
+import { HELP, USAGE, parseConfig, type ServeConfig } from './http/options.ts';
+import { createHttpServer, drain } from './http/server.ts';
 import { createMetrics } from './metrics.ts';
-import { Reconciler } from './reconcile.ts';
-import { localSource, remoteSource, type RegistrySource } from './source.ts';
 
 async function packageVersion(): Promise<string> {
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
@@ -89,14 +89,7 @@ export async function main(
   };
   const app = createApp(deps);
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = createHttpServer(app, deps, { front: config.http === 'fast' });
-    s.once('error', reject);
-    s.listen(config.port, config.host, () => resolve(s));
-  }).catch((err: unknown) => {
-    log.fatal({ err }, `cannot listen on ${config.host}:${config.port}`);
-    return undefined;
-  });
+  const server = await listen(createHttpServer(app.fetch, config), config, log);
   if (server === undefined) return 1;
   const { port } = server.address() as AddressInfo;
   log.info(
@@ -107,9 +100,9 @@ export async function main(
       ref: config.ref,
       pollSeconds: config.pollMs / 1000,
       webhook: config.webhookSecret ? 'on' : 'off',
-      bodyLimitBytes: config.bodyLimitBytes,
+      bodyLimitBytes: config.bodyLimitBytes ?? 'sized from the batch limit',
       batchLimit: config.batchLimit,
-      http: config.http === 'fast' && frontProblem() === undefined ? 'fast' : 'node',
+      requestTimeoutSeconds: config.requestTimeoutMs / 1000,
     },
     `listening on http://${config.host}:${port}`,
   );
@@ -118,18 +111,14 @@ export async function main(
     const shutdown = (signal: string): void => {
       if (draining) return;
       draining = true;
-      log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      // Idle keep-alive connections hold close() open; close them as in-flight requests end.
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const force = setTimeout(() => {
-        log.warn({ timeoutMs: config.shutdownMs }, 'shutdown timeout: closing open connections');
-        server.closeAllConnections();
-      }, config.shutdownMs);
-      server.closeIdleConnections();
-      void Promise.all([closed, reconciler.stop()]).then(() => {
-        clearInterval(idle);
-        clearTimeout(force);
+      log.info(
+        { signal },
+        'shutting down: no new connections; answering what arrives with Connection: close',
+      );
+      void Promise.all([drain(server, config.shutdownMs), reconciler.stop()]).then(([clean]) => {
+        if (!clean) {
+          log.warn({ timeoutMs: config.shutdownMs }, 'shutdown timeout: closed open connections');
+        }
         log.info('stopped');
         resolve(0);
       });
@@ -152,6 +141,40 @@ export async function main(
   }
   if (!draining) reconciler.start(config.pollMs);
   return stopped;
+}
+
+/**
+ * Listens on the configured port; undefined, with one log line that says what to do, when it
+ * cannot (a port in use, a port it may not open).
+ */
+async function listen(
+  server: Server,
+  config: ServeConfig,
+  log: Logger,
+): Promise<Server | undefined> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    const where = `${config.host}:${config.port}`;
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${config.port} is in use (on ${config.host}): stop what listens there, or choose another port with --port or PORT`
+        : code === 'EACCES'
+          ? `port ${config.port} may not be opened by this user: choose a port above 1023 with --port or PORT`
+          : code === 'EADDRNOTAVAIL'
+            ? `${config.host} is not an address of this machine: choose another with --host or PINML_HOST`
+            : `cannot listen on ${where} (${code}): check --host/PINML_HOST and --port/PORT`;
+    log.fatal({ code, host: config.host, port: config.port }, why);
+    return undefined;
+  }
 }
 
 /** Reports an error that escaped `main` the way the CLI does, and gives the exit code. */

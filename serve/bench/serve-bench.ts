@@ -7,13 +7,14 @@
  *    webhook (server without polling) and once with polling only (server polling every
  *    `--poll` seconds, so expect about half the interval on average).
  * 2. Requests/s and p99 at `--connections` (50) on loopback, with wrk when it is installed (else
- *    autocannon; `--tool`), for bare `node:http` hello (GET, text), Hono hello (GET, text) and
- *    pinml `POST /predict` started as `npm start` starts it (default logging, metrics,
- *    validation) with bodies cycling through 1,200 distinct rows, and, for reference, the floor
- *    of any node:http JSON POST handler (a bare `node:http` server that reads the same bodies,
- *    parses them and answers a fixed JSON object) and pinml with `--http node` (no connection
- *    front: node:http answers every request), and pinml's Open Inference Protocol
- *    `POST /v2/models/iris/infer` with the same rows. They run side by side and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
+ *    autocannon; `--tool`), with bodies cycling through 1,200 distinct Iris rows, for: the
+ *    reference, a bare Hono app on `@hono/node-server` with one POST route that reads the JSON
+ *    body and answers a fixed object (the floor of any Hono POST server); for information, a
+ *    bare `node:http` handler doing the same; and pinml started as `npm start` starts it (default
+ *    logging, metrics, validation) on its four prediction protocols with the same rows:
+ *    `POST /predict`, the Open Inference Protocol's `POST /v2/models/iris/infer`, MLflow's
+ *    `POST /invocations` and KServe v1's `POST /v1/models/iris:predict`. They run side by side
+ *    and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
  *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
  *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
@@ -35,7 +36,7 @@ import { parseArgs, promisify } from 'node:util';
 // @ts-expect-error -- autocannon ships no type declarations; the few fields used are typed below.
 import autocannonModule from 'autocannon';
 
-import { COMMIT_HEADER } from '../context.ts';
+import { COMMIT_HEADER } from '../answer/headers.ts';
 import { irisRows } from '../testing/fixtures.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { pushWebhook } from '../testing/server.ts';
@@ -170,11 +171,6 @@ async function startChild(
   return child;
 }
 
-const NODE_HELLO = `
-import { createServer } from 'node:http';
-const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello'); });
-s.listen(0, '127.0.0.1', () => console.log('port=' + s.address().port));
-process.on('SIGTERM', () => process.exit(0));`;
 // What any node:http JSON POST handler pays before doing its work: read, parse, answer.
 const NODE_POST = `
 import { createServer } from 'node:http';
@@ -190,12 +186,13 @@ const s = createServer((req, res) => {
 });
 s.listen(0, '127.0.0.1', () => console.log('port=' + s.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
-const HONO_HELLO = `
+// The reference: the floor of any Hono POST server (read the JSON body, answer a fixed object).
+const HONO_POST = `
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 const app = new Hono();
-app.get('/', (c) => c.text('hello'));
-const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log('port=' + info.port));
+app.post('*', async (c) => { await c.req.json(); return c.json({ ok: true }); });
+serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log('port=' + info.port));
 process.on('SIGTERM', () => process.exit(0));`;
 
 /** pinml-serve as `npm start` runs it, with configuration from the environment; once ready. */
@@ -464,17 +461,12 @@ async function main(): Promise<void> {
         `poll every ${POLL_S} s median ${round(median(pollMs))} ms (max ${round(Math.max(...pollMs))})`,
     );
 
-    // 2. throughput: the three servers run side by side and are loaded in turn, round after
-    // round, so a change in the machine's load (other processes) hits all three alike; each
-    // figure is the median of its rounds.
-    const nodeHello = await startChild(
+    // 2. throughput: the servers run side by side and are loaded in turn, round after round,
+    // so a change in the machine's load (other processes) hits all alike; each figure is the
+    // median of its rounds.
+    const honoPost = await startChild(
       process.execPath,
-      ['--input-type=module', '-e', NODE_HELLO],
-      {},
-    );
-    const honoHello = await startChild(
-      process.execPath,
-      ['--input-type=module', '-e', HONO_HELLO],
+      ['--input-type=module', '-e', HONO_POST],
       {},
     );
     const nodePost = await startChild(
@@ -483,87 +475,61 @@ async function main(): Promise<void> {
       {},
     );
     const pinml = await startPinml(sandbox, {});
-    // For reference: the same server with `--http node` (no connection front).
-    const pinmlNode = await startPinml(sandbox, { PINML_HTTP: 'node' });
     const rows = await distinctRows();
-    const requests = rows.map((inputs) => ({
-      method: 'POST',
-      path: '/predict',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs }),
-    }));
-    // The same rows as Open Inference Protocol requests, one tensor per feature.
-    const inferRequests = rows.map((inputs) => ({
-      method: 'POST',
-      path: '/v2/models/iris/infer',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        inputs: Object.entries(inputs).map(([name, v]) => ({
+    const features = Object.keys(rows[0] as object);
+    const post = (path: string, body: (row: Record<string, number>) => unknown): Request[] =>
+      rows.map((row) => ({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body(row)),
+      }));
+    const loads = {
+      pinmlPredict: post('/predict', (inputs) => ({ inputs })),
+      // One tensor per feature, as the model's metadata advertises.
+      pinmlInfer: post('/v2/models/iris/infer', (row) => ({
+        inputs: Object.entries(row).map(([name, v]) => ({
           name,
           shape: [1],
           datatype: 'FP64',
           data: [v],
         })),
-      }),
-    }));
-    for (const first of [requests[0], inferRequests[0]]) {
-      const check = await fetch(`${pinml.url}${first?.path}`, {
+      })),
+      // MLflow's documented example shape: a row as an array in signature order.
+      pinmlInvocations: post('/invocations', (row) => ({ inputs: [features.map((f) => row[f])] })),
+      pinmlKserve: post('/v1/models/iris:predict', (row) => ({
+        instances: [features.map((f) => row[f])],
+      })),
+    };
+    for (const requests of Object.values(loads)) {
+      const first = requests[0] as Request;
+      const check = await fetch(`${pinml.url}${first.path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: first?.body as string,
+        headers: first.headers,
+        body: first.body,
       });
       if (check.status !== 200) {
-        throw new Error(`pinml ${first?.path} answered ${check.status}: ${await check.text()}`);
+        throw new Error(`pinml ${first.path} answered ${check.status}: ${await check.text()}`);
       }
       await check.arrayBuffer();
     }
-    const rounds: Record<
-      'nodeHello' | 'honoHello' | 'nodePost' | 'pinmlPredict' | 'pinmlPredictNode' | 'pinmlInfer',
-      Load[]
-    > = {
-      nodeHello: [],
-      honoHello: [],
-      nodePost: [],
-      pinmlPredict: [],
-      pinmlPredictNode: [],
-      pinmlInfer: [],
-    };
-    for (let round = 1; round <= ROUNDS; round++) {
-      rounds.nodeHello.push(await load(nodeHello.url));
-      rounds.honoHello.push(await load(honoHello.url));
-      rounds.nodePost.push(await load(nodePost.url, requests));
-      rounds.pinmlPredict.push(await load(pinml.url, requests));
-      rounds.pinmlPredictNode.push(await load(pinmlNode.url, requests));
-      rounds.pinmlInfer.push(await load(pinml.url, inferRequests));
-      say(
-        `round ${round}: node:http hello ${rounds.nodeHello.at(-1)?.rps} req/s, Hono hello ` +
-          `${rounds.honoHello.at(-1)?.rps} req/s, node:http JSON POST ${rounds.nodePost.at(-1)?.rps} req/s, ` +
-          `pinml /predict ${rounds.pinmlPredict.at(-1)?.rps} req/s, ` +
-          `with --http node ${rounds.pinmlPredictNode.at(-1)?.rps} req/s, ` +
-          `pinml OIP infer ${rounds.pinmlInfer.at(-1)?.rps} req/s`,
-      );
+    const names = ['honoPost', 'nodePost', ...Object.keys(loads)] as const;
+    const rounds: Record<string, Load[]> = Object.fromEntries(names.map((n) => [n, []]));
+    for (let r = 1; r <= ROUNDS; r++) {
+      rounds.honoPost?.push(await load(honoPost.url, loads.pinmlPredict));
+      rounds.nodePost?.push(await load(nodePost.url, loads.pinmlPredict));
+      for (const [name, requests] of Object.entries(loads)) {
+        rounds[name]?.push(await load(pinml.url, requests));
+      }
+      say(`round ${r}: ${names.map((n) => `${n} ${rounds[n]?.at(-1)?.rps} req/s`).join(', ')}`);
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
-    await Promise.all([
-      nodeHello.stop(),
-      honoHello.stop(),
-      nodePost.stop(),
-      pinml.stop(),
-      pinmlNode.stop(),
-    ]);
-    figures.nodeHello = summarise(rounds.nodeHello);
-    figures.honoHello = summarise(rounds.honoHello);
-    figures.nodePost = summarise(rounds.nodePost);
-    figures.pinmlPredict = { ...summarise(rounds.pinmlPredict), distinctRows: rows.length };
-    figures.pinmlPredictNodeHttp = summarise(rounds.pinmlPredictNode);
-    figures.pinmlInfer = summarise(rounds.pinmlInfer);
-    say(`node:http hello  ${JSON.stringify(figures.nodeHello)}`);
-    say(`Hono hello       ${JSON.stringify(figures.honoHello)}`);
-    say(`node:http POST   ${JSON.stringify(figures.nodePost)}`);
-    say(`pinml /predict   ${JSON.stringify(figures.pinmlPredict)}`);
-    say(`  --http node    ${JSON.stringify(figures.pinmlPredictNodeHttp)}`);
-    say(`pinml OIP infer  ${JSON.stringify(figures.pinmlInfer)}`);
-    say(`pinml memory     ${JSON.stringify(figures.memory)}`);
+    await Promise.all([honoPost.stop(), nodePost.stop(), pinml.stop()]);
+    for (const name of names) {
+      figures[name] = { ...summarise(rounds[name] ?? []), distinctRows: rows.length };
+      say(`${name.padEnd(17)} ${JSON.stringify(figures[name])}`);
+    }
+    say(`pinml memory      ${JSON.stringify(figures.memory)}`);
 
     // 3. peer
     const missing = args['no-peer'] ? 'skipped with --no-peer' : await peerMissing();
@@ -587,56 +553,54 @@ async function main(): Promise<void> {
     await sandbox.remove();
   }
 
-  // Targets of issue 6.
-  const predict = figures.pinmlPredict as Load;
-  const hono = figures.honoHello as Load;
+  // Targets of issue 12.
+  const hono = figures.honoPost as Load;
   const peer = figures.peer as { rps?: number };
   const reconcile = figures.reconcile as { webhookMs: { max: number } };
   const memory = figures.memory as { peakMb: number };
-  const targets = {
-    predictVsHonoRps: {
-      value: round(predict.rps / hono.rps, 2),
-      target: '>= 0.7',
-      ok: predict.rps >= 0.7 * hono.rps,
-    },
-    predictVsPeerRps: peer.rps
+  const pinmlLoads = ['pinmlPredict', 'pinmlInfer', 'pinmlInvocations', 'pinmlKserve'];
+  const of = (name: string): Load => figures[name] as Load;
+  const vsHono = (name: string, target: number) => ({
+    value: round(of(name).rps / hono.rps, 2),
+    target: `>= ${target}`,
+    ok: of(name).rps >= target * hono.rps,
+  });
+  const vsPeer = (name: string) =>
+    peer.rps
       ? {
-          value: round(predict.rps / peer.rps, 0),
+          value: round(of(name).rps / peer.rps, 0),
           target: '>= 100',
-          ok: predict.rps >= 100 * peer.rps,
+          ok: of(name).rps >= 100 * peer.rps,
         }
-      : { value: null, target: '>= 100', ok: null },
-    predictVsHonoP99: {
-      value: round(predict.p99Ms / Math.max(hono.p99Ms, 1), 2),
+      : { value: null, target: '>= 100', ok: null };
+  const errors = pinmlLoads.reduce((n, name) => n + of(name).non2xx + of(name).errors, 0);
+  const targets = {
+    predictVsHonoPostRps: vsHono('pinmlPredict', 0.7),
+    predictVsHonoPostP99: {
+      value: round(of('pinmlPredict').p99Ms / hono.p99Ms, 2),
       target: '<= 2',
-      ok: predict.p99Ms <= 2 * Math.max(hono.p99Ms, 1),
+      ok: of('pinmlPredict').p99Ms <= 2 * hono.p99Ms,
     },
+    inferVsHonoPostRps: vsHono('pinmlInfer', 0.5),
+    invocationsVsHonoPostRps: vsHono('pinmlInvocations', 0.5),
+    kserveVsHonoPostRps: vsHono('pinmlKserve', 0.5),
+    predictVsPeerRps: vsPeer('pinmlPredict'),
+    inferVsPeerRps: vsPeer('pinmlInfer'),
+    invocationsVsPeerRps: vsPeer('pinmlInvocations'),
+    kserveVsPeerRps: vsPeer('pinmlKserve'),
+    zeroErrors: { value: errors, target: '0', ok: errors === 0 },
+    peakRssMb: { value: memory.peakMb, target: '<= 150', ok: memory.peakMb <= 150 },
     reconcileWebhookMaxMs: {
       value: reconcile.webhookMs.max,
       target: '<= 1000',
       ok: reconcile.webhookMs.max <= 1000,
     },
-    peakRssMb: { value: memory.peakMb, target: '<= 150', ok: memory.peakMb <= 150 },
-    zeroErrors: {
-      value: predict.non2xx + predict.errors,
-      target: '0',
-      ok: predict.non2xx + predict.errors === 0,
-    },
   };
   figures.targets = targets;
-  const nodePost = figures.nodePost as Load;
-  // Not a target: how close /predict comes to a handler that only reads, parses and answers.
-  const predictVsNodePost = round(predict.rps / nodePost.rps, 2);
-  const nodePostVsHono = round(nodePost.rps / hono.rps, 2);
-  const nodeHttp = figures.pinmlPredictNodeHttp as Load;
-  const nodeHttpVsHono = round(nodeHttp.rps / hono.rps, 2);
-  figures.predictVsNodePostRps = predictVsNodePost;
-  figures.nodePostVsHonoRps = nodePostVsHono;
-  figures.predictNodeHttpVsHonoRps = nodeHttpVsHono;
+  // Not a target: how a bare node:http handler compares with the bare Hono route.
+  figures.nodePostVsHonoPostRps = round((figures.nodePost as Load).rps / hono.rps, 2);
   say(
-    `reference: node:http JSON POST = ${nodePostVsHono}x Hono hello; ` +
-      `pinml /predict = ${predictVsNodePost}x node:http JSON POST; ` +
-      `pinml /predict with --http node = ${nodeHttpVsHono}x Hono hello`,
+    `reference: bare node:http JSON POST = ${String(figures.nodePostVsHonoPostRps)}x the bare Hono POST route`,
   );
   say('targets:');
   for (const [name, t] of Object.entries(targets))

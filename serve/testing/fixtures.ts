@@ -11,11 +11,10 @@ import { readDataset } from '../../pipeline/dataset.ts';
 import { canonicalJson, sha256 } from '../../pipeline/json.ts';
 import { logisticFamily } from '../../pipeline/models/logistic.ts';
 import type { Card } from '../../pipeline/registry/schema.ts';
-import { createApp } from '../app.ts';
-import type { AppDeps } from '../context.ts';
+import type { AppDeps } from '../deps.ts';
 import { createMetrics } from '../metrics.ts';
-import { serveModel, type ServedModel } from '../models.ts';
-import type { ServingState } from '../reconcile.ts';
+import type { ServingState } from '../follow/reconcile.ts';
+import { serveModel, type ServedModel } from '../follow/served.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const COMMIT_A = 'a'.repeat(40);
@@ -115,15 +114,4 @@ export function depsOf(
     server: { name: 'pinml', version: '0.0.0-test' },
     ...overrides,
   };
-}
-
-/**
- * The app over iris@1 (the forest, commit A) and iris-lr@2 (commit B), with its dependencies:
- * what the socket tests of the prediction paths serve.
- */
-export async function twoModelApp(): Promise<{ deps: AppDeps; app: ReturnType<typeof createApp> }> {
-  const deps = depsOf(
-    stateOf([await irisForest(COMMIT_A), await irisLogistic('iris-lr', 2, COMMIT_B)]),
-  );
-  return { deps, app: createApp(deps) };
 }

@@ -11,11 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { createApp, type AppDeps } from '../app.ts';
-import { createHttpServer } from '../front.ts';
+import { Reconciler } from '../follow/reconcile.ts';
+import { localSource } from '../follow/source.ts';
+import { createHttpServer } from '../http/server.ts';
 import { createMetrics } from '../metrics.ts';
-import { Reconciler } from '../reconcile.ts';
-import { localSource } from '../source.ts';
-import { signBody } from '../webhook.ts';
+import { signBody } from '../routes/webhook.ts';
 
 /** POSTs a GitHub `push` event for main moving to `after`, signed with `secret`, to `url`. */
 export function pushWebhook(url: string, secret: string, after: string): Promise<Response> {
@@ -53,11 +53,14 @@ export async function startServer(options: {
     webhookSecret: options.webhookSecret,
     metrics,
     log,
-    limits: { bodyBytes: 1024 * 1024, batchRows: 1000 },
+    limits: { bodyBytes: undefined, batchRows: 1000 },
     server: { name: 'pinml', version: 'test' },
   };
   const app = createApp(deps);
-  const server = createHttpServer(app, deps);
+  const server = createHttpServer(app.fetch, {
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+  });
   const port = await listenLoopback(server);
   await reconciler.reconcile('startup');
   reconciler.start(options.pollMs);

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { GitError } from '../pipeline/errors.ts';
-import { gitCli, gitEnv } from '../pipeline/git/testing/git-cli.ts';
-import { startGitServer, type GitServer } from '../pipeline/git/testing/git-server.ts';
-import { canonicalJson } from '../pipeline/json.ts';
-import { createMetrics } from './metrics.ts';
+import { GitError } from '../../pipeline/errors.ts';
+import { gitCli, gitEnv } from '../../pipeline/git/testing/git-cli.ts';
+import { startGitServer, type GitServer } from '../../pipeline/git/testing/git-server.ts';
+import { canonicalJson } from '../../pipeline/json.ts';
+import { createMetrics } from '../metrics.ts';
 import { Reconciler } from './reconcile.ts';
 import { localSource, remoteSource } from './source.ts';
-import { ROOT } from './testing/fixtures.ts';
+import { ROOT } from '../testing/fixtures.ts';
 
 const TOKEN = 'ghs_test_token';
 let tmp: string;

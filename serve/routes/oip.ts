@@ -1,6 +1,6 @@
 /**
  * The Open Inference Protocol v2 REST API (KServe, Triton, MLServer, Seldon), as described in
- * ../shared/specs/oip/open_inference_rest.yaml and its prose spec (inference_rest.md):
+ * `../shared/specs/oip/open_inference_rest.yaml` and its prose spec (inference_rest.md):
  * health, server and model metadata, model readiness and inference, with the `/versions/{v}`
  * variants. Errors are `{"error": "..."}` as the spec's error objects (plus `code`, `field`).
  *
@@ -10,16 +10,18 @@
  * `probabilities` (`[N, classes]`, FP64, classes in the order of the metadata's
  * `parameters.classes`); `outputs` in the request picks among them.
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 
-import { jsonBody, limitBody, requireJson } from './body.ts';
-import { RequestError, describeValue, invalidInput } from './errors.ts';
-import { setModelHeaders, type AppContext, type AppDeps, type AppEnv } from './context.ts';
-import type { ServedModel } from './models.ts';
-import type { ServeMetrics } from './metrics.ts';
-import { pickModel, predictRows, type Picked } from './predict.ts';
-import { notReadyReasons, type ServingState } from './reconcile.ts';
+import { answerPrediction, labelOf, type Asked, type Protocol } from '../answer/answer.ts';
+import { answeredBy } from '../answer/headers.ts';
+import { checkBatch } from '../answer/rows.ts';
+import { pickModel, versionOf } from '../answer/pick.ts';
+import type { AppContext } from '../deps.ts';
+import { notReadyReasons, type ServingState } from '../follow/reconcile.ts';
+import type { ServedModel } from '../follow/served.ts';
+import { bodyLimitFor, jsonBody, limitBody, requireJson } from '../http/body.ts';
+import { describeValue, invalidInput } from '../http/errors.ts';
+import { declare, errorResponses, jsonBodyOf, jsonResponse, type Routes } from './declare.ts';
 
 const NUMERIC = new Set([
   'FP16',
@@ -134,15 +136,6 @@ export function readTensorRows(
 ): Float64Array[] {
   const features = model.predictor.features;
   const d = features.length;
-  const rowsFrom = (n: number, field: string): void => {
-    if (n === 0) throw invalidInput(field, 'is an empty batch: send at least one row');
-    if (n > batchLimit) {
-      throw invalidInput(
-        field,
-        `a batch of ${n} rows is over this server's limit of ${batchLimit}`,
-      );
-    }
-  };
   request.inputs.forEach((t, i) => {
     if (!NUMERIC.has(t.datatype)) {
       throw invalidInput(
@@ -166,7 +159,7 @@ export function readTensorRows(
       );
     }
     const n = t.shape[0] as number;
-    rowsFrom(n, 'inputs[0].shape');
+    checkBatch(n, 'inputs[0].shape', batchLimit);
     const values = flatNumbers(t.data, 'inputs[0].data');
     if (values.length !== n * d) {
       throw invalidInput(
@@ -198,7 +191,7 @@ export function readTensorRows(
       throw invalidInput(`inputs[${i}].shape`, `has ${rows} rows; the tensors before it have ${n}`);
     }
     n = rows;
-    rowsFrom(rows, `inputs[${i}].shape`);
+    checkBatch(rows, `inputs[${i}].shape`, batchLimit);
     const values = flatNumbers(t.data, `inputs[${i}].data`);
     if (values.length !== rows) {
       throw invalidInput(
@@ -217,142 +210,156 @@ export function readTensorRows(
   );
 }
 
-/** The OIP routes, to mount at `/v2`. */
-export function oipRoutes(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/** The Open Inference Protocol. */
+const oipProtocol: Protocol<OipInferRequest & Asked> = {
+  modelField: 'model_name',
+  read(body) {
+    const parsed = oipInferRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw invalidInput(fieldOf(issue?.path ?? []), issue?.message ?? 'is not valid');
+    }
+    return parsed.data;
+  },
+  rows: readTensorRows,
+  answer(request, m, p) {
+    const wanted =
+      request.outputs?.map((o, i) => {
+        if (!(OUTPUTS as readonly string[]).includes(o.name)) {
+          throw invalidInput(
+            `outputs[${i}].name`,
+            `must be one of ${OUTPUTS.join(', ')}, got ${JSON.stringify(o.name)}`,
+          );
+        }
+        return o.name;
+      }) ?? OUTPUTS;
+    const outputs = wanted.map((name) =>
+      name === 'label'
+        ? {
+            name,
+            datatype: labelType(m),
+            shape: [p.rows],
+            data: Array.from({ length: p.rows }, (_, i) => labelOf(m, p, i)),
+          }
+        : {
+            name,
+            datatype: 'FP64',
+            shape: [p.rows, m.predictor.classes.length],
+            data: Array.from(p.probabilities),
+          },
+    );
+    return {
+      model_name: m.name,
+      model_version: String(m.version),
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      parameters: { registry_commit: m.commit },
+      outputs,
+    };
+  },
+};
+
+/** The OIP routes under `/v2`. */
+export const oipRoutes: Routes = (app, deps) => {
   const ready = (state: ServingState): boolean =>
     !(deps.draining?.() ?? false) && notReadyReasons(state).length === 0;
-
-  const model = (c: AppContext): ServedModel => {
-    const v = c.req.param('version');
-    const m = pickModel(
-      c.get('state'),
-      c.req.param('model'),
-      v === undefined ? undefined : versionOf(v),
-      'model_name',
+  const tags = ['Open Inference Protocol v2'];
+  const get = (path: string, summary: string, handler: (c: AppContext) => Response, extra = {}) =>
+    declare(
+      app,
+      { method: 'get', path, tags, summary, responses: { 200: jsonResponse('OK'), ...extra } },
+      (c) => Promise.resolve(handler(c)),
     );
-    setModelHeaders(c, m);
-    return m;
-  };
 
-  app.get('/health/live', (c) => c.json({ live: true }));
-  app.get('/health/ready', (c) => {
-    const ok = ready(c.get('state'));
-    // The spec: 200 means ready, a 4xx means not (Triton answers 400).
-    return c.json({ ready: ok }, ok ? 200 : 400);
-  });
+  get('/v2/health/live', 'Server live', (c) => c.json({ live: true }));
+  // The spec: 200 means ready, a 4xx means not (Triton answers 400).
+  get(
+    '/v2/health/ready',
+    'Server ready (400 when not)',
+    (c) => {
+      const ok = ready(c.var.state);
+      return c.json({ ready: ok }, ok ? 200 : 400);
+    },
+    errorResponses(400),
+  );
   const serverMetadata = (c: AppContext): Response =>
     c.json({ name: deps.server.name, version: deps.server.version, extensions: [] });
-  app.get('/', serverMetadata);
+  get('/v2', 'Server metadata', serverMetadata);
+  // The spec writes the server metadata path as `/v2/`.
+  app.get('/v2/', serverMetadata);
 
-  for (const base of ['/models/:model', '/models/:model/versions/:version']) {
-    app.get(base, (c) => c.json(modelMetadata(model(c))));
-    app.get(`${base}/ready`, (c) => {
-      const state = c.get('state');
-      const name = c.req.param('model') ?? '';
-      // Pinned but not loadable: not ready, which the spec says with a 4xx (not 503).
-      if (!state.models.has(name) && state.pinned.includes(name)) {
-        return c.json({ name, ready: false }, 400);
-      }
-      const m = model(c);
-      const ok = !(deps.draining?.() ?? false);
-      return c.json({ name: m.name, ready: ok }, ok ? 200 : 400);
-    });
-    app.post(`${base}/infer`, limitBody(deps.limits.bodyBytes), requireJson, async (c) => {
-      const body = await jsonBody(c);
-      const picked: Picked = { model: undefined };
-      let answer: string;
-      try {
-        answer = answerInfer(
-          c.get('state'),
-          body,
-          c.req.param('model') ?? '',
-          c.req.param('version'),
-          deps.limits.batchRows,
-          deps.metrics,
-          picked,
-        );
-      } finally {
-        // Before the answer or the error response is built, so both carry the model's headers.
-        if (picked.model !== undefined) setModelHeaders(c, picked.model);
-      }
-      return c.body(answer, 200, { 'Content-Type': 'application/json' });
-    });
-  }
-  return app;
-}
-
-/**
- * The answer to an infer request (`/v2/models/{model}[/versions/{version}]/infer`) as JSON text;
- * `picked` gets the model once it is chosen, so an error after that still names it. Both the Hono
- * route and the prediction fast paths (serve/fast-predict.ts) answer with it.
- */
-export function answerInfer(
-  state: ServingState,
-  body: unknown,
-  modelName: string,
-  versionText: string | undefined,
-  batchLimit: number,
-  metrics: ServeMetrics,
-  picked: Picked,
-): string {
-  const parsed = oipInferRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = fieldOf(issue?.path ?? []);
-    throw invalidInput(field, issue?.message ?? 'is not valid');
-  }
-  const request = parsed.data;
-  const m = pickModel(
-    state,
-    modelName,
-    versionText === undefined ? undefined : versionOf(versionText),
-    'model_name',
-  );
-  picked.model = m;
-  const wanted = request.outputs?.map((o, i) => {
-    if (!(OUTPUTS as readonly string[]).includes(o.name)) {
-      throw invalidInput(
-        `outputs[${i}].name`,
-        `must be one of ${OUTPUTS.join(', ')}, got ${JSON.stringify(o.name)}`,
+  for (const base of ['/v2/models/{model}', '/v2/models/{model}/versions/{version}']) {
+    const withVersion = base.includes('{version}');
+    const params = withVersion
+      ? z.object({ model: z.string(), version: z.string() })
+      : z.object({ model: z.string() });
+    const model = (c: AppContext): ServedModel => {
+      const v = c.req.param('version');
+      return answeredBy(
+        c,
+        pickModel(
+          c.var.state,
+          c.req.param('model'),
+          v === undefined ? undefined : versionOf(v),
+          'model_name',
+        ),
       );
-    }
-    return o.name;
-  }) ?? [...OUTPUTS];
-  const rows = readTensorRows(request, m, batchLimit);
-  const p = predictRows(m, rows);
-  metrics.predictions(m, p.counts);
-  const outputs = wanted.map((name) =>
-    name === 'label'
-      ? {
-          name,
-          datatype: labelType(m),
-          shape: [rows.length],
-          data: Array.from(p.classes, (k) => m.predictor.classes[k] as string | number),
+    };
+    declare(
+      app,
+      {
+        method: 'get',
+        path: base,
+        tags,
+        summary: 'Model metadata',
+        request: { params },
+        responses: { 200: jsonResponse('OK'), ...errorResponses(404, 503) },
+      },
+      (c) => Promise.resolve(c.json(modelMetadata(model(c)))),
+    );
+    declare(
+      app,
+      {
+        method: 'get',
+        path: `${base}/ready`,
+        tags,
+        summary: 'Model ready (400 when not)',
+        request: { params },
+        responses: { 200: jsonResponse('OK'), ...errorResponses(400, 404, 503) },
+      },
+      (c) => {
+        const state = c.var.state;
+        const name = c.req.param('model') ?? '';
+        // Pinned but not loadable: not ready, which the spec says with a 4xx (not 503).
+        if (!state.models.has(name) && state.pinned.includes(name)) {
+          return Promise.resolve(c.json({ name, ready: false }, 400));
         }
-      : {
-          name,
-          datatype: 'FP64',
-          shape: [rows.length, m.predictor.classes.length],
-          data: Array.from(p.probabilities),
+        const m = model(c);
+        const ok = !(deps.draining?.() ?? false);
+        return Promise.resolve(c.json({ name: m.name, ready: ok }, ok ? 200 : 400));
+      },
+    );
+    declare(
+      app,
+      {
+        method: 'post',
+        path: `${base}/infer`,
+        tags,
+        summary: 'Inference',
+        request: { params, body: jsonBodyOf(oipInferRequestSchema.openapi('InferenceRequest')) },
+        responses: {
+          200: jsonResponse('OK', oipInferResponseSchema.openapi('InferenceResponse')),
+          ...errorResponses(400, 404, 413, 415, 503),
         },
-  );
-  return JSON.stringify({
-    model_name: m.name,
-    model_version: String(m.version),
-    ...(request.id !== undefined ? { id: request.id } : {}),
-    parameters: { registry_commit: m.commit },
-    outputs,
-  });
-}
-
-function versionOf(text: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(text)) {
-    throw new RequestError(
-      'version_not_found',
-      `${JSON.stringify(text)} is not a version: versions are positive integers`,
-      'version',
+      },
+      limitBody(bodyLimitFor(deps.limits)),
+      requireJson,
+      async (c) => {
+        const v = c.req.param('version');
+        return answerPrediction(c, deps, oipProtocol, await jsonBody(c), {
+          model: c.req.param('model'),
+          ...(v === undefined ? {} : { version: versionOf(v) }),
+        });
+      },
     );
   }
-  return Number(text);
-}
+};

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gitCli, gitEnv } from '../pipeline/git/testing/git-cli.ts';
-import { canonicalJson } from '../pipeline/json.ts';
-import { createMetrics } from './metrics.ts';
+import { gitCli, gitEnv } from '../../pipeline/git/testing/git-cli.ts';
+import { canonicalJson } from '../../pipeline/json.ts';
+import { createMetrics } from '../metrics.ts';
 import { Reconciler, notReadyReasons, statusOf } from './reconcile.ts';
 import { localSource, type RegistrySource } from './source.ts';
-import { ROOT } from './testing/fixtures.ts';
+import { ROOT } from '../testing/fixtures.ts';
 
 let tmp: string;
 let work: string;

@@ -30,6 +30,13 @@ const STATUS: Record<RequestErrorCode, number> = {
   not_found: 404,
 };
 
+/** An error's body: `error` is a string, as the Open Inference Protocol's and KServe's errors. */
+export interface ErrorBody {
+  error: string;
+  code: RequestErrorCode | 'internal';
+  field?: string;
+}
+
 /** A refused request: `status` 4xx (or 503 while nothing can answer). */
 export class RequestError extends Error {
   readonly code: RequestErrorCode;
@@ -45,7 +52,7 @@ export class RequestError extends Error {
   }
 
   /** The response body: `error` is a string, as the Open Inference Protocol's error objects. */
-  toJSON(): { error: string; code: RequestErrorCode; field?: string } {
+  toJSON(): ErrorBody {
     return this.field === undefined
       ? { error: this.message, code: this.code }
       : { error: this.message, code: this.code, field: this.field };

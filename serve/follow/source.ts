@@ -6,7 +6,7 @@
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { GitRepo, stripCredentials } from '../pipeline/git/repo.ts';
+import { GitRepo, stripCredentials } from '../../pipeline/git/repo.ts';
 
 /** The ref's commit now, and the repository to read it from. */
 export interface SourceHead {

@@ -3,11 +3,11 @@
  * `loadVersion` (read from git objects, verified, compiled), reusing what is already served.
  * A served model is immutable; a new version is a new object.
  */
-import type { GitRepo } from '../pipeline/git/repo.ts';
-import { compileVersion, versionRef, type LoadedVersion } from '../pipeline/registry/load.ts';
-import { listModels, readArtifact, readCard, readPins } from '../pipeline/registry/registry.ts';
-import type { Card } from '../pipeline/registry/schema.ts';
-import { rowReader, type RowReader } from './inputs.ts';
+import type { GitRepo } from '../../pipeline/git/repo.ts';
+import { compileVersion, versionRef, type LoadedVersion } from '../../pipeline/registry/load.ts';
+import { listModels, readArtifact, readCard, readPins } from '../../pipeline/registry/registry.ts';
+import type { Card } from '../../pipeline/registry/schema.ts';
+import { rowReader, type RowReader } from '../answer/rows.ts';
 
 export { versionRef };
 

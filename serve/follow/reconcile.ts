@@ -12,8 +12,8 @@ import {
   versionRef,
   type LoadProblem,
   type ServedModel,
-} from './models.ts';
-import type { ServeMetrics } from './metrics.ts';
+} from './served.ts';
+import type { ServeMetrics } from '../metrics.ts';
 import type { RegistrySource } from './source.ts';
 
 /** What started a reconcile. */

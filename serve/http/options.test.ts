@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { UsageError } from '../pipeline/errors.ts';
-import { HELP, parseConfig, parseSize } from './config.ts';
-import { main } from './main.ts';
+import { UsageError } from '../../pipeline/errors.ts';
+import { HELP, parseConfig, parseSize } from './options.ts';
+import { main } from '../main.ts';
 
 const CWD = '/srv/registry';
 
@@ -15,11 +15,12 @@ describe('parseConfig', () => {
       webhookSecret: undefined,
       host: '0.0.0.0',
       port: 8080,
-      bodyLimitBytes: 1024 * 1024,
+      bodyLimitBytes: undefined,
       batchLimit: 1000,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
       logLevel: 'info',
       shutdownMs: 10_000,
-      http: 'fast',
     });
   });
 
@@ -33,7 +34,7 @@ describe('parseConfig', () => {
       PINML_BODY_LIMIT: '64kb',
       PINML_BATCH_LIMIT: '50',
       PINML_LOG_LEVEL: 'debug',
-      PINML_HTTP: 'node',
+      PINML_REQUEST_TIMEOUT: '20',
     };
     const c = parseConfig(['--port', '9100', '--batch-limit', '7'], env, CWD);
     expect(c).toMatchObject({
@@ -45,7 +46,8 @@ describe('parseConfig', () => {
       bodyLimitBytes: 65536,
       batchLimit: 7,
       logLevel: 'debug',
-      http: 'node',
+      requestTimeoutMs: 20_000,
+      headersTimeoutMs: 10_000,
     });
   });
 
@@ -86,12 +88,21 @@ describe('parseConfig', () => {
   it.each([
     [['--port', '70000'], {}, /--port/],
     [['--port', 'http'], {}, /--port/],
-    [['--poll-interval', '-1'], {}, /--poll-interval/],
+    [
+      ['--poll-interval', '-1'],
+      {},
+      /--poll-interval \(PINML_POLL_INTERVAL\) must be a number of seconds >= 0 \(0 = no polling: webhooks only\), got "-1"/,
+    ],
+    [
+      ['--request-timeout', '0'],
+      {},
+      /--request-timeout \(PINML_REQUEST_TIMEOUT\) must be a number of seconds > 0/,
+    ],
+    [['--headers-timeout', '60'], {}, /must not be longer than --request-timeout/],
     [['--batch-limit', '0'], {}, /--batch-limit/],
     [['--batch-limit', '2.5'], {}, /--batch-limit/],
     [['--body-limit', 'big'], {}, /--body-limit/],
     [['--log-level', 'loud'], {}, /--log-level/],
-    [[], { PINML_HTTP: 'uws' }, /--http \(PINML_HTTP\) must be fast or node/],
     [['--ref', '../main'], {}, /--ref/],
     [['--repo', 'http://git.example.com/r.git'], { GITHUB_TOKEN: 't' }, /unencrypted/],
     [['--repo', 'ftp://example.com/r.git'], {}, /https/],

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { UsageError } from '../pipeline/errors.ts';
+import { UsageError } from '../../pipeline/errors.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -26,13 +26,16 @@ export interface ServeConfig {
   webhookSecret: string | undefined;
   host: string;
   port: number;
-  bodyLimitBytes: number;
+  /** Largest request body; undefined: sized from the batch limit and the served models. */
+  bodyLimitBytes: number | undefined;
   batchLimit: number;
+  /** How long a client may take to send a whole request (node's `requestTimeout`; 408 after). */
+  requestTimeoutMs: number;
+  /** How long a client may take to send a request's headers (node's `headersTimeout`). */
+  headersTimeoutMs: number;
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownMs: number;
-  /** `fast`: the connection front answers plain prediction and infer requests (serve/front.ts); `node`: node:http answers every request. */
-  http: 'fast' | 'node';
 }
 
 /** The flags, their variables and defaults, as `--help` prints them. */
@@ -50,17 +53,19 @@ Options (flag, then environment variable; a flag wins):
                                                     (prefer the variable: flags show in process lists)
   --host <address>           PINML_HOST             address to listen on (default: 0.0.0.0)
   --port <n>                 PORT, PINML_PORT       port to listen on, 0 = any free one (default: 8080)
-  --body-limit <size>        PINML_BODY_LIMIT       largest request body: bytes, or 512kb, 1mb (default: 1mb)
+  --body-limit <size>        PINML_BODY_LIMIT       largest request body: bytes, or 512kb, 1mb (default: what
+                                                    a full batch of the served models' rows needs:
+                                                    224kb for 1000 Iris rows)
   --batch-limit <rows>       PINML_BATCH_LIMIT      most rows in one prediction request (default: 1000)
+  --request-timeout <s>      PINML_REQUEST_TIMEOUT  seconds a client may take to send a whole request;
+                                                    408 and the connection closes after (default: 30)
+  --headers-timeout <s>      PINML_HEADERS_TIMEOUT  seconds a client may take to send a request's
+                                                    headers (default: 10)
   --log-level <level>        PINML_LOG_LEVEL        fatal, error, warn, info, debug (one line per
                                                     request), trace or silent (default: info)
   --cache-dir <path>         PINML_CACHE_DIR        where a remote is cloned (default: a folder per URL
                                                     and ref under the system's temporary folder)
   --shutdown-timeout <s>     PINML_SHUTDOWN_TIMEOUT seconds to finish in-flight requests on SIGTERM (default: 10)
-  --http <fast|node>         PINML_HTTP             fast: plain JSON prediction and OIP infer requests are
-                                                    answered straight from node's HTTP parser, everything
-                                                    else by node:http; node: node:http answers every
-                                                    request (default: fast)
   -h, --help                                        print this help
 
 Environment only:
@@ -79,7 +84,8 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'cache-dir': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
-  http: { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'headers-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -95,7 +101,7 @@ export function parseConfig(
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       options: OPTIONS,
       strict: true,
       allowPositionals: false,
@@ -172,15 +178,21 @@ export function parseConfig(
       `--log-level (PINML_LOG_LEVEL) must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   }
-  const http = pick('http', 'PINML_HTTP') ?? 'fast';
-  if (http !== 'fast' && http !== 'node') {
-    throw new UsageError(`--http (PINML_HTTP) must be fast or node, got ${JSON.stringify(http)}`);
-  }
   const portText = values.port ?? (env.PORT || env.PINML_PORT);
   const port = portText === undefined ? 8080 : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(
       `--port (PORT, PINML_PORT) must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`,
+    );
+  }
+  const bodyLimit = pick('body-limit', 'PINML_BODY_LIMIT');
+  const seconds = (flag: keyof typeof OPTIONS, variable: string, fallback: number): number =>
+    Math.round(number(flag, variable, fallback, (n) => n > 0, 'a number of seconds > 0') * 1000);
+  const headersTimeoutMs = seconds('headers-timeout', 'PINML_HEADERS_TIMEOUT', 10);
+  const requestTimeoutMs = seconds('request-timeout', 'PINML_REQUEST_TIMEOUT', 30);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new UsageError(
+      '--headers-timeout (PINML_HEADERS_TIMEOUT) must not be longer than --request-timeout (PINML_REQUEST_TIMEOUT)',
     );
   }
   return {
@@ -192,13 +204,13 @@ export function parseConfig(
         'PINML_POLL_INTERVAL',
         15,
         (n) => n >= 0,
-        'a number of seconds >= 0',
+        'a number of seconds >= 0 (0 = no polling: webhooks only)',
       ) * 1000,
     ),
     webhookSecret: pick('webhook-secret', 'PINML_WEBHOOK_SECRET'),
     host: pick('host', 'PINML_HOST') ?? '0.0.0.0',
     port,
-    bodyLimitBytes: parseSize(pick('body-limit', 'PINML_BODY_LIMIT') ?? '1mb'),
+    bodyLimitBytes: bodyLimit === undefined ? undefined : parseSize(bodyLimit),
     batchLimit: number(
       'batch-limit',
       'PINML_BATCH_LIMIT',
@@ -206,6 +218,8 @@ export function parseConfig(
       (n) => Number.isInteger(n) && n >= 1,
       'an integer >= 1',
     ),
+    requestTimeoutMs,
+    headersTimeoutMs,
     logLevel: level,
     shutdownMs: Math.round(
       number(
@@ -216,8 +230,26 @@ export function parseConfig(
         'a number of seconds >= 0',
       ) * 1000,
     ),
-    http,
   };
+}
+
+/**
+ * `--poll-interval -1` as `--poll-interval=-1`: node's parseArgs takes a value that starts with
+ * a dash for an option, and would refuse it as ambiguous instead of saying what is allowed.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const option = name === undefined ? undefined : OPTIONS[name as keyof typeof OPTIONS];
+    if (option?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** `1048576`, `512kb`, `1mb` (powers of 1024) → bytes. */

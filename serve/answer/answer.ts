@@ -1,0 +1,117 @@
+/**
+ * The one answer path of every prediction, whatever the protocol (pinml's `/predict`, the Open
+ * Inference Protocol's `infer`, MLflow's `/invocations`, KServe v1's `:predict`): read what the
+ * request asks → choose the served model → read its rows by the model's signature → predict →
+ * count → the protocol's answer. A protocol only says how its requests read and its answers
+ * look; everything that happens to a prediction happens here, once.
+ */
+import type { AppContext, AppDeps } from '../deps.ts';
+import type { ServedModel } from '../follow/served.ts';
+import { invalidInput } from '../http/errors.ts';
+import { answeredBy } from './headers.ts';
+import { pickModel } from './pick.ts';
+
+/** What every protocol's request may say before the model is known. */
+export interface Asked {
+  /** The model it names (in the body, a header or a query parameter). */
+  model?: string | undefined;
+  /** The version it insists on (404 unless that one is served). */
+  version?: number | undefined;
+}
+
+/** A prediction protocol: how its requests read and how its answers look. */
+export interface Protocol<R extends Asked> {
+  /** Where its requests name a model, for messages (`model`, `model_name`, `X-Pinml-Model`). */
+  readonly modelField: string;
+  /** Reads a request (its parsed body, or text for CSV) before the model is known. */
+  read(body: unknown): R;
+  /** The request's rows, by the chosen model's signature. */
+  rows(request: R, model: ServedModel, batchLimit: number): Float64Array[];
+  /** The answer's body. */
+  answer(request: R, model: ServedModel, predictions: Predictions): unknown;
+}
+
+/** Predictions for rows: class index per row and probabilities, row-major (`rows × classes`). */
+export interface Predictions {
+  readonly rows: number;
+  readonly classes: Int32Array;
+  readonly probabilities: Float64Array;
+  /** Rows per predicted class, for the metrics. */
+  readonly counts: Uint32Array;
+}
+
+/**
+ * Answers a prediction request of `protocol`. `path` is what the route's path (or headers)
+ * says; a body that names another model than the path is refused. Throws `RequestError` for
+ * the caller's mistakes; the model's headers are set as soon as it is chosen, so a refusal of
+ * its rows names it too.
+ */
+export function answerPrediction<R extends Asked>(
+  c: AppContext,
+  deps: Pick<AppDeps, 'metrics' | 'limits'>,
+  protocol: Protocol<R>,
+  body: unknown,
+  path: Asked = {},
+): Response {
+  const request = protocol.read(body);
+  if (path.model !== undefined && request.model !== undefined && request.model !== path.model) {
+    throw invalidInput('model', `names ${request.model} but the path names ${path.model}`);
+  }
+  const model = answeredBy(
+    c,
+    pickModel(
+      c.var.state,
+      path.model ?? request.model,
+      path.version ?? request.version,
+      protocol.modelField,
+    ),
+  );
+  const rows = protocol.rows(request, model, deps.limits.batchRows);
+  const predictions = predictRows(model, rows);
+  deps.metrics.predictions(model, predictions.counts);
+  return c.json(protocol.answer(request, model, predictions));
+}
+
+/** Predicts rows with a served model: a batch of two or more rows through its batch path. */
+export function predictRows(model: ServedModel, rows: readonly Float64Array[]): Predictions {
+  const k = model.predictor.classes.length;
+  const n = rows.length;
+  const classes = new Int32Array(n);
+  const probabilities = new Float64Array(n * k);
+  const counts = new Uint32Array(k);
+  const batch = model.predictor.predictBatch;
+  if (batch !== undefined && n > 1) {
+    const d = model.predictor.features.length;
+    const x = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) x.set(rows[i] as Float64Array, i * d);
+    classes.set(batch(x, n, probabilities));
+  } else {
+    for (let i = 0; i < n; i++) {
+      const out = n === 1 ? probabilities : probabilities.subarray(i * k, i * k + k);
+      classes[i] = model.predictor.predictRow(rows[i] as Float64Array, out);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const c = classes[i] as number;
+    counts[c] = (counts[c] as number) + 1;
+  }
+  return { rows: n, classes, probabilities, counts };
+}
+
+/** The predicted class of row `i`, as the model's signature names it. */
+export function labelOf(model: ServedModel, p: Predictions, i: number): string | number {
+  return model.predictor.classes[p.classes[i] as number] as string | number;
+}
+
+/** Row `i`'s probabilities keyed by class. */
+export function probabilitiesOf(
+  model: ServedModel,
+  p: Predictions,
+  i: number,
+): Record<string, number> {
+  const keys = model.classKeys;
+  const k = keys.length;
+  const out: Record<string, number> = {};
+  for (let j = 0; j < k; j++) out[keys[j] as string] = p.probabilities[i * k + j] as number;
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * What the app is built from (values and ports, no socket), and what a request carries through
+ * Hono: the serving state it took when it started (so one request sees one version of
+ * everything), its request id, the model that answered it, and how its protocol shapes errors.
+ */
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+
+import type { ReconcileResult, ReconcileTrigger, ServingState } from './follow/reconcile.ts';
+import type { ServedModel } from './follow/served.ts';
+import type { ErrorBody } from './http/errors.ts';
+import type { ServeMetrics } from './metrics.ts';
+
+/** Limits on what a request may send. */
+export interface Limits {
+  /**
+   * Largest request body in bytes (413 above it). Undefined: sized from the batch limit and the
+   * served models' features (see `bodyLimitOf`).
+   */
+  bodyBytes: number | undefined;
+  /** Most rows in one prediction request (400 above it). */
+  batchRows: number;
+}
+
+/** What `createApp` is built from. */
+export interface AppDeps {
+  /** The current serving state (the reconciler's); read once per request. */
+  state: () => ServingState;
+  /** Starts a reconcile (a webhook calls it); absent when the server cannot reconcile. */
+  reconcile?: (trigger: ReconcileTrigger) => Promise<ReconcileResult>;
+  /** The shared secret of GitHub webhooks; without one, `/webhooks/github` answers 404. */
+  webhookSecret?: string | undefined;
+  metrics: ServeMetrics;
+  log: Logger;
+  limits: Limits;
+  /** Package name and version for `/v2`, `/version` and the OpenAPI document. */
+  server: { name: string; version: string };
+  /** True once shutdown began: readiness turns false and every answer closes its connection. */
+  draining?: () => boolean;
+  /** Makes a request id when the caller sent none (default: a random UUID). */
+  requestId?: () => string;
+}
+
+/** Hono's environment for this app. */
+export interface AppEnv {
+  Variables: {
+    state: ServingState;
+    requestId: string;
+    /** The model that answered (set once it is chosen), for the headers and the logs. */
+    model: ServedModel | undefined;
+    /** How this route's protocol shapes an error body (MLflow adds `error_code`, `message`). */
+    errorBody: ((body: ErrorBody, status: number) => object) | undefined;
+  };
+}
+
+export type AppContext = Context<AppEnv>;

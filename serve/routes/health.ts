@@ -1,0 +1,88 @@
+/**
+ * `GET /health` (liveness: always 200 while the process serves, `degraded` with the reasons
+ * when a pinned version failed to load) and `GET /ready` (readiness: 200 when every pinned model
+ * is served, 503 otherwise and while shutting down).
+ */
+import { z } from '@hono/zod-openapi';
+
+import { notReadyReasons, statusOf, type ServingState } from '../follow/reconcile.ts';
+import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
+
+const problem = z.object({
+  model: z.string().optional(),
+  version: z.int().optional(),
+  commit: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+});
+
+/** `GET /health` answers (always 200). */
+export const healthSchema = z
+  .object({
+    status: z.enum(['starting', 'ok', 'degraded']),
+    ready: z.boolean(),
+    notReady: z.array(z.string()).optional(),
+    ref: z.string(),
+    commit: z.string().nullable(),
+    reconciledAt: z.string().nullable(),
+    models: z.array(
+      z.object({ name: z.string(), version: z.int(), commit: z.string(), loadedAt: z.string() }),
+    ),
+    problems: z.array(problem),
+  })
+  .openapi('Health');
+
+/** The `/health` body. */
+export function health(state: ServingState, draining: boolean): z.infer<typeof healthSchema> {
+  const reasons = draining ? ['shutting down'] : notReadyReasons(state);
+  return {
+    status: statusOf(state),
+    ready: reasons.length === 0,
+    ...(reasons.length > 0 ? { notReady: reasons } : {}),
+    ref: state.ref,
+    commit: state.commit,
+    reconciledAt: state.reconciledAt,
+    models: [...state.models.values()].map((m) => ({
+      name: m.name,
+      version: m.version,
+      commit: m.commit,
+      loadedAt: m.loadedAt,
+    })),
+    problems: [...state.problems],
+  };
+}
+
+/** The routes. */
+export const healthRoutes: Routes = (app, deps) => {
+  const draining = (): boolean => deps.draining?.() ?? false;
+  declare(
+    app,
+    {
+      method: 'get',
+      path: '/health',
+      tags: ['health'],
+      summary: 'Status: ok, degraded (with the reasons) or starting; always 200',
+      responses: { 200: jsonResponse('Status', healthSchema) },
+    },
+    (c) => Promise.resolve(c.json(health(c.var.state, draining()))),
+  );
+  declare(
+    app,
+    {
+      method: 'get',
+      path: '/ready',
+      tags: ['health'],
+      summary: 'Readiness: 200 when every pinned model is served, else 503',
+      responses: {
+        200: jsonResponse('Ready', z.object({ ready: z.boolean(), reasons: z.array(z.string()) })),
+        ...errorResponses(503),
+      },
+    },
+    (c) => {
+      const reasons = draining() ? ['shutting down'] : notReadyReasons(c.var.state);
+      return Promise.resolve(
+        c.json({ ready: reasons.length === 0, reasons }, reasons.length === 0 ? 200 : 503),
+      );
+    },
+  );
+};

@@ -1,0 +1,80 @@
+/** `GET /models` and `GET /models/{name}`: the served models with pin, commit, card summary and signature. */
+import { z } from '@hono/zod-openapi';
+
+import { answeredBy } from '../answer/headers.ts';
+import { pickModel } from '../answer/pick.ts';
+import type { ServedModel } from '../follow/served.ts';
+import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
+
+/** A served model as `/models` describes it. */
+export function describeModel(m: ServedModel): Record<string, unknown> {
+  const card = m.card;
+  return {
+    name: m.name,
+    version: m.version,
+    ref: `${m.name}@${m.version}`,
+    pin: 'production',
+    commit: m.commit,
+    loadedAt: m.loadedAt,
+    kind: m.predictor.kind,
+    engine: m.predictor.engine,
+    signature: card.signature,
+    card: {
+      createdAt: card.createdAt,
+      trainingKey: card.trainingKey,
+      code: card.code,
+      dataset: { path: card.dataset.path, sha256: card.dataset.sha256, rows: card.dataset.rows },
+      candidate: card.candidate,
+      metrics: {
+        holdout: {
+          accuracy: card.metrics.holdout.accuracy,
+          macroF1: card.metrics.holdout.macroF1,
+          rows: card.metrics.holdout.rows,
+        },
+        cv: card.metrics.cv.mean,
+      },
+      decision: card.decision,
+      artifact: card.artifact,
+    },
+  };
+}
+
+/** The routes. */
+export const modelRoutes: Routes = (app) => {
+  declare(
+    app,
+    {
+      method: 'get',
+      path: '/models',
+      tags: ['pinml'],
+      summary: 'Served models: version, commit, card summary, signature',
+      responses: { 200: jsonResponse('Models') },
+    },
+    (c) => {
+      const state = c.var.state;
+      return Promise.resolve(
+        c.json({
+          ref: state.ref,
+          commit: state.commit,
+          models: [...state.models.values()].map(describeModel),
+          problems: state.problems,
+        }),
+      );
+    },
+  );
+  declare(
+    app,
+    {
+      method: 'get',
+      path: '/models/{name}',
+      tags: ['pinml'],
+      summary: 'One served model',
+      request: { params: z.object({ name: z.string() }) },
+      responses: { 200: jsonResponse('Model'), ...errorResponses(404, 503) },
+    },
+    (c) =>
+      Promise.resolve(
+        c.json(describeModel(answeredBy(c, pickModel(c.var.state, c.req.param('name'))))),
+      ),
+  );
+};
