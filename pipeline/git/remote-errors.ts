@@ -158,7 +158,7 @@ export function translateRemoteError(attempt: RemoteAttempt, err: unknown): Remo
     return fail(
       'not-found',
       attempt.branch === undefined
-        ? `${what} failed: ${errorMessage(err)}. Check the URL.`
+        ? `${what} failed: ${errorMessage(err).replace(/\.+$/, '')}. Check the URL.`
         : `${what} failed: the remote has no branch ${attempt.branch}. Check the branch name, or push it first.`,
     );
   }
