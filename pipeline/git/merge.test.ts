@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRepo } from './repo.ts';
@@ -143,6 +143,55 @@ describe('GitRepo.mergeCommit, as objects only', () => {
       await git(dir, 'merge-tree', '--write-tree', 'main', 'theirs'),
     );
     await git(dir, 'fsck', '--full', '--strict', '--no-dangling');
+    await expect(stat(join(dir, 'index'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("agrees with git merge when one side changes a file's mode and the other its content", async () => {
+    const dir = await diverged(
+      { 'run.sh': 'echo 1\n', 'a.txt': 'a' },
+      { 'run.sh': 'echo 2\n' },
+      {},
+    );
+    await git(dir, 'update-index', '--chmod=+x', 'run.sh');
+    await git(dir, 'commit', '--quiet', '-m', 'make run.sh executable');
+    const repo = GitRepo.open(dir);
+    const result = await repo.mergeCommit({
+      ours: 'main',
+      theirs: 'theirs',
+      message: 'm',
+      author: ada(),
+    });
+    expect(result).toMatchObject({ fastForward: false, upToDate: false });
+    expect(await git(dir, 'ls-tree', result.oid, 'run.sh')).toMatch(/^100755 blob /);
+    expect(await git(dir, 'rev-parse', `${result.oid}^{tree}`)).toBe(
+      await git(dir, 'merge-tree', '--write-tree', 'main', 'theirs'),
+    );
+  });
+
+  it('refuses an empty message, which isomorphic-git would replace by its own', async () => {
+    const dir = await diverged({ 'a.txt': 'a', 'b.txt': 'b' }, { 'b.txt': 'B' }, { 'a.txt': 'A' });
+    const repo = GitRepo.open(dir);
+    const before = await git(dir, 'count-objects', '-v');
+    await expectGitError(
+      repo.mergeCommit({ ours: 'main', theirs: 'theirs', message: '' }),
+      'other',
+    );
+    expect(await git(dir, 'count-objects', '-v')).toBe(before);
+  });
+
+  it('refuses as dirty while the index holds a merge in progress', async () => {
+    const dir = await diverged({ 'pins.json': '1' }, { 'pins.json': '2' }, { 'pins.json': '3' });
+    await git(dir, 'checkout', '--quiet', '-b', 'side', 'main~1');
+    await commitFiles(dir, { 'other.txt': 'o' }, 'side');
+    await git(dir, 'checkout', '--quiet', 'main');
+    await expect(git(dir, 'merge', '--quiet', 'theirs')).rejects.toThrow();
+    expect(await git(dir, 'ls-files', '--unmerged')).toContain('pins.json');
+    const repo = GitRepo.open(dir);
+    const err = await expectGitError(
+      repo.mergeCommit({ ours: 'side', theirs: 'theirs', message: 'm' }),
+      'dirty',
+    );
+    expect(err.data.paths).toEqual(['pins.json']);
   });
 
   it('refuses with a conflict a file one side deleted and the other changed, either way round', async () => {

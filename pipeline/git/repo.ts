@@ -248,10 +248,17 @@ export class GitRepo {
    * Merges `theirs` into `ours` without touching a ref or working tree. When `ours` is an
    * ancestor of `theirs` the answer is `theirs` (`fastForward`); when `theirs` is already in
    * `ours` it is `ours` (`upToDate`); otherwise a merge commit with parents `[ours, theirs]`
-   * whose tree is `ours` plus what `theirs` changed since the merge base. A path both sides
-   * changed differently is a GitError `conflict` naming it.
+   * whose tree is `ours` plus what `theirs` changed since the merge base. A file both sides
+   * changed differently is a GitError `conflict` naming it; so are unrelated histories and
+   * several merge bases. `message` must not be empty.
    */
   async mergeCommit(input: MergeInput): Promise<MergeResult> {
+    if (input.message === '') {
+      throw new GitError('other', 'mergeCommit: give the merge commit a message.', {
+        ours: input.ours,
+        theirs: input.theirs,
+      });
+    }
     return mergeCommit(this.#ctx, input);
   }
 
