@@ -23,7 +23,7 @@ export interface CloneOptions {
 }
 
 /** Clones into the context's folder (see `GitRepo.clone`). */
-export async function clone(ctx: GitContext, options: CloneOptions): Promise<void> {
+export async function cloneRepository(ctx: GitContext, options: CloneOptions): Promise<void> {
   const { url, branch, depth, singleBranch, noCheckout } = options;
   await remoteCall(ctx, { action: 'clone', url, branch }, () =>
     git.clone({
@@ -49,7 +49,7 @@ export async function clone(ctx: GitContext, options: CloneOptions): Promise<voi
 }
 
 /** Fetches `branch` into `refs/remotes/<remote>/<branch>` and returns the remote tip. */
-export async function fetch(
+export async function fetchBranch(
   ctx: GitContext,
   options: { branch: string; remote: string; depth: number | undefined },
 ): Promise<string> {
@@ -81,7 +81,7 @@ export async function fetch(
 }
 
 /** Pushes a commit to `refs/heads/<branch>` on a remote (see `GitRepo.push`). */
-export async function push(
+export async function pushCommit(
   ctx: GitContext,
   options: { oid: string; branch: string; remote: string; force: boolean },
 ): Promise<void> {

@@ -29,7 +29,7 @@ import { log } from './log.ts';
 import { mergeCommit } from './merge.ts';
 import type { MergeInput } from './merge.ts';
 import * as read from './read.ts';
-import { clone, fetch, push } from './remote.ts';
+import { cloneRepository, fetchBranch, pushCommit } from './remote.ts';
 import { revertCommit } from './revert.ts';
 import type { RevertOptions } from './revert.ts';
 import type {
@@ -126,7 +126,7 @@ export class GitRepo {
     // Credentials in the URL become the token, so the remote URL saved in .git/config has none.
     const { url, token } = splitCredentials(options.url);
     const repo = new GitRepo(dir, { ...rest, token: rest.token ?? token });
-    await clone(repo.#ctx, { url, branch, depth, singleBranch, noCheckout });
+    await cloneRepository(repo.#ctx, { url, branch, depth, singleBranch, noCheckout });
     return repo;
   }
 
@@ -268,7 +268,7 @@ export class GitRepo {
    */
   async fetch(options: { branch: string; remote?: string; depth?: number }): Promise<string> {
     assertBranchName(options.branch);
-    return fetch(this.#ctx, {
+    return fetchBranch(this.#ctx, {
       branch: options.branch,
       remote: options.remote ?? 'origin',
       depth: options.depth,
@@ -288,7 +288,7 @@ export class GitRepo {
     force?: boolean;
   }): Promise<void> {
     assertBranchName(options.branch);
-    await push(this.#ctx, {
+    await pushCommit(this.#ctx, {
       oid: options.oid,
       branch: options.branch,
       remote: options.remote ?? 'origin',
