@@ -1,0 +1,63 @@
+/**
+ * Publishes a commit: moves `refs/heads/<branch>` under git's own lock file
+ * (`<ref>.lock`, as the git CLI takes it), optionally as a compare-and-set, and brings the
+ * working tree along when the branch is checked out (`worktree.ts`).
+ */
+import git from 'isomorphic-git';
+import { GitError } from '../errors.ts';
+import { dirname, files, newCache, run, short, translate } from './context.ts';
+import type { GitContext } from './context.ts';
+import { errorCode } from './error-shape.ts';
+import { currentBranch, resolveCommit, tryResolveRef } from './read.ts';
+import { syncWorkingTree } from './worktree.ts';
+
+/**
+ * Moves `refs/heads/<branch>` to `oid` (see `GitRepo.updateBranch`). `expected` is an oid or
+ * ref, `null` for "must not exist", or undefined for no check.
+ */
+export async function updateBranch(
+  ctx: GitContext,
+  branch: string,
+  oid: string,
+  expected: string | null | undefined,
+): Promise<void> {
+  const cache = newCache(ctx);
+  const target = await resolveCommit(ctx, oid, cache);
+  const ref = `refs/heads/${branch}`;
+  const fsp = files(ctx);
+  const lock = `${ctx.gitdir}/${ref}.lock`;
+  await fsp.mkdir(dirname(lock), { recursive: true });
+  try {
+    await fsp.writeFile(lock, `${target}\n`, { flag: 'wx' });
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') {
+      throw new GitError(
+        'conflict',
+        `Branch ${branch} is locked by another git process (${ref}.lock exists). Retry; if no git process is running, delete ${lock}.`,
+        { branch, lock },
+      );
+    }
+    throw translate(ctx, err, `lock branch ${branch}`);
+  }
+  try {
+    const current = await tryResolveRef(ctx, ref);
+    if (expected !== undefined) {
+      const want = expected === null ? null : await resolveCommit(ctx, expected, cache);
+      if (current !== want) {
+        throw new GitError(
+          'conflict',
+          `Branch ${branch} moved: ${current === null ? 'it does not exist' : `it is at ${short(current)}`}, but was expected ${want === null ? 'not to exist' : `at ${short(want)}`}. Read it again and redo the change on what it is now.`,
+          { branch, expected: want, actual: current },
+        );
+      }
+    }
+    if (current !== target && !ctx.bare && (await currentBranch(ctx)) === branch) {
+      await syncWorkingTree(ctx, current, target, cache);
+    }
+    await run(ctx, `update ${ref}`, () =>
+      git.writeRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref, value: target, force: true }),
+    );
+  } finally {
+    await fsp.unlink(lock).catch(() => undefined);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * What every command of the adapter is handed: the repository's file system, HTTP client,
+ * folders and token (as isomorphic-git's commands take `{ fs, http, dir, gitdir }`), a per-call
+ * read cache, and the one way a foreign error becomes a {@link GitError}.
+ */
+import type { HttpClient } from 'isomorphic-git';
+import { GitError } from '../errors.ts';
+import type { GitFailure } from '../errors.ts';
+import { redact } from './credentials.ts';
+import { errorCode, errorMessage } from './error-shape.ts';
+import type { GitCommit, GitFs } from './types.ts';
+
+/** One repository as the commands see it. */
+export interface GitContext {
+  fs: GitFs;
+  http: HttpClient;
+  /** The working tree (or, for a bare repository, the git directory). */
+  dir: string;
+  /** The git directory (`<dir>/.git`, or `dir` when bare). */
+  gitdir: string;
+  bare: boolean;
+  token: string | undefined;
+  /** isomorphic-git's object cache shared between calls, if the caller gave one. */
+  packCache: object | undefined;
+}
+
+/** An entry in a tree: a file (blob), a folder (tree) or a submodule (commit). */
+export interface Entry {
+  mode: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+/** Per-call memo of objects read (isomorphic-git's pack cache plus parsed trees and commits). */
+export interface ReadCache {
+  git: object;
+  trees: Map<string, [string, Entry][]>;
+  commits: Map<string, GitCommit>;
+}
+
+/** The subset of node:fs/promises the adapter calls itself (isomorphic-git types them loosely). */
+export interface DirectFs {
+  readFile(path: string, options?: { encoding?: 'utf8' }): Promise<Uint8Array | string>;
+  writeFile(
+    path: string,
+    data: Uint8Array | string,
+    options?: { mode?: number; flag?: string },
+  ): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  mkdir(path: string, options?: { recursive?: boolean }): Promise<unknown>;
+  lstat(path: string): Promise<{ isDirectory(): boolean }>;
+  symlink?(target: string, path: string): Promise<void>;
+}
+
+/** A fresh read cache for one call (sharing the repository's pack cache, if any). */
+export function newCache(ctx: GitContext): ReadCache {
+  return { git: ctx.packCache ?? {}, trees: new Map(), commits: new Map() };
+}
+
+/** The repository's file system, for the few calls the adapter makes itself. */
+export function files(ctx: GitContext): DirectFs {
+  return ctx.fs.promises as unknown as DirectFs;
+}
+
+/** A GitError whose message and data have the token and URL credentials redacted. */
+export function gitError(
+  ctx: GitContext,
+  reason: GitFailure,
+  message: string,
+  data: Record<string, unknown> = {},
+): GitError {
+  const safe = JSON.parse(redact(JSON.stringify(data), ctx.token)) as Record<string, unknown>;
+  return new GitError(reason, redact(message, ctx.token), safe);
+}
+
+/** Maps an isomorphic-git or Node error to a GitError (never keeping the raw error). */
+export function translate(ctx: GitContext, err: unknown, doing: string): GitError {
+  if (err instanceof GitError) return err;
+  const code = errorCode(err);
+  const message = errorMessage(err).replace(/\.+$/, '');
+  const reason = code === 'NotFoundError' ? 'not-found' : 'other';
+  return gitError(ctx, reason, `Could not ${doing}: ${message}.`, { code });
+}
+
+/** Runs one isomorphic-git call, translating what it throws. */
+export async function run<T>(ctx: GitContext, doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw translate(ctx, err, doing);
+  }
+}
+
+/** An oid as messages show it. */
+export function short(oid: string): string {
+  return oid.slice(0, 7);
+}
+
+/** The folder of a repository path (`''` at the root). */
+export function dirname(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}

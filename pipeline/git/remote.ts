@@ -1,0 +1,138 @@
+/**
+ * Clone, fetch and push over HTTPS (isomorphic-git speaks no other transport), with the token
+ * as GitHub expects it. Every failure goes through {@link translateRemoteError}.
+ */
+import git from 'isomorphic-git';
+import { GitError } from '../errors.ts';
+import { gitError, newCache, run } from './context.ts';
+import type { GitContext } from './context.ts';
+import { authCallbacks, stripCredentials } from './credentials.ts';
+import { resolveCommit, tryResolveRef } from './read.ts';
+import { translateRemoteError } from './remote-errors.ts';
+import type { RemoteAttempt } from './remote-errors.ts';
+
+const ZERO_OID = '0000000000000000000000000000000000000000';
+
+/** What `GitRepo.clone` fetches and checks out; `url` has no credentials left in it. */
+export interface CloneOptions {
+  url: string;
+  branch: string | undefined;
+  depth: number | undefined;
+  singleBranch: boolean;
+  noCheckout: boolean;
+}
+
+/** Clones into the context's folder (see `GitRepo.clone`). */
+export async function cloneRepository(ctx: GitContext, options: CloneOptions): Promise<void> {
+  const { url, branch, depth, singleBranch, noCheckout } = options;
+  await remoteCall(ctx, { action: 'clone', url, branch }, () =>
+    git.clone({
+      fs: ctx.fs,
+      http: ctx.http,
+      dir: ctx.dir,
+      gitdir: ctx.gitdir,
+      url,
+      ...(branch !== undefined ? { ref: branch } : {}),
+      ...(depth !== undefined ? { depth } : {}),
+      singleBranch,
+      noCheckout: noCheckout || ctx.bare,
+      noTags: singleBranch,
+      ...authCallbacks(ctx.token),
+    }),
+  );
+  if (ctx.bare) {
+    // isomorphic-git's clone initialises a non-bare repository even when dir is the gitdir.
+    await run(ctx, 'mark the clone bare', () =>
+      git.setConfig({ fs: ctx.fs, gitdir: ctx.gitdir, path: 'core.bare', value: true }),
+    );
+  }
+}
+
+/** Fetches `branch` into `refs/remotes/<remote>/<branch>` and returns the remote tip. */
+export async function fetchBranch(
+  ctx: GitContext,
+  options: { branch: string; remote: string; depth: number | undefined },
+): Promise<string> {
+  const { branch, remote, depth } = options;
+  const url = await remoteUrl(ctx, remote);
+  const result = await remoteCall(ctx, { action: 'fetch', url, branch }, () =>
+    git.fetch({
+      fs: ctx.fs,
+      http: ctx.http,
+      gitdir: ctx.gitdir,
+      remote,
+      ref: branch,
+      remoteRef: branch,
+      singleBranch: true,
+      tags: false,
+      ...(depth !== undefined ? { depth } : {}),
+      ...authCallbacks(ctx.token),
+    }),
+  );
+  const tip = result.fetchHead ?? (await tryResolveRef(ctx, `refs/remotes/${remote}/${branch}`));
+  if (tip === null || tip === ZERO_OID) {
+    throw new GitError(
+      'not-found',
+      `${stripCredentials(url)} has no branch ${branch}: check the branch name, or push it first.`,
+      { remote, branch },
+    );
+  }
+  return tip;
+}
+
+/** Pushes a commit to `refs/heads/<branch>` on a remote (see `GitRepo.push`). */
+export async function pushCommit(
+  ctx: GitContext,
+  options: { oid: string; branch: string; remote: string; force: boolean },
+): Promise<void> {
+  const { branch, remote, force } = options;
+  const oid = await resolveCommit(ctx, options.oid, newCache(ctx));
+  const url = await remoteUrl(ctx, remote);
+  const messages: string[] = [];
+  await remoteCall(ctx, { action: 'push', url, branch, oid, messages }, () =>
+    git.push({
+      fs: ctx.fs,
+      http: ctx.http,
+      gitdir: ctx.gitdir,
+      remote,
+      ref: oid,
+      remoteRef: `refs/heads/${branch}`,
+      force,
+      onMessage: (line: string) => {
+        messages.push(line);
+      },
+      ...authCallbacks(ctx.token),
+    }),
+  );
+}
+
+async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
+  const url: unknown = await run(ctx, `read remote ${remote}`, () =>
+    git.getConfig({ fs: ctx.fs, gitdir: ctx.gitdir, path: `remote.${remote}.url` }),
+  );
+  if (typeof url !== 'string' || url === '') {
+    throw new GitError(
+      'not-found',
+      `The repository at ${ctx.dir} has no remote "${remote}": clone it, or add the remote (git remote add ${remote} <url>).`,
+      { remote },
+    );
+  }
+  return url;
+}
+
+async function remoteCall<T>(
+  ctx: GitContext,
+  attempt: Omit<RemoteAttempt, 'authenticated'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof GitError) throw err;
+    // isomorphic-git hands sideband lines to onMessage without awaiting them: let them land.
+    await new Promise((resolve) => setImmediate(resolve));
+    const authenticated = ctx.token !== undefined && ctx.token !== '';
+    const { reason, message, data } = translateRemoteError({ ...attempt, authenticated }, err);
+    throw gitError(ctx, reason, message, data);
+  }
+}
