@@ -223,6 +223,28 @@ describe('POST /predict', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('shows the right shape to a flat body (the features at the top level, as FastAPI tutorials send them)', async () => {
+    const res = await one.request(post('/predict', good));
+    expect(res.status).toBe(400);
+    const error = errorSchema.parse(await res.json());
+    expect(error.field).toBe('inputs');
+    expect(error.error).toMatch(
+      /the features must be inside "inputs": send \{"inputs": \{"sepal_length":5\.1,/,
+    );
+  });
+
+  it('refuses JSON nested absurdly deep before parsing it', async () => {
+    const deep = `{"inputs": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const res = await createApp(
+      depsOf(stateOf([forest]), { limits: { bodyBytes: 1 << 20, batchRows: 5 } }),
+    ).request(post('/predict', deep));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: 'invalid_json',
+      error: expect.stringMatching(/more than 32 deep/) as unknown,
+    });
+  });
+
   it('asks which model when several are served and none is named', async () => {
     const res = await two.request(post('/predict', { inputs: good }));
     expect(res.status).toBe(400);

@@ -4,7 +4,7 @@ import { createApp } from '../app.ts';
 import type { ReconcileResult } from '../follow/reconcile.ts';
 import { COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { forest, one } from '../testing/routes.ts';
-import { signBody } from './webhook.ts';
+import { RecentDeliveries, signBody } from './webhook.ts';
 
 describe('POST /webhooks/github', () => {
   const SECRET = "It's a Secret to Everybody";
@@ -93,9 +93,38 @@ describe('POST /webhooks/github', () => {
     expect(reconcile).not.toHaveBeenCalled();
   });
 
+  it('acts on a delivery once: a replay of its id is answered and ignored', async () => {
+    const { app, reconcile } = appWithWebhook();
+    const signed = signBody(SECRET, push);
+    expect((await app.request(delivery(push, 'push', signed))).status).toBe(202);
+    const replay = await app.request(delivery(push, 'push', signed));
+    expect(replay.status).toBe(202);
+    expect(await replay.json()).toMatchObject({
+      accepted: false,
+      reason: expect.stringMatching(/d1 was accepted before/) as unknown,
+    });
+    expect(reconcile).toHaveBeenCalledTimes(1);
+  });
+
   it('answers 404 when no secret is configured', async () => {
     const res = await one.request(delivery(push, 'push', signBody(SECRET, push)));
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ code: 'webhook_disabled' });
+  });
+});
+
+describe('RecentDeliveries', () => {
+  it('forgets an id after its time, and the oldest ids past its size', () => {
+    let now = 0;
+    const recent = new RecentDeliveries({ size: 2, ttlMs: 1000, now: () => now });
+    expect(recent.seen('a')).toBe(false);
+    expect(recent.seen('a')).toBe(true);
+    now = 1500;
+    expect(recent.seen('a')).toBe(false);
+    expect(recent.seen('b')).toBe(false);
+    expect(recent.seen('c')).toBe(false);
+    // Three ids in a memory of two: the oldest, a, is gone.
+    expect(recent.seen('a')).toBe(false);
+    expect(recent.seen('c')).toBe(true);
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * `pinml-serve` in a child process, as `npm start` runs it (`serve/bin/pinml-serve.js`,
+ * configured by environment), on a chosen Node runtime, with its JSON log lines collected. Test
+ * helper only: product code never imports it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import type { Runtime } from '../../pipeline/testing/runtimes.ts';
+import { ROOT } from './fixtures.ts';
+import { waitFor } from './server.ts';
+
+export interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every log line so far. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Resident memory now (VmRSS), in bytes. */
+  rss(): Promise<number>;
+  kill(): void;
+}
+
+/** Starts the server and waits until it is ready. */
+export async function startServe(
+  runtime: Runtime,
+  env: Record<string, string>,
+): Promise<ServeProcess> {
+  const child = spawn(runtime.binary(), [join(ROOT, 'serve/bin/pinml-serve.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', PINML_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const port = await new Promise<number>((resolve, reject) => {
+    void exited.then((code) => reject(new Error(`pinml-serve exited with ${code}`)));
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      const msg = typeof entry.msg === 'string' ? entry.msg : '';
+      if (typeof entry.port === 'number' && msg.startsWith('listening')) resolve(entry.port);
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('readiness', async () =>
+    (await fetch(`${url}/ready`)).status === 200 ? true : undefined,
+  );
+  return {
+    url,
+    child,
+    logs,
+    exited,
+    async rss() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) * 1024;
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
