@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { COMMIT_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from './answer/headers.ts';
+import { COMMIT_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from './answer/respond.ts';
 import { createApp } from './app.ts';
 import { COMMIT_A, depsOf, stateOf } from './testing/fixtures.ts';
 import { forest, one, post, rowObject, rows } from './testing/routes.ts';

@@ -11,7 +11,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 
-import { REQUEST_ID_HEADER, isUsableRequestId, stamp } from './answer/headers.ts';
+import { REQUEST_ID_HEADER, isUsableRequestId, respond } from './answer/respond.ts';
 import type { AppContext, AppDeps, AppEnv } from './deps.ts';
 import { RequestError, type ErrorBody } from './http/errors.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -39,18 +39,14 @@ export function createApp(deps: AppDeps): ServeApp {
     const given = c.req.header(REQUEST_ID_HEADER);
     const id = isUsableRequestId(given) ? given : newId();
     c.set('requestId', id);
-    c.header(REQUEST_ID_HEADER, id);
-    stamp(c, state);
+    c.set('draining', deps.draining);
     await next();
-    // After SIGTERM every answer closes its connection, so keep-alive clients leave once their
-    // request in flight is answered (see http/server.ts).
-    if (deps.draining?.() === true) c.res.headers.set('Connection', 'close');
     const seconds = (performance.now() - started) / 1000;
     // why: the middleware's context is typed loosely; the route helper reads nothing typed from it.
     const route = routeOf(c as Context);
     deps.metrics.request(c.req.method, route, c.res.status, seconds);
     if (deps.log.isLevelEnabled('debug')) {
-      const model = c.var.model;
+      const model = c.get('model');
       deps.log.debug(
         {
           method: c.req.method,
@@ -69,15 +65,14 @@ export function createApp(deps: AppDeps): ServeApp {
 
   app.onError((err, c) => {
     const { status, body } = errorAnswer(err, routeOf(c), deps, c as AppContext);
-    const shape = (c as AppContext).var.errorBody;
-    // A body over the limit is not read: the connection closes after the answer instead.
-    if (status === 413) c.header('Connection', 'close');
-    return c.json(shape ? shape(body, status) : body, status as 400);
+    const shape = (c as AppContext).get('errorBody');
+    return respond(c as AppContext, shape ? shape(body, status) : body, status);
   });
 
   app.notFound((c) => {
     deps.metrics.error('unmatched', 'not_found');
-    return c.json(
+    return respond(
+      c as AppContext,
       { error: `no route ${c.req.method} ${c.req.path}: see /docs`, code: 'not_found' },
       404,
     );
@@ -115,7 +110,7 @@ function errorAnswer(
   }
   deps.metrics.error(route, 'internal');
   deps.log.error(
-    { err, method: c.req.method, path: c.req.path, id: c.var.requestId },
+    { err, method: c.req.method, path: c.req.path, id: c.get('requestId') },
     'internal error',
   );
   return {

@@ -48,6 +48,8 @@ export interface AppEnv {
     requestId: string;
     /** The model that answered (set once it is chosen), for the headers and the logs. */
     model: ServedModel | undefined;
+    /** Whether the server is draining (every answer then closes its connection). */
+    draining: (() => boolean) | undefined;
     /** How this route's protocol shapes an error body (MLflow adds `error_code`, `message`). */
     errorBody: ((body: ErrorBody, status: number) => object) | undefined;
   };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel } from '../pipeline/models/index.ts';
-import { COMMIT_HEADER, VERSION_HEADER } from './answer/headers.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from './answer/respond.ts';
 import { createSandbox, type Sandbox } from './testing/sandbox.ts';
 import { pushWebhook, startServer, waitFor, type RunningServer } from './testing/server.ts';
 

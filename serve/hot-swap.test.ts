@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel } from '../pipeline/models/index.ts';
 import { serverRuntimes } from '../pipeline/testing/runtimes.ts';
-import { COMMIT_HEADER, VERSION_HEADER } from './answer/headers.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from './answer/respond.ts';
 import { irisRows } from './testing/fixtures.ts';
 import { startServe, type ServeProcess } from './testing/process.ts';
 import { createSandbox, type Sandbox } from './testing/sandbox.ts';

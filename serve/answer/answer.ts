@@ -8,7 +8,7 @@
 import type { AppContext, AppDeps } from '../deps.ts';
 import type { ServedModel } from '../follow/served.ts';
 import { invalidInput } from '../http/errors.ts';
-import { answeredBy } from './headers.ts';
+import { answeredBy, respond } from './respond.ts';
 import { pickModel } from './pick.ts';
 
 /** What every protocol's request may say before the model is known. */
@@ -60,7 +60,7 @@ export function answerPrediction<R extends Asked>(
   const model = answeredBy(
     c,
     pickModel(
-      c.var.state,
+      c.get('state'),
       path.model ?? request.model,
       path.version ?? request.version,
       protocol.modelField,
@@ -69,7 +69,7 @@ export function answerPrediction<R extends Asked>(
   const rows = protocol.rows(request, model, deps.limits.batchRows);
   const predictions = predictRows(model, rows);
   deps.metrics.predictions(model, predictions.counts);
-  return c.json(protocol.answer(request, model, predictions));
+  return respond(c, protocol.answer(request, model, predictions));
 }
 
 /** Predicts rows with a served model: a batch of two or more rows through its batch path. */

@@ -36,7 +36,7 @@ import { parseArgs, promisify } from 'node:util';
 // @ts-expect-error -- autocannon ships no type declarations; the few fields used are typed below.
 import autocannonModule from 'autocannon';
 
-import { COMMIT_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER } from '../answer/respond.ts';
 import { irisRows } from '../testing/fixtures.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { pushWebhook } from '../testing/server.ts';

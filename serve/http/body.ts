@@ -40,7 +40,7 @@ const derived = new WeakMap<ServingState, number>();
 export function bodyLimitFor(limits: Limits): (c: AppContext) => number {
   return (c) => {
     if (limits.bodyBytes !== undefined) return limits.bodyBytes;
-    const state = c.var.state;
+    const state = c.get('state');
     let limit = derived.get(state);
     if (limit === undefined) {
       const features = [...state.models.values()].map((m) => m.predictor.features);

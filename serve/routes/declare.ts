@@ -10,7 +10,7 @@ import { z, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 
 import type { AppDeps, AppEnv } from '../deps.ts';
-import { COMMIT_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 
 /** The app every route module adds its routes to. */
 export type ServeApp = OpenAPIHono<AppEnv>;

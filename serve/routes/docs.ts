@@ -8,7 +8,7 @@
 
 import { z } from '@hono/zod-openapi';
 
-import { COMMIT_HEADER, VERSION_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER, respond, VERSION_HEADER } from '../answer/respond.ts';
 import type { ServingState } from '../follow/reconcile.ts';
 import { declare, type Routes, type ServeApp } from './declare.ts';
 import { predictRequestSchema } from './predict.ts';
@@ -139,13 +139,13 @@ export const docsRoutes: Routes = (app, deps) => {
       },
     },
     (c) => {
-      const state = c.var.state;
+      const state = c.get('state');
       let doc = cache.get(state);
       if (doc === undefined) {
         doc = openApiDocument(app, state, deps);
         cache.set(state, doc);
       }
-      return Promise.resolve(c.json(doc));
+      return Promise.resolve(respond(c, doc));
     },
   );
   declare(
@@ -157,6 +157,6 @@ export const docsRoutes: Routes = (app, deps) => {
       summary: 'This document as a page',
       responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
     },
-    (c) => Promise.resolve(c.html(docsPage(deps.server))),
+    (c) => Promise.resolve(respond(c, docsPage(deps.server), 200, 'text/html; charset=UTF-8')),
   );
 };

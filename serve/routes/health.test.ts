@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createApp } from '../app.ts';
-import { COMMIT_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER } from '../answer/respond.ts';
 import type { ServingState } from '../follow/reconcile.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { forest, one } from '../testing/routes.ts';

@@ -3,6 +3,7 @@
  * when a pinned version failed to load) and `GET /ready` (readiness: 200 when every pinned model
  * is served, 503 otherwise and while shutting down).
  */
+import { respond } from '../answer/respond.ts';
 import { z } from '@hono/zod-openapi';
 
 import { notReadyReasons, statusOf, type ServingState } from '../follow/reconcile.ts';
@@ -64,7 +65,7 @@ export const healthRoutes: Routes = (app, deps) => {
       summary: 'Status: ok, degraded (with the reasons) or starting; always 200',
       responses: { 200: jsonResponse('Status', healthSchema) },
     },
-    (c) => Promise.resolve(c.json(health(c.var.state, draining()))),
+    (c) => Promise.resolve(respond(c, health(c.get('state'), draining()))),
   );
   declare(
     app,
@@ -79,9 +80,9 @@ export const healthRoutes: Routes = (app, deps) => {
       },
     },
     (c) => {
-      const reasons = draining() ? ['shutting down'] : notReadyReasons(c.var.state);
+      const reasons = draining() ? ['shutting down'] : notReadyReasons(c.get('state'));
       return Promise.resolve(
-        c.json({ ready: reasons.length === 0, reasons }, reasons.length === 0 ? 200 : 503),
+        respond(c, { ready: reasons.length === 0, reasons }, reasons.length === 0 ? 200 : 503),
       );
     },
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { COMMIT_HEADER, VERSION_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 import { createApp } from '../app.ts';
 import { COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { forest, logistic, one, post, probabilitiesOf, rows, two } from '../testing/routes.ts';

@@ -9,7 +9,7 @@
 import { z } from '@hono/zod-openapi';
 
 import { answerPrediction, labelOf, type Asked, type Protocol } from '../answer/answer.ts';
-import { answeredBy } from '../answer/headers.ts';
+import { answeredBy, respond } from '../answer/respond.ts';
 import { pickModel } from '../answer/pick.ts';
 import { bodyLimitFor, jsonBody, limitBody, requireJson } from '../http/body.ts';
 import { RequestError, describeValue } from '../http/errors.ts';
@@ -60,7 +60,7 @@ export const kserveRoutes: Routes = (app, deps) => {
       summary: 'The served models',
       responses: { 200: jsonResponse('Names', z.object({ models: z.array(z.string()) })) },
     },
-    (c) => Promise.resolve(c.json({ models: [...c.var.state.models.keys()] })),
+    (c) => Promise.resolve(respond(c, { models: [...c.get('state').models.keys()] })),
   );
   declare(
     app,
@@ -76,9 +76,12 @@ export const kserveRoutes: Routes = (app, deps) => {
       },
     },
     (c) => {
-      const model = answeredBy(c, pickModel(c.var.state, c.req.param('name'), undefined, 'name'));
+      const model = answeredBy(
+        c,
+        pickModel(c.get('state'), c.req.param('name'), undefined, 'name'),
+      );
       const ready = !(deps.draining?.() ?? false);
-      return Promise.resolve(c.json({ name: model.name, ready }, ready ? 200 : 503));
+      return Promise.resolve(respond(c, { name: model.name, ready }, ready ? 200 : 503));
     },
   );
   declare(

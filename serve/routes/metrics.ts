@@ -1,4 +1,5 @@
 /** `GET /metrics`: the Prometheus text exposition of the server's metrics. */
+import { respond } from '../answer/respond.ts';
 import { z } from '@hono/zod-openapi';
 
 import { declare, type Routes } from './declare.ts';
@@ -17,8 +18,6 @@ export const metricsRoutes: Routes = (app, deps) => {
       },
     },
     async (c) =>
-      c.text(await deps.metrics.registry.metrics(), 200, {
-        'Content-Type': deps.metrics.registry.contentType,
-      }),
+      respond(c, await deps.metrics.registry.metrics(), 200, deps.metrics.registry.contentType),
   );
 };

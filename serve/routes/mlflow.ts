@@ -10,6 +10,7 @@
  * With several models served, `/invocations` is told which by the `X-Pinml-Model` header or the
  * `model` query parameter (`iris`, or `iris@3` to insist on a version).
  */
+import { respond } from '../answer/respond.ts';
 import { z } from '@hono/zod-openapi';
 import { CsvError, parse } from 'csv-parse/sync';
 
@@ -284,10 +285,10 @@ export const mlflowRoutes: Routes = (app, deps) => {
     },
     errors,
     (c) => {
-      const reasons = deps.draining?.() ? ['shutting down'] : notReadyReasons(c.var.state);
+      const reasons = deps.draining?.() ? ['shutting down'] : notReadyReasons(c.get('state'));
       if (reasons.length > 0)
         throw new RequestError('model_not_ready', `not ready: ${reasons.join('; ')}`);
-      return Promise.resolve(c.body('\n', 200, { 'Content-Type': 'application/json' }));
+      return Promise.resolve(respond(c, '\n', 200, 'application/json'));
     },
   );
   declare(
@@ -301,6 +302,6 @@ export const mlflowRoutes: Routes = (app, deps) => {
         200: { description: 'The version', content: { 'text/plain': { schema: z.string() } } },
       },
     },
-    (c) => Promise.resolve(c.text(deps.server.version)),
+    (c) => Promise.resolve(respond(c, deps.server.version, 200, 'text/plain; charset=UTF-8')),
   );
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { COMMIT_HEADER, VERSION_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 import { COMMIT_A, COMMIT_B } from '../testing/fixtures.ts';
 import { forest, two } from '../testing/routes.ts';
 

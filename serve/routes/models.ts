@@ -1,7 +1,7 @@
 /** `GET /models` and `GET /models/{name}`: the served models with pin, commit, card summary and signature. */
 import { z } from '@hono/zod-openapi';
 
-import { answeredBy } from '../answer/headers.ts';
+import { answeredBy, respond } from '../answer/respond.ts';
 import { pickModel } from '../answer/pick.ts';
 import type { ServedModel } from '../follow/served.ts';
 import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
@@ -51,9 +51,9 @@ export const modelRoutes: Routes = (app) => {
       responses: { 200: jsonResponse('Models') },
     },
     (c) => {
-      const state = c.var.state;
+      const state = c.get('state');
       return Promise.resolve(
-        c.json({
+        respond(c, {
           ref: state.ref,
           commit: state.commit,
           models: [...state.models.values()].map(describeModel),
@@ -74,7 +74,7 @@ export const modelRoutes: Routes = (app) => {
     },
     (c) =>
       Promise.resolve(
-        c.json(describeModel(answeredBy(c, pickModel(c.var.state, c.req.param('name'))))),
+        respond(c, describeModel(answeredBy(c, pickModel(c.get('state'), c.req.param('name'))))),
       ),
   );
 };

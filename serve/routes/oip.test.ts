@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { predictProba } from '../../pipeline/models/predictor.ts';
 import { createApp } from '../app.ts';
-import { VERSION_HEADER } from '../answer/headers.ts';
+import { VERSION_HEADER } from '../answer/respond.ts';
 import { COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { FEATURES, forest, logistic, one, post, rows, two } from '../testing/routes.ts';
 import { errorSchema } from './declare.ts';

@@ -13,7 +13,7 @@
 import { z } from '@hono/zod-openapi';
 
 import { answerPrediction, labelOf, type Asked, type Protocol } from '../answer/answer.ts';
-import { answeredBy } from '../answer/headers.ts';
+import { answeredBy, respond } from '../answer/respond.ts';
 import { checkBatch } from '../answer/rows.ts';
 import { pickModel, versionOf } from '../answer/pick.ts';
 import type { AppContext } from '../deps.ts';
@@ -270,19 +270,19 @@ export const oipRoutes: Routes = (app, deps) => {
       (c) => Promise.resolve(handler(c)),
     );
 
-  get('/v2/health/live', 'Server live', (c) => c.json({ live: true }));
+  get('/v2/health/live', 'Server live', (c) => respond(c, { live: true }));
   // The spec: 200 means ready, a 4xx means not (Triton answers 400).
   get(
     '/v2/health/ready',
     'Server ready (400 when not)',
     (c) => {
-      const ok = ready(c.var.state);
-      return c.json({ ready: ok }, ok ? 200 : 400);
+      const ok = ready(c.get('state'));
+      return respond(c, { ready: ok }, ok ? 200 : 400);
     },
     errorResponses(400),
   );
   const serverMetadata = (c: AppContext): Response =>
-    c.json({ name: deps.server.name, version: deps.server.version, extensions: [] });
+    respond(c, { name: deps.server.name, version: deps.server.version, extensions: [] });
   get('/v2', 'Server metadata', serverMetadata);
   // The spec writes the server metadata path as `/v2/`.
   app.get('/v2/', serverMetadata);
@@ -297,7 +297,7 @@ export const oipRoutes: Routes = (app, deps) => {
       return answeredBy(
         c,
         pickModel(
-          c.var.state,
+          c.get('state'),
           c.req.param('model'),
           v === undefined ? undefined : versionOf(v),
           'model_name',
@@ -314,7 +314,7 @@ export const oipRoutes: Routes = (app, deps) => {
         request: { params },
         responses: { 200: jsonResponse('OK'), ...errorResponses(404, 503) },
       },
-      (c) => Promise.resolve(c.json(modelMetadata(model(c)))),
+      (c) => Promise.resolve(respond(c, modelMetadata(model(c)))),
     );
     declare(
       app,
@@ -327,15 +327,15 @@ export const oipRoutes: Routes = (app, deps) => {
         responses: { 200: jsonResponse('OK'), ...errorResponses(400, 404, 503) },
       },
       (c) => {
-        const state = c.var.state;
+        const state = c.get('state');
         const name = c.req.param('model') ?? '';
         // Pinned but not loadable: not ready, which the spec says with a 4xx (not 503).
         if (!state.models.has(name) && state.pinned.includes(name)) {
-          return Promise.resolve(c.json({ name, ready: false }, 400));
+          return Promise.resolve(respond(c, { name, ready: false }, 400));
         }
         const m = model(c);
         const ok = !(deps.draining?.() ?? false);
-        return Promise.resolve(c.json({ name: m.name, ready: ok }, ok ? 200 : 400));
+        return Promise.resolve(respond(c, { name: m.name, ready: ok }, ok ? 200 : 400));
       },
     );
     declare(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createApp } from '../app.ts';
-import { COMMIT_HEADER, VERSION_HEADER } from '../answer/headers.ts';
+import { COMMIT_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import {
   FEATURES,

@@ -6,6 +6,7 @@
  * (`X-GitHub-Delivery`) accepted once is not acted on again while it is remembered (a replayed
  * delivery is answered, and ignored).
  */
+import { respond } from '../answer/respond.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { z } from '@hono/zod-openapi';
@@ -174,24 +175,28 @@ export const webhookRoutes: Routes = (app, deps) => {
         c.req.header('x-github-event'),
         raw,
         c.req.header('content-type'),
-        c.var.state.ref,
+        c.get('state').ref,
       );
       if (action.kind === 'ping')
-        return c.json({ ok: true, event: 'ping', zen: action.zen ?? null });
+        return respond(c, { ok: true, event: 'ping', zen: action.zen ?? null });
       if (action.kind === 'ignore') {
         log.info({ delivery, reason: action.reason }, 'webhook ignored');
-        return c.json({ accepted: false, reason: action.reason }, 202);
+        return respond(c, { accepted: false, reason: action.reason }, 202);
       }
       if (delivery !== undefined && delivery !== '' && recent.seen(delivery)) {
         log.info({ delivery }, 'webhook ignored: a delivery seen before');
-        return c.json({ accepted: false, reason: `delivery ${delivery} was accepted before` }, 202);
+        return respond(
+          c,
+          { accepted: false, reason: `delivery ${delivery} was accepted before` },
+          202,
+        );
       }
       log.info({ delivery, ref: action.ref, after: action.after }, 'webhook: reconciling');
       // Answer at once (GitHub waits 10 s at most); the reconcile logs and reports its outcome.
       void deps
         .reconcile('webhook')
         .catch((err: unknown) => log.error({ err }, 'webhook reconcile failed'));
-      return c.json({ accepted: true, ref: action.ref, after: action.after ?? null }, 202);
+      return respond(c, { accepted: true, ref: action.ref, after: action.after ?? null }, 202);
     },
   );
 };

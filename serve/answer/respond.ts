@@ -1,8 +1,10 @@
 /**
- * The headers that say who answered: `X-Pinml-Model-Version` (`iris@3`; several: `a@1, b@2`;
- * `none`), `X-Pinml-Registry-Commit` (`none` before the first reconcile) and `X-Request-Id`.
- * Stamped once per request when it starts (the whole server's versions) and again when a route
- * chooses its model; this is the only place these headers are written.
+ * Every answer is one value, built once, here: status, body and headers. The headers say who
+ * answered: `X-Pinml-Model-Version` (`iris@3`; several: `a@1, b@2`; `none`),
+ * `X-Pinml-Registry-Commit` (`none` before the first reconcile), `X-Request-Id`, and
+ * `Connection: close` after a body over the limit and while the server drains. They are a plain
+ * object (which `@hono/node-server` hands to `writeHead` as it is, where a `Headers` would be
+ * validated and copied on every answer).
  */
 import type { ServingState } from '../follow/reconcile.ts';
 import { versionRef, type ServedModel } from '../follow/served.ts';
@@ -37,18 +39,31 @@ function stampOf(by: ServingState | ServedModel): Stamp {
   return s;
 }
 
-/** Says in the headers that `by` (the whole serving state, or one model) answers. */
-export function stamp(c: AppContext, by: ServingState | ServedModel): void {
-  const s = stampOf(by);
-  c.header(VERSION_HEADER, s.version);
-  c.header(COMMIT_HEADER, s.commit);
-}
-
 /** Records the model that answers a request: for the headers, the logs and the metrics. */
 export function answeredBy(c: AppContext, model: ServedModel): ServedModel {
   c.set('model', model);
-  stamp(c, model);
   return model;
+}
+
+/**
+ * The answer: `body` as JSON, or as it is with a `type` (a string); the headers name the model
+ * that answered when a route chose one (`answeredBy`), else every model the state serves.
+ */
+export function respond(c: AppContext, body: unknown, status = 200, type?: string): Response {
+  const s = stampOf(c.get('model') ?? c.get('state'));
+  const headers: Record<string, string> = {
+    'content-type': type ?? 'application/json',
+    [VERSION_HEADER]: s.version,
+    [COMMIT_HEADER]: s.commit,
+    [REQUEST_ID_HEADER]: c.get('requestId'),
+  };
+  // A body over the limit is not read: the connection closes after the answer instead. While
+  // draining, every answer closes its connection, so keep-alive clients leave (http/server.ts).
+  if (status === 413 || c.get('draining')?.() === true) headers.connection = 'close';
+  return new Response(type === undefined ? JSON.stringify(body) : (body as string), {
+    status,
+    headers,
+  });
 }
 
 /** A caller's request id is kept when it is 1 to 128 visible ASCII characters. */
