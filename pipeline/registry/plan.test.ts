@@ -234,6 +234,33 @@ describe('planning on a registry state (pure)', () => {
     );
   });
 
+  it('keeps a stale run from taking the standing promotion back to an older version', () => {
+    const [card] = state.cards;
+    if (!card) throw new Error('no card');
+    const three: ModelState = {
+      ...state,
+      pins: { formatVersion: 1, model: 'iris', production: 1 },
+      cards: [1, 2, 3].map((version) => ({ ...card, version })),
+    };
+    const stale = {
+      status: 'unchanged',
+      reason: 'the promotion pull request already proposes iris@3, newer than iris@2',
+    };
+    expect(planPromotion(three, 2, { version: 3, merged: false })).toMatchObject(stale);
+    // Not stale: the same or an older version proposed, or none at all.
+    for (const standing of [{ version: 2, merged: false }, { version: 1, merged: false }, undefined])
+      expect(planPromotion(three, 2, standing)).toMatchObject({ kind: 'promote', to: 2 });
+    // Not stale: the newer proposal was merged already, or is production (merged, or pinned by hand).
+    expect(planPromotion(three, 2, { version: 3, merged: true })).toMatchObject({ to: 2 });
+    const pinned = { ...three, pins: { formatVersion: 1 as const, model: 'iris', production: 3 } };
+    expect(planPromotion(pinned, 2, { version: 3, merged: false })).toMatchObject({ from: 3, to: 2 });
+    // The version in production is unchanged before the rule is asked.
+    expect(planPromotion(three, 1, { version: 3, merged: false })).toMatchObject({
+      status: 'unchanged',
+      reason: 'iris@1 is already in production',
+    });
+  });
+
   it('refuses to roll back when pins.json disagrees with the last promotion', () => {
     const [card] = state.cards;
     if (!card) throw new Error('no card');
