@@ -93,6 +93,28 @@ describe('re-running a command with the same inputs', () => {
     expect(await ws.git(dir, 'rev-list', '--count', 'main..pinml/promote-iris')).toBe('1');
   });
 
+  it('keeps the promotion branch on a newer version than the one asked for (the stale-proposal rule)', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', runA);
+    await pinmlOk(dir, 'register', runB);
+    await pinmlOk(dir, 'promote', 'iris@2');
+    const before = await snapshot(dir);
+    const stale = await pinmlOk(dir, 'promote', 'iris@1');
+    expect(stale.stdout).toBe(
+      'unchanged: the promotion pull request already proposes iris@2, newer than iris@1\n',
+    );
+    const json = await pinmlOk(dir, 'promote', 'iris@1', '--dry-run', '--json');
+    expect(JSON.parse(json.stdout)).toEqual({
+      operation: 'unchanged',
+      reason: 'the promotion pull request already proposes iris@2, newer than iris@1',
+    });
+    expect(await snapshot(dir)).toBe(before);
+    // Once iris@2 is merged and production, going back to iris@1 is a promotion again.
+    await pinmlOk(dir, 'promote', 'iris@2', '--merge');
+    const back = await pinmlOk(dir, 'promote', 'iris@1');
+    expect(back.stdout).toMatch(/^updated: pinml\/promote-iris .*: Promote iris@1 to production\n/);
+  });
+
   it('answers unchanged when the version asked for is already in production', async () => {
     const dir = await ws.project();
     await pinmlOk(dir, 'register', runA);
