@@ -316,6 +316,18 @@ describe.each([node20, node24])('the actions on $name', (runtime: NodeRuntime) =
     expect(sandbox.fake.pulls).toHaveLength(1);
     expect(sandbox.fake.pulls[0]?.title).toBe('Promote iris@2 to production');
     expect(await pins('pinml/promote-iris')).toMatchObject({ production: 2 });
+
+    // A stale run, older than the open proposal, leaves the branch and its pull request alone.
+    const proposed = await sandbox.tip('pinml/promote-iris');
+    const stale = await run('promote', dir, second, { target: 'iris@1' });
+    expectSuccess(stale);
+    expect(stale.outputs).toEqual({ operation: 'unchanged' });
+    expect(stale.summary.trimEnd()).toBe(
+      '### pinml: the promotion pull request already proposes iris@2, newer than iris@1',
+    );
+    expect(await sandbox.tip('pinml/promote-iris')).toBe(proposed);
+    expect(sandbox.fake.pulls).toHaveLength(1);
+    expect(sandbox.fake.pulls[0]?.title).toBe('Promote iris@2 to production');
   });
 
   it('rollback opens the pull request that reverts the pin now in effect', async () => {

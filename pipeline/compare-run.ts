@@ -1,6 +1,7 @@
 /**
- * The A/B step's adapter: gathers what the comparison needs from git and the dataset, then
- * hands values to the pure parts (compare.ts decides, report.ts reports).
+ * The A/B step's adapter: gathers what the comparison needs from git and the dataset, and
+ * scores the candidate and production on the same rows (compare.ts holds the statistics; the
+ * decide step, decide.ts, takes the decision and builds the report and the card's part).
  *
  * The candidate of a run folder and the production version pinned at a commit (read from git
  * objects, artifact hash checked) are scored on the same hold-out rows of the current dataset.
@@ -9,11 +10,9 @@
  * recomputed from its own dataset (read from git at the commit it was trained at) and split
  * settings, and any hold-out row among them is left out of the comparison, with a note.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Card } from './registry/schema.ts';
-import { comparePredictions, decide, type Decision, type PairedComparison } from './compare.ts';
-import { parseDataset, readDataset, type Dataset } from './dataset.ts';
+import { comparePredictions, type PairedComparison } from './compare.ts';
+import { parseDataset, type Dataset } from './dataset.ts';
 import { PinmlError, RunFolderError } from './errors.ts';
 import type { GitRepo } from './git/repo.ts';
 import { compactJson, sha256 } from './json.ts';
@@ -28,64 +27,35 @@ import {
   readModelState,
   type ModelState,
 } from './registry/registry.ts';
-import {
-  buildReport,
-  renderReportJson,
-  renderReportMarkdown,
-  type HistoryPoint,
-  type PromotionReport,
-} from './report.ts';
+import type { HistoryPoint } from './report.ts';
 import { splitRows } from './split.ts';
-import type { RunRecord, TrainRun } from './train.ts';
+import type { TrainRun } from './train.ts';
 
 export interface CompareRunInput {
   repo: GitRepo;
   /** The commit the registry is read at (the tip of the default branch). */
   at: string;
   run: TrainRun;
-  /** The current dataset: the one the run trained on ({@link readRunDataset}). */
+  /** The current dataset: the one the run trained on (`readRunDataset` in workspace.ts). */
   dataset: Dataset;
-  /** The commit the candidate was trained at, for the lineage. */
-  commit: string | null;
 }
 
-/** What the registration records in the new version's card (card.json `comparison`, `decision`). */
-export interface CardAssessment {
-  comparison: Record<string, unknown> | null;
-  decision: { action: 'promote' | 'hold' | 'reject'; reasons: string[] };
-}
-
+/** What the comparison with the production version pinned at a commit found. */
 export interface CompareRunResult {
-  decision: Decision;
-  /** The production version compared against, or null. */
-  production: number | null;
+  /** The production version's card; null when nothing is pinned. */
+  production: Card | null;
+  /** The candidate has production's training key (nothing was scored). */
+  sameTrainingKey: boolean;
+  /** The paired comparison; null without production, with its training key, or when incomparable. */
   comparison: PairedComparison | null;
-  /** For the card of the registered version; null when the decision is `unchanged`. */
-  assessment: CardAssessment | null;
-  report: PromotionReport;
-  /** The report's inputs, to rebuild it once the version number is known. */
-  rebuild: (version: number | null) => PromotionReport;
-}
-
-/**
- * Reads the dataset a run was trained on, from the working tree under `root`, and refuses
- * it when its bytes changed since (the comparison must use the rows the run split).
- */
-export async function readRunDataset(root: string, record: RunRecord): Promise<Dataset> {
-  const dataset = await readDataset(root, {
-    path: record.dataset.path,
-    features: record.config.features,
-    label: record.config.label,
-    ...(record.config.classes ? { classes: record.config.classes } : {}),
-  });
-  if (dataset.sha256 !== record.dataset.sha256) {
-    throw new RunFolderError(
-      `${record.dataset.path} has sha256 ${dataset.sha256}, but the run was trained on sha256 ` +
-        `${record.dataset.sha256}: train again (pinml train) before comparing`,
-      { file: record.dataset.path, expected: record.dataset.sha256, actual: dataset.sha256 },
-    );
-  }
-  return dataset;
+  /** Why the two could not be scored on the same rows. */
+  incomparable?: string;
+  /** Hold-out rows left out because production trained on them. */
+  excludedRows: number;
+  /** Facts for the reviewer: the dataset changed, rows left out, a check skipped. */
+  notes: string[];
+  /** The production history at the commit, for the report's chart. */
+  history: HistoryPoint[];
 }
 
 /** The configuration parts of a card that the comparison reads. */
@@ -202,8 +172,8 @@ function historyPoints(
 }
 
 /**
- * Compares a run's candidate with the production version pinned at `at` and decides, with
- * the policy of the run's configuration (`compare` in pinml.yaml).
+ * Scores a run's candidate and the production version pinned at `at` on the same hold-out
+ * rows of the current dataset, when there is a production version with another training key.
  */
 export async function compareRun(input: CompareRunInput): Promise<CompareRunResult> {
   const { repo, at, run, dataset } = input;
@@ -213,163 +183,65 @@ export async function compareRun(input: CompareRunInput): Promise<CompareRunResu
       `the dataset given has sha256 ${dataset.sha256}, the run was trained on ${record.dataset.sha256}: train again`,
     );
   }
-  const policy = record.config.compare;
   const state = await readModelState(repo, at, record.model);
   const history = historyPoints(state, await readHistory(repo, at, record.model));
   const current = productionVersion(state);
   const notes: string[] = [];
   const holdout = splitRows(dataset, record.config.split).holdout;
-
-  let production: Parameters<typeof decide>[0]['production'] = null;
-  let card: Card | null = null;
-  let comparison: PairedComparison | null = null;
-  let excludedRows = 0;
-  if (current !== null) {
-    card = cardOf(state, current);
-    const productionRef = ref(record.model, current);
-    const sameTrainingKey = card.trainingKey === record.chosen.trainingKey;
-    let incomparable: string | undefined;
-    if (card.dataset.sha256 !== dataset.sha256) {
+  const result: CompareRunResult = {
+    production: null,
+    sameTrainingKey: false,
+    comparison: null,
+    excludedRows: 0,
+    notes,
+    history,
+  };
+  if (current === null) return result;
+  const card = cardOf(state, current);
+  result.production = card;
+  result.sameTrainingKey = card.trainingKey === record.chosen.trainingKey;
+  if (card.dataset.sha256 !== dataset.sha256) {
+    notes.push(
+      `the dataset changed since production (v${current}) was trained: ${card.dataset.rows} rows, sha256 ` +
+        `${card.dataset.sha256.slice(0, 12)} then; ${dataset.rows} rows, sha256 ${dataset.sha256.slice(0, 12)} now. ` +
+        'Both models are scored on the hold-out rows of the current dataset.',
+    );
+  }
+  if (result.sameTrainingKey) return result;
+  const trained = await productionTrainingRows(repo, card, dataset);
+  let rows = holdout;
+  if ('note' in trained) notes.push(trained.note);
+  else {
+    rows = holdout.filter((i) => !trained.keys.has(dataset.rowKeys[i] as string));
+    result.excludedRows = holdout.length - rows.length;
+    if (result.excludedRows > 0) {
       notes.push(
-        `the dataset changed since production (v${current}) was trained: ${card.dataset.rows} rows, sha256 ` +
-          `${card.dataset.sha256.slice(0, 12)} then; ${dataset.rows} rows, sha256 ${dataset.sha256.slice(0, 12)} now. ` +
-          'Both models are scored on the hold-out rows of the current dataset.',
+        `${result.excludedRows} of ${holdout.length} hold-out rows were in production v${current}'s training data ` +
+          `(its split: seed ${card.split.seed}, hold-out ${card.split.holdoutFraction}) and are left out of the comparison`,
       );
     }
-    if (!sameTrainingKey) {
-      const trained = await productionTrainingRows(repo, card, dataset);
-      let rows = holdout;
-      if ('note' in trained) notes.push(trained.note);
-      else {
-        rows = holdout.filter((i) => !trained.keys.has(dataset.rowKeys[i] as string));
-        excludedRows = holdout.length - rows.length;
-        if (excludedRows > 0) {
-          notes.push(
-            `${excludedRows} of ${holdout.length} hold-out rows were in production v${current}'s training data ` +
-              `(its split: seed ${card.split.seed}, hold-out ${card.split.holdoutFraction}) and are left out of the comparison`,
-          );
-        }
-      }
-      if (rows.length === 0) {
-        incomparable = `every hold-out row was in production v${current}'s training data`;
-      } else {
-        const productionModel = loadModel(JSON.parse(await readArtifact(repo, at, card)));
-        const candidateModel = loadModel(JSON.parse(run.artifactText));
-        const prod = predictRows(productionModel, dataset, rows, `production (${productionRef})`);
-        const cand = predictRows(candidateModel, dataset, rows, 'the candidate');
-        if ('incomparable' in prod) incomparable = prod.incomparable;
-        else if ('incomparable' in cand) incomparable = cand.incomparable;
-        else {
-          comparison = comparePredictions(
-            {
-              classes: dataset.classes,
-              yTrue: rows.map((i) => dataset.y[i] as number),
-              production: prod.predicted,
-              candidate: cand.predicted,
-            },
-            policy,
-          );
-        }
-      }
-    }
-    production = {
-      ref: productionRef,
-      sameTrainingKey,
-      comparison,
-      ...(incomparable ? { incomparable } : {}),
-    };
   }
-
-  const decision = decide({ gate: record.gate, policy, production });
-  const assessment: CardAssessment | null =
-    decision.action === 'unchanged'
-      ? null
-      : {
-          decision: { action: decision.action, reasons: decision.reasons },
-          comparison:
-            card === null || production === null
-              ? null
-              : {
-                  against: {
-                    model: record.model,
-                    version: card.version,
-                    trainingKey: card.trainingKey,
-                    candidate: card.candidate.name,
-                    datasetSha256: card.dataset.sha256,
-                  },
-                  datasetChanged: card.dataset.sha256 !== dataset.sha256,
-                  policy: {
-                    policy: policy.policy,
-                    tolerance: policy.tolerance,
-                    alpha: policy.alpha,
-                  },
-                  ...(comparison === null
-                    ? { incomparable: production.incomparable ?? null }
-                    : {
-                        rows: comparison.rows,
-                        excludedRows,
-                        accuracy: comparison.accuracy,
-                        macroF1: comparison.macroF1,
-                        mcnemar: comparison.mcnemar,
-                        bootstrap: comparison.bootstrap,
-                        perClass: comparison.perClass.map((c) => ({
-                          class: c.class,
-                          support: c.support,
-                          delta: c.delta,
-                        })),
-                      }),
-                },
-        };
-  const rebuild = (version: number | null): PromotionReport =>
-    buildReport({
-      record,
-      decision,
-      version,
-      commit: input.commit,
-      production:
-        card === null
-          ? null
-          : {
-              version: card.version,
-              name: card.candidate.name,
-              algorithm: card.candidate.algorithm,
-              trainingKey: card.trainingKey,
-              dataset: {
-                sha256: card.dataset.sha256,
-                rows: card.dataset.rows,
-                classCounts: card.dataset.classCounts,
-              },
-            },
-      comparison,
-      history,
-      notes,
-    });
-  return {
-    decision,
-    production: current,
-    comparison,
-    assessment,
-    report: rebuild(null),
-    rebuild,
-  };
-}
-
-/** Where `pinml pipeline` writes a model's report: `.pinml/reports/<model>/`. */
-export function defaultReportDir(root: string, model: string): string {
-  return path.join(root, '.pinml', 'reports', model);
-}
-
-/**
- * Writes `report.md` (the pull request body, GitHub-flavoured markdown) and `report.json`
- * (canonical JSON) into `dir`, creating it; returns the two paths.
- */
-export async function writeReportFiles(
-  dir: string,
-  report: PromotionReport,
-): Promise<{ markdown: string; json: string }> {
-  await mkdir(dir, { recursive: true });
-  const files = { markdown: path.join(dir, 'report.md'), json: path.join(dir, 'report.json') };
-  await writeFile(files.markdown, renderReportMarkdown(report));
-  await writeFile(files.json, renderReportJson(report));
-  return files;
+  if (rows.length === 0) {
+    result.incomparable = `every hold-out row was in production v${current}'s training data`;
+    return result;
+  }
+  const productionModel = loadModel(JSON.parse(await readArtifact(repo, at, card)));
+  const candidateModel = loadModel(JSON.parse(run.artifactText));
+  const who = `production (${ref(record.model, current)})`;
+  const prod = predictRows(productionModel, dataset, rows, who);
+  const cand = predictRows(candidateModel, dataset, rows, 'the candidate');
+  if ('incomparable' in prod) result.incomparable = prod.incomparable;
+  else if ('incomparable' in cand) result.incomparable = cand.incomparable;
+  else {
+    result.comparison = comparePredictions(
+      {
+        classes: dataset.classes,
+        yTrue: rows.map((i) => dataset.y[i] as number),
+        production: prod.predicted,
+        candidate: cand.predicted,
+      },
+      record.config.compare,
+    );
+  }
+  return result;
 }

@@ -96,8 +96,6 @@ export interface PromotionReport {
 export interface BuildReportInput {
   record: RunRecord;
   decision: Decision;
-  /** The version the candidate was registered as, when it was. */
-  version?: number | null;
   commit: string | null;
   production: null | {
     version: number;
@@ -111,7 +109,11 @@ export interface BuildReportInput {
   notes?: readonly string[];
 }
 
-/** The report of a run's comparison with production. */
+/**
+ * The report of a run's comparison with production. It is built before the candidate is
+ * registered, so its `candidate.version` is null: the renderers take the version (see
+ * {@link RenderOptions}).
+ */
 export function buildReport(input: BuildReportInput): PromotionReport {
   const { record } = input;
   const order = record.config.candidates.map((c) => c.name);
@@ -148,7 +150,7 @@ export function buildReport(input: BuildReportInput): PromotionReport {
       seed: record.config.compare.seed,
     },
     candidate: {
-      version: input.version ?? null,
+      version: null,
       name: record.chosen.name,
       algorithm: record.chosen.algorithm,
       trainingKey: record.chosen.trainingKey,
@@ -182,9 +184,23 @@ export function buildReport(input: BuildReportInput): PromotionReport {
   };
 }
 
+/** What every rendering of the report may be told. */
+export interface RenderOptions {
+  /** The version the candidate was registered as, once it was (it then shows in the lineage). */
+  version?: number | null;
+}
+
+/** The report with the version it is rendered with. */
+function withVersion(report: PromotionReport, options: RenderOptions): PromotionReport {
+  const version = options.version ?? report.candidate.version;
+  return version === report.candidate.version
+    ? report
+    : { ...report, candidate: { ...report.candidate, version } };
+}
+
 /** The report as canonical JSON (sorted keys, 2-space indent, final newline). */
-export function renderReportJson(report: PromotionReport): string {
-  return canonicalJson(report);
+export function renderReportJson(report: PromotionReport, options: RenderOptions = {}): string {
+  return canonicalJson(withVersion(report, options));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -683,7 +699,7 @@ function renderMinimal(report: PromotionReport, maxChars: number): string {
  */
 export const MIN_CHARS = 4096;
 
-export interface MarkdownOptions {
+export interface MarkdownOptions extends RenderOptions {
   /** The longest body allowed, in UTF-16 code units (at least the character count). */
   maxChars?: number;
 }
@@ -700,11 +716,12 @@ export function renderReportMarkdown(
   if (maxChars < MIN_CHARS) {
     throw new RangeError(`maxChars must be at least ${MIN_CHARS}, got ${maxChars}`);
   }
+  const versioned = withVersion(report, options);
   for (const d of DETAILS) {
-    const markdown = render(report, d);
+    const markdown = render(versioned, d);
     if (markdown.length <= maxChars) return markdown;
   }
-  return renderMinimal(report, maxChars);
+  return renderMinimal(versioned, maxChars);
 }
 
 /** The decision in a few plain lines for a terminal or a log (the markdown has the rest). */

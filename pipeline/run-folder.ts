@@ -202,8 +202,9 @@ export function mergeRuns(runs: readonly { dir: string; run: TrainRun }[]): Trai
 }
 
 /**
- * Optional third file, written by the decide action: the A/B comparison and decision that
- * register records in the card (`comparison`, `decision`).
+ * Optional third file, written by the decide step for the workflow (decide.ts): the A/B
+ * comparison and decision that register records in the card (`comparison`, `decision`; built
+ * by `cardAssessment` in registry/card.ts).
  */
 export const ASSESSMENT_FILE = 'assessment.json';
 

@@ -1,14 +1,16 @@
 /**
- * The repository as a workspace on disk: its `pinml.yaml` and its datasets. The adapter the
- * CLI and the actions share to read a configuration and train one of its models.
+ * The repository as a workspace on disk: its `pinml.yaml`, its datasets and the run folders
+ * trained from them. The adapter the CLI and the actions share to read a configuration and
+ * train one of its models.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readCodeVersion } from './code-version.ts';
-import { parseConfig, type ModelConfig, type PinmlConfig } from './config.ts';
+import { parseConfig, selectModels, type ModelConfig, type PinmlConfig } from './config.ts';
 import { readDataset, type Dataset } from './dataset.ts';
-import { ConfigError } from './errors.ts';
-import { trainModel, type TrainEvent, type TrainRun } from './train.ts';
+import { ConfigError, RunFolderError, UsageError } from './errors.ts';
+import { writeRunFolder } from './run-folder.ts';
+import { trainModel, type RunRecord, type TrainEvent, type TrainRun } from './train.ts';
 
 /** Reads and validates `file` (default `pinml.yaml`) under `root`. */
 export async function readConfig(root: string, file = 'pinml.yaml'): Promise<PinmlConfig> {
@@ -55,4 +57,110 @@ export async function trainWorkspaceModel(
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     now: () => performance.now(),
   });
+}
+
+/** A model of the configuration as prepared for training: its dataset checked and hashed. */
+export interface PreparedModel {
+  model: string;
+  dataset: { path: string; sha256: string; rows: number };
+  candidates: string[];
+}
+
+/**
+ * Validates the configuration and the dataset of every model (or only `model`), and lists
+ * the candidates: what a workflow's training matrix is made of.
+ */
+export async function prepareModels(
+  root: string,
+  options: { config: string; model?: string },
+): Promise<PreparedModel[]> {
+  const config = await readConfig(root, options.config);
+  const prepared: PreparedModel[] = [];
+  for (const model of selectModels(config, options.model)) {
+    const { path, sha256, rows } = await readModelDataset(root, model);
+    prepared.push({
+      model: model.name,
+      dataset: { path, sha256, rows },
+      candidates: model.candidates.map((c) => c.name),
+    });
+  }
+  return prepared;
+}
+
+/** The default run folder of a model: `.pinml/runs/<model>`. */
+export function defaultRunDir(root: string, model: string): string {
+  return path.join(root, '.pinml', 'runs', model);
+}
+
+/** Trains a model of the workspace and writes its run folder to `out`. */
+export async function trainToFolder(
+  root: string,
+  model: ModelConfig,
+  options: { only?: readonly string[]; out: string; onEvent?: (event: TrainEvent) => void },
+): Promise<TrainRun> {
+  const run = await trainWorkspaceModel(root, model, {
+    ...(options.only ? { only: options.only } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  await writeRunFolder(options.out, run);
+  return run;
+}
+
+export interface TrainOneOptions {
+  /** The configuration file under the root. */
+  config: string;
+  /** The model to train; may be left out when the configuration defines one. */
+  model?: string;
+  /** Train only these candidates. */
+  only?: readonly string[];
+  /** The run folder to write for the model chosen. */
+  out: (model: ModelConfig) => string;
+  onEvent?: (model: ModelConfig) => (event: TrainEvent) => void;
+  /** What the caller does to choose a model, for the message when several are defined. */
+  choose: string;
+}
+
+/**
+ * Trains the one model of the configuration that is named (or the only one) and writes its
+ * run folder: `pinml train` and the train action.
+ */
+export async function trainOneModel(
+  root: string,
+  options: TrainOneOptions,
+): Promise<{ model: ModelConfig; out: string; run: TrainRun }> {
+  const models = selectModels(await readConfig(root, options.config), options.model);
+  const model = models[0];
+  if (!model || models.length > 1) {
+    throw new UsageError(
+      `pinml.yaml defines several models (${models.map((m) => m.name).join(', ')}): ${options.choose}`,
+    );
+  }
+  const out = options.out(model);
+  const run = await trainToFolder(root, model, {
+    ...(options.only ? { only: options.only } : {}),
+    out,
+    ...(options.onEvent ? { onEvent: options.onEvent(model) } : {}),
+  });
+  return { model, out, run };
+}
+
+/**
+ * Reads the dataset a run was trained on, from the working tree under `root`, and refuses
+ * it when its bytes changed since (the comparison must use the rows the run split).
+ */
+export async function readRunDataset(root: string, record: RunRecord): Promise<Dataset> {
+  const dataset = await readDataset(root, {
+    path: record.dataset.path,
+    features: record.config.features,
+    label: record.config.label,
+    ...(record.config.classes ? { classes: record.config.classes } : {}),
+  });
+  if (dataset.sha256 !== record.dataset.sha256) {
+    throw new RunFolderError(
+      `${record.dataset.path} has sha256 ${dataset.sha256}, but the run was trained on sha256 ` +
+        `${record.dataset.sha256}: train again (pinml train) before comparing`,
+      { file: record.dataset.path, expected: record.dataset.sha256, actual: dataset.sha256 },
+    );
+  }
+  return dataset;
 }

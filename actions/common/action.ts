@@ -1,11 +1,13 @@
 /**
  * What every pinml action shares: reading inputs through a getter (so parsing is a pure
- * function), the workspace root, and the outermost error handler that turns located problems
- * into annotations on the file and line and fails the step.
+ * function), the workspace and its repository (the token masked first), the outputs and the
+ * job summary, and the outermost error handler that turns located problems into annotations
+ * on the file and line and fails the step.
  */
 import * as core from '@actions/core';
 import path from 'node:path';
-import { PinmlError, type Problem } from '../../pipeline/errors.ts';
+import { PinmlError, UsageError, type Problem } from '../../pipeline/errors.ts';
+import { GitRepo } from '../../pipeline/git/repo.ts';
 
 /** Reads an input by its name in action.yml. */
 export type InputGetter = (name: string) => string;
@@ -16,22 +18,43 @@ export const runnerInput: InputGetter = (name) => core.getInput(name);
 /** A required input, with a message that names it (core.getInput's own throws a stack). */
 export function required(get: InputGetter, name: string): string {
   const value = get(name);
-  if (value === '') throw new PinmlError('E_USAGE', `input "${name}" is required`);
+  if (value === '') throw new UsageError(`input "${name}" is required`);
   return value;
 }
 
-/** A yes/no input (`true`/`false`, empty for the default). */
-export function flag(get: InputGetter, name: string, fallback: boolean): boolean {
-  const value = get(name).toLowerCase();
-  if (value === '') return fallback;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new PinmlError('E_USAGE', `input "${name}" must be true or false, not "${value}"`);
+/** An optional input: `{ [key]: value }` when it is set, `{}` when it is empty. */
+export function optional<K extends string>(
+  get: InputGetter,
+  name: string,
+  key: K,
+): Partial<Record<K, string>> {
+  const value = get(name);
+  return value === '' ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 /** The checked-out repository: GITHUB_WORKSPACE, else the current directory. */
 export function workspace(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+}
+
+/**
+ * The workspace and its repository, authenticated with `token` when one is given; the token
+ * is masked in the log before anything else runs.
+ */
+export function openRepository(
+  token: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { root: string; repo: GitRepo } {
+  if (token) core.setSecret(token);
+  const root = workspace(env);
+  return { root, repo: GitRepo.open(root, token ? { token } : {}) };
+}
+
+/** Sets the step's outputs; an undefined value is left unset. */
+export function setOutputs(outputs: Record<string, string | number | undefined>): void {
+  for (const [name, value] of Object.entries(outputs)) {
+    if (value !== undefined) core.setOutput(name, String(value));
+  }
 }
 
 function annotate(problem: Problem): void {

@@ -4,18 +4,10 @@
  */
 import * as core from '@actions/core';
 import path from 'node:path';
-import { selectModels } from '../../pipeline/config.ts';
-import { UsageError } from '../../pipeline/errors.ts';
-import { writeRunFolder } from '../../pipeline/run-folder.ts';
 import { renderRun } from '../../pipeline/run-summary.ts';
-import { readConfig, trainWorkspaceModel } from '../../pipeline/workspace.ts';
-import {
-  runnerInput,
-  runAction,
-  workspace,
-  writeSummary,
-  type InputGetter,
-} from '../common/action.ts';
+import type { TrainEvent } from '../../pipeline/train.ts';
+import { trainOneModel } from '../../pipeline/workspace.ts';
+import * as action from '../common/action.ts';
 
 export interface TrainInputs {
   config: string;
@@ -24,57 +16,45 @@ export interface TrainInputs {
   out?: string;
 }
 
-export function parseInputs(get: InputGetter): TrainInputs {
-  const [model, candidate, out] = [get('model'), get('candidate'), get('out')];
+export function parseInputs(get: action.InputGetter): TrainInputs {
   return {
     config: get('config') || 'pinml.yaml',
-    ...(model ? { model } : {}),
-    ...(candidate ? { candidate } : {}),
-    ...(out ? { out } : {}),
+    ...action.optional(get, 'model', 'model'),
+    ...action.optional(get, 'candidate', 'candidate'),
+    ...action.optional(get, 'out', 'out'),
   };
 }
 
-export function run(get: InputGetter = runnerInput): Promise<void> {
-  return runAction(async () => {
-    const inputs = parseInputs(get);
-    const root = workspace();
-    const models = selectModels(await readConfig(root, inputs.config), inputs.model);
-    const model = models[0];
-    if (!model || models.length > 1) {
-      throw new UsageError(
-        `pinml.yaml defines several models (${models.map((m) => m.name).join(', ')}): set the "model" input`,
-      );
-    }
-    const out = path.resolve(
-      root,
-      inputs.out ??
-        path.join(
-          '.pinml',
-          'runs',
-          inputs.candidate ? `${model.name}-${inputs.candidate}` : model.name,
-        ),
-    );
-    const run = await trainWorkspaceModel(root, model, {
-      ...(inputs.candidate ? { only: [inputs.candidate] } : {}),
-      onEvent: (e) => {
-        if (e.type === 'candidate-done') {
-          core.info(
-            `${e.result.name}: cv macro-F1 ${e.result.cv.mean.macroF1.toFixed(4)} (${e.seconds.toFixed(1)} s)`,
-          );
-        }
-      },
+/** A log line per candidate trained. */
+function logCandidate(e: TrainEvent): void {
+  if (e.type !== 'candidate-done') return;
+  const f1 = e.result.cv.mean.macroF1.toFixed(4);
+  core.info(`${e.result.name}: cv macro-F1 ${f1} (${e.seconds.toFixed(1)} s)`);
+}
+
+export function run(get = action.runnerInput): Promise<void> {
+  return action.runAction(async () => {
+    const { candidate, out, ...inputs } = parseInputs(get);
+    const root = action.workspace();
+    const runDir = (name: string): string => (candidate ? `${name}-${candidate}` : name);
+    const { model, run, ...trained } = await trainOneModel(root, {
+      ...inputs,
+      ...(candidate ? { only: [candidate] } : {}),
+      out: (m) => path.resolve(root, out ?? path.join('.pinml', 'runs', runDir(m.name))),
+      onEvent: () => logCandidate,
+      choose: 'set the "model" input',
     });
-    await writeRunFolder(out, run);
     const { chosen, gate } = run.record;
-    core.setOutput('run-dir', path.relative(root, out));
-    core.setOutput('model', model.name);
-    core.setOutput('chosen', chosen.name);
-    core.setOutput('accuracy', String(chosen.holdout.accuracy));
-    core.setOutput('macro-f1', String(chosen.holdout.macroF1));
-    core.setOutput('gate', gate.passed ? 'passed' : 'failed');
-    core.setOutput('training-key', chosen.trainingKey);
-    await writeSummary(
-      `### pinml: trained ${model.name}\n\n\`\`\`\n${renderRun(run.record)}\`\`\`\n`,
-    );
+    action.setOutputs({
+      'run-dir': path.relative(root, trained.out),
+      model: model.name,
+      chosen: chosen.name,
+      accuracy: String(chosen.holdout.accuracy),
+      'macro-f1': String(chosen.holdout.macroF1),
+      gate: gate.passed ? 'passed' : 'failed',
+      'training-key': chosen.trainingKey,
+    });
+    const summary = `### pinml: trained ${model.name}\n\n\`\`\`\n${renderRun(run.record)}\`\`\`\n`;
+    await action.writeSummary(summary);
   });
 }

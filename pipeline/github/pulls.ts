@@ -95,3 +95,19 @@ export async function upsertPullRequest(
   }
   return result;
 }
+
+/** The pull requests of one repository, as the propose step uses them (a port). */
+export interface PullRequests {
+  /** Opens or updates the one open pull request from `spec.head` (see {@link upsertPullRequest}). */
+  upsert(spec: Omit<PullRequestSpec, 'owner' | 'repo'>, headChanged: boolean): Promise<PullResult>;
+}
+
+/** The pull requests of `owner/repo` through a GitHub client. */
+export function repositoryPulls(
+  client: GitHubClient,
+  where: { owner: string; repo: string },
+): PullRequests {
+  return {
+    upsert: (spec, headChanged) => upsertPullRequest(client, { ...where, ...spec }, headChanged),
+  };
+}

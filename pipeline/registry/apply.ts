@@ -7,8 +7,9 @@ import { GitError, RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import type { TrainRun } from '../train.ts';
 import { sha256 } from '../json.ts';
+import { readAssessment, readRunFolder } from '../run-folder.ts';
 import { mergeMessage } from './messages.ts';
-import type { CardFacts } from './card.ts';
+import type { CardAssessment } from './card.ts';
 import { planRegistration, type BranchPlan, type RegistrationPlan } from './plan.ts';
 import { readModelState } from './registry.ts';
 
@@ -28,10 +29,10 @@ export interface RegisterOptions {
   /** Called with the planned commit before each push (tests use it to force interleaving). */
   beforePush?: (attempt: number, plan: RegistrationPlan) => Promise<void>;
   /**
-   * The A/B comparison and decision to record in the card (from compare-run.ts); without
+   * The A/B comparison and decision to record in the card (from the decide step); without
    * them the card has no comparison and a decision from the gate alone.
    */
-  assessment?: Pick<CardFacts, 'comparison' | 'decision'>;
+  assessment?: CardAssessment;
 }
 
 export interface RegisterResult {
@@ -146,6 +147,24 @@ export async function registerRun(
     `the remote's ${options.branch} kept moving: ${maxAttempts} attempts to register ${model} were rejected; run again`,
     { attempts: maxAttempts },
   );
+}
+
+/**
+ * Registers the run folder `dir` as the workflow does: with the assessment the decide step
+ * wrote beside it (`assessment.json`) when there is one, for the commit `commitish` names.
+ */
+export async function registerRunFolder(
+  repo: GitRepo,
+  options: Omit<RegisterOptions, 'run' | 'commit' | 'assessment'> & {
+    dir: string;
+    commitish: string;
+  },
+): Promise<RegisterResult> {
+  const { dir, commitish, ...rest } = options;
+  const run = await readRunFolder(dir);
+  const assessment = await readAssessment(dir);
+  const commit = await repo.resolve(commitish);
+  return registerRun(repo, { ...rest, run, commit, ...(assessment ? { assessment } : {}) });
 }
 
 /** Moves the local branch to a pushed commit when that is a fast-forward; else says why not. */

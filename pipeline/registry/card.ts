@@ -1,9 +1,12 @@
 /**
  * Builds a registry card from a training run: a pure function of the run and the facts of
- * registration (version, time, commit, comparison and decision).
+ * registration (version, time, commit, comparison and decision). The A/B step's part of the
+ * card ({@link cardAssessment}) is built here too, before the version exists: the decide step
+ * hands it to registration (in the workflow, as the run folder's `assessment.json`).
  */
+import type { Decision, PairedComparison } from '../compare.ts';
 import { RegistryError } from '../errors.ts';
-import type { TrainRun } from '../train.ts';
+import type { RunRecord, TrainRun } from '../train.ts';
 import { CARD_FORMAT_VERSION, cardSchema, type Card } from './schema.ts';
 
 export interface CardFacts {
@@ -88,4 +91,66 @@ export function buildCard(run: TrainRun, facts: CardFacts): Card {
     );
   }
   return parsed.data;
+}
+
+/** What a card records of the A/B step: the comparison with production and the decision. */
+export interface CardAssessment {
+  comparison: Card['comparison'];
+  decision: Card['decision'];
+}
+
+/** What the comparison with production found, for {@link cardAssessment}. */
+export interface AssessmentInput {
+  record: RunRecord;
+  decision: Decision;
+  /** The card of the production version compared against; null when there is none. */
+  against: Card | null;
+  /** Null when the two were not scored on the same rows (or there is no production). */
+  comparison: PairedComparison | null;
+  /** Why the two could not be scored on the same rows. */
+  incomparable?: string;
+  /** Hold-out rows left out because production trained on them. */
+  excludedRows: number;
+}
+
+/**
+ * The card's `comparison` and `decision` (registry/README.md); null when the decision is
+ * `unchanged`, since nothing is registered then.
+ */
+export function cardAssessment(input: AssessmentInput): CardAssessment | null {
+  const { record, decision, against, comparison } = input;
+  if (decision.action === 'unchanged') return null;
+  const policy = record.config.compare;
+  return {
+    decision: { action: decision.action, reasons: decision.reasons },
+    comparison:
+      against === null
+        ? null
+        : {
+            against: {
+              model: record.model,
+              version: against.version,
+              trainingKey: against.trainingKey,
+              candidate: against.candidate.name,
+              datasetSha256: against.dataset.sha256,
+            },
+            datasetChanged: against.dataset.sha256 !== record.dataset.sha256,
+            policy: { policy: policy.policy, tolerance: policy.tolerance, alpha: policy.alpha },
+            ...(comparison === null
+              ? { incomparable: input.incomparable ?? null }
+              : {
+                  rows: comparison.rows,
+                  excludedRows: input.excludedRows,
+                  accuracy: comparison.accuracy,
+                  macroF1: comparison.macroF1,
+                  mcnemar: comparison.mcnemar,
+                  bootstrap: comparison.bootstrap,
+                  perClass: comparison.perClass.map((c) => ({
+                    class: c.class,
+                    support: c.support,
+                    delta: c.delta,
+                  })),
+                }),
+          },
+  };
 }

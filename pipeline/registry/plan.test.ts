@@ -93,6 +93,28 @@ describe('re-running a command with the same inputs', () => {
     expect(await ws.git(dir, 'rev-list', '--count', 'main..pinml/promote-iris')).toBe('1');
   });
 
+  it('keeps the promotion branch on a newer version than the one asked for (the stale-proposal rule)', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', runA);
+    await pinmlOk(dir, 'register', runB);
+    await pinmlOk(dir, 'promote', 'iris@2');
+    const before = await snapshot(dir);
+    const stale = await pinmlOk(dir, 'promote', 'iris@1');
+    expect(stale.stdout).toBe(
+      'unchanged: the promotion pull request already proposes iris@2, newer than iris@1\n',
+    );
+    const json = await pinmlOk(dir, 'promote', 'iris@1', '--dry-run', '--json');
+    expect(JSON.parse(json.stdout)).toEqual({
+      operation: 'unchanged',
+      reason: 'the promotion pull request already proposes iris@2, newer than iris@1',
+    });
+    expect(await snapshot(dir)).toBe(before);
+    // Once iris@2 is merged and production, going back to iris@1 is a promotion again.
+    await pinmlOk(dir, 'promote', 'iris@2', '--merge');
+    const back = await pinmlOk(dir, 'promote', 'iris@1');
+    expect(back.stdout).toMatch(/^updated: pinml\/promote-iris .*: Promote iris@1 to production\n/);
+  });
+
   it('answers unchanged when the version asked for is already in production', async () => {
     const dir = await ws.project();
     await pinmlOk(dir, 'register', runA);
@@ -232,6 +254,33 @@ describe('planning on a registry state (pure)', () => {
     expect(() => planPromotion(state, 4)).toThrow(
       new RegistryError('iris@4 is not registered (versions: v1)', { model: 'iris', version: 4 }),
     );
+  });
+
+  it('keeps a stale run from taking the standing promotion back to an older version', () => {
+    const [card] = state.cards;
+    if (!card) throw new Error('no card');
+    const three: ModelState = {
+      ...state,
+      pins: { formatVersion: 1, model: 'iris', production: 1 },
+      cards: [1, 2, 3].map((version) => ({ ...card, version })),
+    };
+    const stale = {
+      status: 'unchanged',
+      reason: 'the promotion pull request already proposes iris@3, newer than iris@2',
+    };
+    expect(planPromotion(three, 2, { version: 3, merged: false })).toMatchObject(stale);
+    // Not stale: the same or an older version proposed, or none at all.
+    for (const standing of [{ version: 2, merged: false }, { version: 1, merged: false }, undefined])
+      expect(planPromotion(three, 2, standing)).toMatchObject({ kind: 'promote', to: 2 });
+    // Not stale: the newer proposal was merged already, or is production (merged, or pinned by hand).
+    expect(planPromotion(three, 2, { version: 3, merged: true })).toMatchObject({ to: 2 });
+    const pinned = { ...three, pins: { formatVersion: 1 as const, model: 'iris', production: 3 } };
+    expect(planPromotion(pinned, 2, { version: 3, merged: false })).toMatchObject({ from: 3, to: 2 });
+    // The version in production is unchanged before the rule is asked.
+    expect(planPromotion(three, 1, { version: 3, merged: false })).toMatchObject({
+      status: 'unchanged',
+      reason: 'iris@1 is already in production',
+    });
   });
 
   it('refuses to roll back when pins.json disagrees with the last promotion', () => {

@@ -116,8 +116,25 @@ export interface BranchPlan {
 export type PromotionPlan =
   BranchPlan | { status: 'unchanged'; model: string; version: number; reason: string };
 
-/** Plans pinning `version` as production, as one commit on the standing promotion branch. */
-export function planPromotion(state: ModelState, version: number): PromotionPlan {
+/** What the standing promotion branch proposes now, when it exists. */
+export interface StandingProposal {
+  /** The version its `pins.json` pins as production. */
+  version: number;
+  /** Its commit is already in the default branch (the proposal was merged). */
+  merged: boolean;
+}
+
+/**
+ * Plans pinning `version` as production, as one commit on the standing promotion branch.
+ * Unchanged when the version is in production already, or when the standing branch proposes
+ * a newer version that is neither merged nor in production: a stale or out-of-order run must
+ * not take the standing pull request back to an older version (the stale-proposal rule).
+ */
+export function planPromotion(
+  state: ModelState,
+  version: number,
+  standing?: StandingProposal,
+): PromotionPlan {
   const card = cardOf(state, version);
   const from = productionVersion(state);
   if (from === version) {
@@ -132,6 +149,19 @@ export function planPromotion(state: ModelState, version: number): PromotionPlan
     throw new RegistryError(
       `${ref(state.model, version)} did not pass its gate and cannot be promoted`,
     );
+  }
+  if (
+    standing !== undefined &&
+    !standing.merged &&
+    standing.version > version &&
+    standing.version !== from
+  ) {
+    return {
+      status: 'unchanged',
+      model: state.model,
+      version,
+      reason: `the promotion pull request already proposes ${ref(state.model, standing.version)}, newer than ${ref(state.model, version)}`,
+    };
   }
   const pins = pinsSchema.parse({
     formatVersion: PINS_FORMAT_VERSION,

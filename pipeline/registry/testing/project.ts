@@ -9,7 +9,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../cli.ts';
+import { main } from '../../cli/main.ts';
 import { readCodeVersion } from '../../code-version.ts';
 import { parseConfig, selectModels, type ModelConfig } from '../../config.ts';
 import { readDataset } from '../../dataset.ts';

@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.ts';
-import { compareRun, readRunDataset } from './compare-run.ts';
+import { main } from './cli/main.ts';
+import { assessCandidate, decideCandidate } from './decide.ts';
 import { readCodeVersion } from './code-version.ts';
 import { parseConfig, type ModelConfig } from './config.ts';
 import { parseDataset, type Dataset } from './dataset.ts';
 import { jitteredRows } from './demo/jittered-rows.ts';
+import { canonicalJson } from './json.ts';
 import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest.ts';
 import { GitRepo, type FileChange } from './git/repo.ts';
 import { renderReportMarkdown, type PromotionReport } from './report.ts';
 import { readRunFolder } from './run-folder.ts';
 import { trainModel, type TrainRun } from './train.ts';
+import { readRunDataset } from './workspace.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -94,7 +96,7 @@ async function registry(
   return { repo, at, first };
 }
 
-describe('compareRun on the bundled Iris data against the committed iris@1', () => {
+describe('assessCandidate on the bundled Iris data against the committed iris@1', () => {
   let run: TrainRun;
   let dataset: Dataset;
   let reg: Registry;
@@ -106,7 +108,7 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
   });
 
   it('scores both models on the same hold-out rows and reproduces the run’s own hold-out figures', async () => {
-    const result = await compareRun({
+    const result = await assessCandidate({
       repo: reg.repo,
       at: reg.at,
       run,
@@ -127,7 +129,7 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
   });
 
   it('decides under the run’s policy and gives the card its comparison and decision', async () => {
-    const result = await compareRun({
+    const result = await assessCandidate({
       repo: reg.repo,
       at: reg.at,
       run,
@@ -147,21 +149,61 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
   });
 
   it('renders the report kept as the golden file pipeline/fixtures/report-iris.md', async () => {
-    const result = await compareRun({
+    const result = await assessCandidate({
       repo: reg.repo,
       at: reg.at,
       run,
       dataset,
       commit: TRAINED_AT,
     });
-    const markdown = renderReportMarkdown(result.rebuild(2));
+    const markdown = renderReportMarkdown(result.report, { version: 2 });
     if (process.env.UPDATE_GOLDEN === '1') await writeFile(GOLDEN, markdown);
     expect(markdown).toBe(await readFile(GOLDEN, 'utf8'));
   });
 
+  it('decides a run that passed the gate as assessCandidate does, on the run merged from its folders', async () => {
+    const decided = await decideCandidate({
+      runs: [{ dir: 'iris-logistic-run', run }],
+      repo: reg.repo,
+      at: () => Promise.resolve(reg.at),
+      dataset: () => Promise.resolve(dataset),
+      commit: TRAINED_AT,
+    });
+    const assessed = await assessCandidate({
+      repo: reg.repo,
+      at: reg.at,
+      run,
+      dataset,
+      commit: TRAINED_AT,
+    });
+    expect(decided).toMatchObject({ gate: 'passed', ...assessed });
+    // One run merged is that run: registration gets the bytes training wrote.
+    expect(canonicalJson(decided.run.record)).toBe(canonicalJson(run.record));
+    expect(decided.run.artifactText).toBe(run.artifactText);
+  });
+
+  it('rejects a candidate that fails the gate without reading production or the dataset', async () => {
+    const config = { ...run.record.config, gate: { minAccuracy: 1, minMacroF1: 0 } };
+    const strict = { ...run, record: { ...run.record, config } };
+    const decided = await decideCandidate({
+      runs: [{ dir: 'strict', run: strict }],
+      repo: reg.repo,
+      at: () => Promise.reject(new Error('production was read')),
+      dataset: () => Promise.reject(new Error('the dataset was read')),
+      commit: null,
+    });
+    expect(decided.gate).toBe('failed');
+    expect(decided.run.record.gate.passed).toBe(false);
+    expect(decided.decision.action).toBe('reject');
+    expect(decided.decision.reasons[0]).toBe('the candidate failed the gate');
+    expect(decided.decision.reasons[1]).toMatch(
+      /^hold-out accuracy 0\.\d{4} is below the gate's minimum 1$/,
+    );
+  });
+
   it('promotes when the gate passes and there is no production version', async () => {
     const unpinned = await registry({ pin: false });
-    const result = await compareRun({
+    const result = await assessCandidate({
       repo: unpinned.repo,
       at: unpinned.at,
       run,
@@ -181,7 +223,13 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
         card.trainingKey = run.record.chosen.trainingKey;
       },
     });
-    const result = await compareRun({ repo: same.repo, at: same.at, run, dataset, commit: null });
+    const result = await assessCandidate({
+      repo: same.repo,
+      at: same.at,
+      run,
+      dataset,
+      commit: null,
+    });
     expect(result.decision.action).toBe('unchanged');
     expect(result.comparison).toBeNull();
     expect(result.assessment).toBeNull();
@@ -221,7 +269,7 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
       dataset: other,
       code: run.record.code,
     });
-    const result = await compareRun({
+    const result = await assessCandidate({
       repo: reg.repo,
       at: reg.at,
       run: trained,
@@ -235,7 +283,7 @@ describe('compareRun on the bundled Iris data against the committed iris@1', () 
   });
 });
 
-describe('compareRun when the dataset and the split changed since production', () => {
+describe('assessCandidate when the dataset and the split changed since production', () => {
   it('says the dataset changed and leaves production’s training rows out of the hold-out', async () => {
     const original = await readFile(path.join(root, 'data', 'iris.csv'), 'utf8');
     const grown =
@@ -266,7 +314,13 @@ describe('compareRun when the dataset and the split changed since production', (
       ...(model.classes ? { classes: model.classes } : {}),
     });
     const run = trainModel({ model, dataset, code: await readCodeVersion() });
-    const result = await compareRun({ repo: reg.repo, at: reg.at, run, dataset, commit: null });
+    const result = await assessCandidate({
+      repo: reg.repo,
+      at: reg.at,
+      run,
+      dataset,
+      commit: null,
+    });
     expect(result.report.dataset.changed).toBe(true);
     expect(result.report.notes.join('\n')).toMatch(/the dataset changed since production \(v1\)/);
     const excluded = (result.assessment?.comparison as { excludedRows: number }).excludedRows;

@@ -1,37 +1,10 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.ts';
+import { irisProject, pinml, repoRoot, tempDirs, type Result } from './testing/run-cli.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const temps: string[] = [];
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'pinml-cli-'));
-  temps.push(dir);
-  return dir;
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function pinml(cwd: string, ...argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    cwd,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const temps = tempDirs();
+const tempDir = temps.make;
 
 async function readFolder(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -40,16 +13,8 @@ async function readFolder(dir: string): Promise<Record<string, string>> {
   return files;
 }
 
-/** A repository-like folder with the bundled pinml.yaml and Iris data. */
-async function irisProject(): Promise<string> {
-  const dir = await tempDir();
-  await cp(path.join(repoRoot, 'pinml.yaml'), path.join(dir, 'pinml.yaml'));
-  await cp(path.join(repoRoot, 'data'), path.join(dir, 'data'), { recursive: true });
-  return dir;
-}
-
 afterAll(async () => {
-  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
+  await temps.remove();
 });
 
 describe('pinml train on the bundled Iris data', () => {
@@ -57,7 +22,7 @@ describe('pinml train on the bundled Iris data', () => {
   let first: Result;
 
   beforeAll(async () => {
-    project = await irisProject();
+    project = await irisProject(await tempDir());
     first = await pinml(project, 'train', '--out', 'run-a');
   });
 
@@ -192,7 +157,7 @@ describe('bad data is refused with exit code 1 and a located message', () => {
   };
 
   async function trainOn(text: string): Promise<Result> {
-    const dir = await irisProject();
+    const dir = await irisProject(await tempDir());
     await writeFile(path.join(dir, 'data', 'iris.csv'), text);
     return pinml(dir, 'train');
   }
@@ -254,42 +219,5 @@ describe('bad data is refused with exit code 1 and a located message', () => {
     expect(r.stderr).toMatch(/2 problems/);
     expect(r.stderr).toMatch(/:2\b/);
     expect(r.stderr).toMatch(/:6\b/);
-  });
-});
-
-describe('usage and configuration errors', () => {
-  it('exits 2 on an unknown command or option', async () => {
-    expect((await pinml(repoRoot, 'trian')).code).toBe(2);
-    expect((await pinml(repoRoot, 'train', '--nope')).code).toBe(2);
-  });
-
-  it('exits 2 when pinml.yaml defines several models and none is chosen', async () => {
-    const dir = await irisProject();
-    const text = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
-    const second = text.slice(text.indexOf('  iris:')).replace('  iris:', '  iris2:');
-    await writeFile(path.join(dir, 'pinml.yaml'), text + second);
-    const r = await pinml(dir, 'train');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--model');
-  });
-
-  it('exits 1 with the line and path of a configuration mistake', async () => {
-    const dir = await irisProject();
-    const text = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
-    await writeFile(path.join(dir, 'pinml.yaml'), text.replace('folds: 5', 'folds: five'));
-    const r = await pinml(dir, 'train');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/pinml\.yaml:\d+:\d+: models\.iris\.split\.folds: expected/);
-  });
-
-  it('runs as a real process with the exit code of the command', async () => {
-    const run = promisify(execFile);
-    const bin = path.join(repoRoot, 'pipeline', 'bin', 'pinml.js');
-    const help = await run(process.execPath, [bin, '--help']);
-    expect(help.stdout).toContain('train');
-    const dir = await tempDir();
-    await expect(run(process.execPath, [bin, 'validate'], { cwd: dir })).rejects.toMatchObject({
-      code: 2,
-    });
   });
 });

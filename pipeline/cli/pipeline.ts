@@ -1,0 +1,105 @@
+/**
+ * `pinml pipeline`: the loop the train workflow runs, on this repository: for every model of
+ * pinml.yaml, train and gate, the decide step (A/B against production), register on the
+ * current branch, write the report, and the propose step as a dry run (the promotion plan)
+ * when the decision is promote.
+ */
+import type { Command } from 'commander';
+import { selectModels, type ModelConfig } from '../config.ts';
+import { decideCandidate } from '../decide.ts';
+import { progressReporter } from '../progress.ts';
+import { planPromotionProposal } from '../propose.ts';
+import { registerRun } from '../registry/apply.ts';
+import { ref } from '../registry/messages.ts';
+import { describePlan } from '../registry/plan.ts';
+import { defaultReportDir, writeReportFiles } from '../report-files.ts';
+import { renderDecisionText } from '../report.ts';
+import { renderRun } from '../run-summary.ts';
+import type { TrainRun } from '../train.ts';
+import { defaultRunDir, readConfig, readRunDataset, trainToFolder } from '../workspace.ts';
+import { shown, type CliContext } from './context.ts';
+
+/** Decides, registers and proposes one trained model; the text goes to stdout. */
+async function registerAndPropose(
+  cli: CliContext,
+  model: ModelConfig,
+  trained: { dir: string; run: TrainRun },
+): Promise<void> {
+  const { io } = cli;
+  const root = cli.root();
+  const repo = cli.repo();
+  const branch = (await repo.currentBranch()) ?? 'main';
+  const commit = await repo.resolve('HEAD');
+  const decided = await decideCandidate({
+    runs: [trained],
+    repo,
+    at: () => repo.resolve(branch),
+    dataset: (record) => readRunDataset(root, record),
+    commit,
+  });
+  if (decided.gate === 'failed') return; // not reached: only a run that passed the gate comes here
+  io.stdout.write(renderDecisionText(decided.report));
+  const result = await registerRun(repo, {
+    run: decided.run,
+    branch,
+    commit,
+    now: () => new Date(),
+    ...(decided.assessment ? { assessment: decided.assessment } : {}),
+  });
+  const version = ref(model.name, result.version);
+  io.stdout.write(
+    result.status === 'created'
+      ? `registered ${version} (commit ${result.commit.slice(0, 12)} on ${branch})\n`
+      : `unchanged: ${version} has this training key already\n`,
+  );
+  const files = await writeReportFiles(defaultReportDir(root, model.name), decided.report, {
+    version: result.version,
+  });
+  io.stdout.write(`report: ${shown(io, files.markdown)}\n`);
+  if (decided.decision.action !== 'promote') {
+    io.stdout.write(`promotion: none (the A/B decision is ${decided.decision.action})\n\n`);
+    return;
+  }
+  const proposal = await planPromotionProposal({
+    repo,
+    base: branch,
+    at: await repo.resolve(branch),
+    model: model.name,
+    version: result.version,
+  });
+  io.stdout.write(
+    proposal.status === 'unchanged'
+      ? `promotion: nothing to do (${proposal.reason})\n\n`
+      : `promotion plan (not applied):\n${describePlan(proposal.plan)}apply it with: pinml promote ${version}\n\n`,
+  );
+}
+
+export function pipelineCommand(program: Command, cli: CliContext): void {
+  program
+    .command('pipeline')
+    .description(
+      'the main job on this repository: train and gate every model of pinml.yaml, compare what passes with production, register it, plan its promotion when the decision is promote',
+    )
+    .option('-c, --config <file>', 'configuration file', 'pinml.yaml')
+    .option('--no-register', 'train and gate only')
+    .action(async (opts: { config: string; register: boolean }) => {
+      const { io } = cli;
+      const config = await readConfig(cli.root(), opts.config);
+      let failed = 0;
+      for (const model of selectModels(config)) {
+        const dir = defaultRunDir(cli.root(), model.name);
+        const run = await trainToFolder(cli.root(), model, {
+          out: dir,
+          onEvent: progressReporter(io.stderr, model.name),
+        });
+        io.stdout.write(`${renderRun(run.record)}run folder: ${shown(io, dir)}\n`);
+        if (!run.record.gate.passed) {
+          failed++;
+          io.stdout.write(`${model.name}: not registered: the gate failed\n\n`);
+          continue;
+        }
+        if (opts.register) await registerAndPropose(cli, model, { dir, run });
+      }
+      if (failed > 0) cli.setExit(1);
+    });
+}

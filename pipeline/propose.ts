@@ -1,0 +1,228 @@
+/**
+ * The propose step, after registration: a promotion (or a rollback) proposed for review on its
+ * fixed branch. First a plan (registry/plan.ts, with the stale-proposal rule for a promotion),
+ * which a dry run prints; then applied: the branch written as one commit (create-or-update,
+ * compared with the branch as the remote has it), pushed, merged at once on request (local
+ * use), and its one pull request opened or updated. `pinml pipeline`, `pinml promote`,
+ * `pinml rollback` and the promote and rollback actions all propose through it.
+ *
+ * Git and GitHub come in as arguments: the repository and, for the pull request, the
+ * {@link PullRequests} of the repository on GitHub.
+ */
+import { GitError } from './errors.ts';
+import type { GitRepo } from './git/repo.ts';
+import type { PullOperation, PullRequests, PullResult } from './github/pulls.ts';
+import { applyBranchPlan, mergeBranch } from './registry/apply.ts';
+import { readHistory } from './registry/history.ts';
+import { promoteBranch } from './registry/messages.ts';
+import { paths } from './registry/paths.ts';
+import {
+  planPromotion,
+  planRollback,
+  type BranchPlan,
+  type StandingProposal,
+} from './registry/plan.ts';
+import { cardOf, parseEntry, readArtifact, readModelState } from './registry/registry.ts';
+import { renderCard } from './registry/render.ts';
+import { pinsSchema, type Card } from './registry/schema.ts';
+import { readReportBody } from './report-files.ts';
+
+export interface ProposeInput {
+  repo: GitRepo;
+  /** The default branch: what the pull request targets and `merge` merges into. */
+  base: string;
+  /** The commit the proposal starts from: the default branch's tip (fetched or local). */
+  at: string;
+  model: string;
+  /** Push the branch there, taking the branch as the remote has it first; local only when absent. */
+  remote?: string;
+  /** Merge the branch into `base` at once, as merging its pull request would (local use). */
+  merge?: boolean;
+  /** Open or update the branch's one pull request. */
+  pullRequest?: { pulls: PullRequests; labels: readonly string[] };
+}
+
+/** Nothing to propose: the version is in production, or the standing branch proposes a newer one. */
+export interface Unchanged {
+  status: 'unchanged';
+  reason: string;
+}
+
+/** A dry run: the plan, not applied. */
+export interface Planned {
+  status: 'planned';
+  plan: BranchPlan;
+}
+
+/** The plan carried out. */
+export interface Applied {
+  status: 'applied';
+  plan: BranchPlan;
+  /** Of the branch, and of its pull request when there is one. */
+  operation: PullOperation;
+  /** The commit on the branch. */
+  commit: string;
+  /** The merge commit on `base`, with `merge`. */
+  merged?: string;
+  /** The pull request, when one was asked for. */
+  pullRequest?: PullResult;
+}
+
+/** What the propose step did. */
+export type Proposal = Unchanged | Planned | Applied;
+
+/** The tip of `branch`: on the remote when one is given, else the local branch; undefined when absent. */
+async function branchTip(
+  repo: GitRepo,
+  branch: string,
+  remote: string | undefined,
+): Promise<string | undefined> {
+  try {
+    return remote === undefined
+      ? await repo.resolve(`refs/heads/${branch}`)
+      : await repo.fetch({ remote, branch });
+  } catch (e) {
+    if (e instanceof GitError && e.reason === 'not-found') return undefined;
+    throw e;
+  }
+}
+
+/** What a promotion is proposed from: the version, and the report for the pull request. */
+export interface PromotionInput extends ProposeInput {
+  version: number;
+  /** The report file for the pull request's body: `report.json` (rendered with the version) or `report.md`. */
+  report?: string;
+}
+
+/** The version the standing promotion branch pins, and whether its commit is in `at`. */
+async function standingProposal(input: PromotionInput): Promise<StandingProposal | undefined> {
+  const { repo, model } = input;
+  const tip = await branchTip(repo, promoteBranch(model), input.remote);
+  if (tip === undefined) return undefined;
+  const text = await repo.readText(tip, paths.pins(model));
+  const version =
+    text === undefined ? null : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
+  if (version === null || version === undefined) return undefined;
+  // Whether it was merged matters only for a newer version: spare the walk of the history.
+  const merged = version > input.version && (await repo.isAncestor(tip, input.at));
+  return { version, merged };
+}
+
+/**
+ * Plans pinning `model@version` as production on the standing branch `pinml/promote-<model>`
+ * (what a dry run prints; with a remote it fetches the standing branch). The artifact's hash is checked first: a version whose
+ * artifact would not load is never proposed. Unchanged when the version is in production, or
+ * when the standing branch proposes a newer version (the stale-proposal rule, `planPromotion`).
+ */
+export async function planPromotionProposal(input: PromotionInput): Promise<Unchanged | Planned> {
+  return (await promotionPlan(input)).planned;
+}
+
+async function promotionPlan(
+  input: PromotionInput,
+): Promise<{ planned: Unchanged | Planned; card: Card }> {
+  const { repo, at, model, version } = input;
+  const state = await readModelState(repo, at, model);
+  const card = cardOf(state, version);
+  await readArtifact(repo, at, card);
+  const plan = planPromotion(state, version, await standingProposal(input));
+  return {
+    planned:
+      'status' in plan ? { status: 'unchanged', reason: plan.reason } : { status: 'planned', plan },
+    card,
+  };
+}
+
+/**
+ * Proposes pinning `model@version` as production: the plan of {@link planPromotionProposal},
+ * applied. The pull request's body is the report, else a summary of the version's card.
+ */
+export async function proposePromotion(input: PromotionInput): Promise<Unchanged | Applied> {
+  const { planned, card } = await promotionPlan(input);
+  if (planned.status === 'unchanged') return planned;
+  const { plan } = planned;
+  return applyProposal(input, plan, () =>
+    input.report === undefined
+      ? Promise.resolve(`## ${plan.title}\n\n\`\`\`\n${renderCard(card, false)}\`\`\`\n`)
+      : readReportBody(input.report, input.version),
+  );
+}
+
+/** Plans the revert of the commit that set the production pin now in effect (a dry run). */
+export async function planRollbackProposal(input: ProposeInput): Promise<Planned> {
+  const { repo, at, model } = input;
+  const plan = planRollback(
+    await readModelState(repo, at, model),
+    await readHistory(repo, at, model),
+  );
+  return { status: 'planned', plan };
+}
+
+/**
+ * Proposes the revert of the commit that set the production pin now in effect, on
+ * `pinml/rollback-<model>`; the pull request says why (`reason`).
+ */
+export async function proposeRollback(input: ProposeInput & { reason?: string }): Promise<Applied> {
+  const { plan } = await planRollbackProposal(input);
+  return applyProposal(input, plan, () => Promise.resolve(rollbackBody(plan, input.reason)));
+}
+
+/** The rollback pull request's body. */
+export function rollbackBody(plan: BranchPlan, reason?: string): string {
+  return [
+    `## ${plan.title}`,
+    '',
+    reason ? `**Why:** ${reason}` : '',
+    '',
+    `This reverts ${plan.revert?.commit ?? ''}, the commit that set production to v${plan.from}` +
+      (plan.revert?.mainline ? ' (a merge commit, reverted with mainline 1)' : '') +
+      `. Production goes back to v${plan.to}; v${plan.from} stays registered and is never re-promoted by a later rollback.`,
+    '',
+  ].join('\n');
+}
+
+/** Carries a branch plan out: the branch, the push, the local merge, the pull request. */
+async function applyProposal(
+  input: ProposeInput,
+  plan: BranchPlan,
+  body: () => Promise<string>,
+): Promise<Applied> {
+  const { repo, remote, pullRequest } = input;
+  const text = pullRequest ? await body() : '';
+  // Compare with the branch as the remote has it, so a re-run with the same inputs is `unchanged`.
+  const remoteTip = remote === undefined ? undefined : await branchTip(repo, plan.branch, remote);
+  if (remoteTip !== undefined) await repo.updateBranch(plan.branch, remoteTip);
+  const branch = await applyBranchPlan(repo, plan);
+  const merged = input.merge ? await mergeBranch(repo, input.base, plan.branch) : undefined;
+  if (remote !== undefined) {
+    if (branch.commit !== remoteTip) {
+      await repo.push({ remote, branch: plan.branch, oid: branch.commit, force: true });
+    }
+    if (merged) await repo.push({ remote, branch: input.base, oid: merged });
+  }
+  const applied: Applied = {
+    status: 'applied',
+    plan,
+    operation: branch.operation,
+    commit: branch.commit,
+    ...(merged ? { merged } : {}),
+  };
+  if (!pullRequest) return applied;
+  const pr = await pullRequest.pulls.upsert(
+    {
+      head: plan.branch,
+      base: input.base,
+      title: plan.title,
+      body: text,
+      labels: pullRequest.labels,
+    },
+    branch.operation !== 'unchanged',
+  );
+  const operation: PullOperation =
+    pr.operation === 'created'
+      ? 'created'
+      : branch.operation !== 'unchanged' || pr.operation === 'updated'
+        ? 'updated'
+        : 'unchanged';
+  return { ...applied, operation, pullRequest: pr };
+}
