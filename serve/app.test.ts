@@ -5,6 +5,72 @@ import { createApp } from './app.ts';
 import { COMMIT_A, depsOf, stateOf } from './testing/fixtures.ts';
 import { forest, one, post, rowObject, rows } from './testing/routes.ts';
 
+describe('every prediction route', () => {
+  it('never answers a 5xx to random bodies', async () => {
+    const good = rowObject(rows[0] as number[]);
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      '',
+      'x',
+      [],
+      {},
+      [[]],
+      [{}],
+      { a: 1 },
+      good,
+      [good],
+      [[1, 2, 3, 4]],
+      [1, 2, 3, 4],
+      { sepal_length: [1] },
+    ];
+    const keys = [
+      'inputs',
+      'instances',
+      'dataframe_split',
+      'dataframe_records',
+      'columns',
+      'data',
+      'model',
+      'params',
+      'id',
+      'outputs',
+      'name',
+      'shape',
+      'datatype',
+    ];
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const randomValue = (depth: number): unknown => {
+      if (depth > 2 || next(3) > 0) return values[next(values.length)];
+      const o: Record<string, unknown> = {};
+      for (let k = next(3); k >= 0; k--)
+        o[keys[next(keys.length)] as string] = randomValue(depth + 1);
+      return next(4) === 0 ? [o] : o;
+    };
+    const paths = [
+      '/predict',
+      '/models/iris/predict',
+      '/v2/models/iris/infer',
+      '/invocations',
+      '/v1/models/iris:predict',
+    ];
+    for (let i = 0; i < 400; i++) {
+      const path = paths[i % paths.length] as string;
+      const body = randomValue(0);
+      const res = await one.request(post(path, body));
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBeLessThan(500);
+      expect(res.headers.get(VERSION_HEADER)).toBe('iris@1');
+    }
+  });
+});
+
 describe('every response', () => {
   it('carries the model version and registry commit headers, errors and 404s included', async () => {
     const requests: (string | Request)[] = [

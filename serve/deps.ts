@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 
 import type { ReconcileResult, ReconcileTrigger, ServingState } from './follow/reconcile.ts';
-import type { ServedModel } from './follow/served.ts';
+import type { ServedModel } from './follow/load-registry.ts';
 import type { ErrorBody } from './http/errors.ts';
 import type { ServeMetrics } from './metrics.ts';
 

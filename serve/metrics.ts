@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-import type { ServedModel } from './follow/served.ts';
+import type { ServedModel } from './follow/load-registry.ts';
 
 /** What the app and the reconciler record. */
 export interface ServeMetrics {

@@ -6,7 +6,7 @@ import {
 } from '../../pipeline/models/random-forest.ts';
 import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from '../../pipeline/models/softmax-regression.ts';
 import { compilePredictor } from '../../pipeline/models/predictor.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { irisForest, irisRows } from '../testing/fixtures.ts';
 import { predictRows } from './answer.ts';
 

@@ -6,7 +6,7 @@
  * look; everything that happens to a prediction happens here, once.
  */
 import type { AppContext, AppDeps } from '../deps.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { invalidInput } from '../http/errors.ts';
 import { answeredBy, respond } from './respond.ts';
 import { pickModel } from './pick.ts';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import type { ServingState } from '../follow/reconcile.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { RequestError, invalidInput } from '../http/errors.ts';
 
 /**

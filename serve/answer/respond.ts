@@ -7,7 +7,7 @@
  * validated and copied on every answer).
  */
 import type { ServingState } from '../follow/reconcile.ts';
-import { versionRef, type ServedModel } from '../follow/served.ts';
+import { versionRef, type ServedModel } from '../follow/load-registry.ts';
 import type { AppContext } from '../deps.ts';
 
 /** Header naming the model version(s) that answered. */

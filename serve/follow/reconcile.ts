@@ -12,7 +12,7 @@ import {
   versionRef,
   type LoadProblem,
   type ServedModel,
-} from './served.ts';
+} from './load-registry.ts';
 import type { ServeMetrics } from '../metrics.ts';
 import type { RegistrySource } from './source.ts';
 

@@ -18,7 +18,7 @@ import { answerPrediction, labelOf, type Asked, type Protocol } from '../answer/
 import { versionOf } from '../answer/pick.ts';
 import type { AppContext } from '../deps.ts';
 import { notReadyReasons } from '../follow/reconcile.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { bodyLimitFor, bodyText, limitBody, parseJsonBody, JSON_TYPE } from '../http/body.ts';
 import { RequestError, describeValue, invalidInput, type ErrorBody } from '../http/errors.ts';
 import { declare, errorResponses, jsonBodyOf, jsonResponse, type Routes } from './declare.ts';

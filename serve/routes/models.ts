@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 
 import { answeredBy, respond } from '../answer/respond.ts';
 import { pickModel } from '../answer/pick.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
 
 /** A served model as `/models` describes it. */

@@ -18,7 +18,7 @@ import { checkBatch } from '../answer/rows.ts';
 import { pickModel, versionOf } from '../answer/pick.ts';
 import type { AppContext } from '../deps.ts';
 import { notReadyReasons, type ServingState } from '../follow/reconcile.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { bodyLimitFor, jsonBody, limitBody, requireJson } from '../http/body.ts';
 import { describeValue, invalidInput } from '../http/errors.ts';
 import { declare, errorResponses, jsonBodyOf, jsonResponse, type Routes } from './declare.ts';

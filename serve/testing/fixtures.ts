@@ -14,7 +14,7 @@ import type { Card } from '../../pipeline/registry/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { createMetrics } from '../metrics.ts';
 import type { ServingState } from '../follow/reconcile.ts';
-import { serveModel, type ServedModel } from '../follow/served.ts';
+import { serveModel, type ServedModel } from '../follow/load-registry.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const COMMIT_A = 'a'.repeat(40);

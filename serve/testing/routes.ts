@@ -3,7 +3,7 @@
  * regression, commit B), the Iris rows, and apps serving one or both. Test helper only.
  */
 import { createApp } from '../app.ts';
-import type { ServedModel } from '../follow/served.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
 import { predictProba } from '../../pipeline/models/predictor.ts';
 import {
   COMMIT_A,
