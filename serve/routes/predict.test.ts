@@ -4,7 +4,6 @@ import { createApp } from '../app.ts';
 import { COMMIT_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import {
-  FEATURES,
   forest,
   json,
   logistic,
@@ -273,37 +272,5 @@ describe('POST /predict', () => {
     const notLoaded = await broken.request(post('/models/iris/predict', { inputs: good }));
     expect(notLoaded.status).toBe(503);
     expect(await notLoaded.json()).toMatchObject({ code: 'model_not_ready' });
-  });
-
-  it('never answers a 5xx to random bodies', async () => {
-    const values: unknown[] = [
-      null,
-      true,
-      0,
-      -1,
-      1e308,
-      '',
-      'x',
-      [],
-      {},
-      [[]],
-      [{}],
-      { a: 1 },
-      good,
-      [good],
-    ];
-    let seed = 7;
-    const pick = (): unknown => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return values[seed % values.length];
-    };
-    for (let i = 0; i < 200; i++) {
-      const body: Record<string, unknown> = { inputs: pick() };
-      if (i % 3 === 0) body.model = pick();
-      if (i % 5 === 0) body.version = pick();
-      if (i % 7 === 0) body.inputs = { ...good, [FEATURES[i % 4] as string]: pick() };
-      const res = await one.request(post('/predict', body));
-      expect(res.status, JSON.stringify(body)).toBeLessThan(500);
-    }
   });
 });
