@@ -103,37 +103,45 @@ describe.each(serverRuntimes())('the HTTP edge on $name', (runtime) => {
     server = await startServe(runtime, { PINML_REPO: sandbox.dir, PINML_POLL_INTERVAL: '0' });
     const port = Number(new URL(server.url).port);
     const total = 100 * 1024 * 1024;
-    const result = await new Promise<{ head: string; written: number; closed: boolean }>(
-      (resolve) => {
-        const socket = connect(port, '127.0.0.1');
-        let head = '';
-        let written = 0;
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        const finish = (): void => resolve({ head, written, closed: true });
-        socket.on('data', (d: Buffer) => {
-          head += d.toString('latin1');
-        });
-        socket.on('error', () => undefined);
-        socket.on('close', finish);
-        socket.write(
-          `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
-        );
-        const pump = (): void => {
-          while (written < total && !socket.destroyed) {
-            written += chunk.length;
-            if (!socket.write(chunk)) {
-              socket.once('drain', pump);
-              return;
-            }
+    const head = `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n`;
+    // A client that asks first (Expect: 100-continue, as curl does for large bodies) is
+    // answered 413 at once, is never told to go on, and sends nothing of the body.
+    const asked = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(text));
+      socket.write(`${head}Expect: 100-continue\r\n\r\n`);
+    });
+    expect(asked).toMatch(/^HTTP\/1\.1 413 /);
+    expect(asked).not.toContain('100 Continue');
+    expect(asked.toLowerCase()).toContain('connection: close');
+    // A client that sends at once: the server stops reading and closes long before the body is
+    // through. (Whether this client still reads the 413 depends on whether the close reaches it
+    // before it reads: node:http does no lingering close.)
+    const result = await new Promise<{ text: string; written: number }>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      let written = 0;
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ text, written }));
+      socket.write(`${head}\r\n`);
+      const pump = (): void => {
+        while (written < total && !socket.destroyed) {
+          written += chunk.length;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
           }
-        };
-        pump();
-      },
-    );
-    expect(result.head).toMatch(/^HTTP\/1\.1 413 /);
-    expect(result.head.toLowerCase()).toContain('connection: close');
-    // The server stopped reading: the socket closed long before the body was through.
+        }
+      };
+      pump();
+    });
     expect(result.written).toBeLessThan(total / 4);
+    if (result.text !== '') expect(result.text).toMatch(/^HTTP\/1\.1 413 /);
     server.kill();
   }, 60_000);
 

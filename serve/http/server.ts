@@ -1,10 +1,10 @@
 /**
  * The HTTP edge: node:http → `@hono/node-server` → the Hono app, for every request, with the
  * timeouts a prediction server should have (node's own `requestTimeout` and `headersTimeout`:
- * a client that sends its request too slowly gets node's 408 and the connection closes), and a
- * graceful drain for SIGTERM.
+ * a client that sends its request too slowly gets node's 408 and the connection closes), `Expect:
+ * 100-continue` answered only when the body is wanted, and a graceful drain for SIGTERM.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 
 import { getRequestListener } from '@hono/node-server';
@@ -23,7 +23,7 @@ export function createHttpServer(
   options: EdgeOptions,
 ): Server {
   const listener = getRequestListener(fetch);
-  return createServer(
+  const server = createServer(
     {
       requestTimeout: options.requestTimeoutMs,
       headersTimeout: options.headersTimeoutMs,
@@ -35,6 +35,16 @@ export function createHttpServer(
     },
     (req, res) => void listener(req, res),
   );
+  // A client that asks before sending its body (`Expect: 100-continue`, as curl does for large
+  // uploads) is told to go on only once the app reads the body: a body the app refuses by its
+  // Content-Length (413) is never sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    req.once('resume', () => {
+      if (!res.headersSent) res.writeContinue();
+    });
+    void listener(req, res);
+  });
+  return server;
 }
 
 /**
