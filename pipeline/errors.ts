@@ -39,7 +39,7 @@ export type ErrorCode =
   | 'E_RUN_FOLDER'
   | 'E_TRAINING'
   | 'E_REGISTRY'
-  | 'E_REGISTRY_CONFLICT'
+  | 'E_LOG_STORE'
   | 'E_GIT'
   | 'E_GITHUB';
 

@@ -15,8 +15,10 @@ import { REQUEST_ID_HEADER, isUsableRequestId, respond } from './answer/respond.
 import type { AppContext, AppDeps, AppEnv } from './deps.ts';
 import { RequestError, type ErrorBody } from './http/errors.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { feedbackRoutes } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kserveRoutes } from './routes/kserve.ts';
+import { logRoutes } from './routes/logs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { mlflowRoutes } from './routes/mlflow.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -37,8 +39,11 @@ export function createApp(deps: AppDeps): ServeApp {
     const state = deps.state();
     c.set('state', state);
     const given = c.req.header(REQUEST_ID_HEADER);
-    const id = isUsableRequestId(given) ? given : newId();
+    const usable = isUsableRequestId(given);
+    const id = usable ? given : newId();
     c.set('requestId', id);
+    c.set('requestIdGiven', usable);
+    c.set('started', started);
     c.set('draining', deps.draining);
     await next();
     const seconds = (performance.now() - started) / 1000;
@@ -53,7 +58,7 @@ export function createApp(deps: AppDeps): ServeApp {
           path: c.req.path,
           route,
           status: c.res.status,
-          id,
+          id: c.get('requestId'),
           model: model === undefined ? null : `${model.name}@${model.version}`,
           ms: Math.round(seconds * 1e4) / 10,
         },
@@ -87,10 +92,17 @@ export function createApp(deps: AppDeps): ServeApp {
     modelRoutes,
     metricsRoutes,
     webhookRoutes,
+    feedbackRoutes,
+    logRoutes,
     docsRoutes,
   ]) {
     routes(app, deps);
   }
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'PINML_ADMIN_TOKEN, for /logs and /feedback',
+  });
   return app;
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { ReconcileResult, ReconcileTrigger, ServingState } from './follow/reconcile.ts';
 import type { ServedModel } from './follow/load-registry.ts';
 import type { ErrorBody } from './http/errors.ts';
+import type { Recorder } from './log/recorder.ts';
 import type { ServeMetrics } from './metrics.ts';
 
 /** Limits on what a request may send. */
@@ -39,6 +40,10 @@ export interface AppDeps {
   draining?: () => boolean;
   /** Makes a request id when the caller sent none (default: a random UUID). */
   requestId?: () => string;
+  /** Records every answered row in the prediction log; absent when the log is off. */
+  recorder?: Recorder | undefined;
+  /** The token `/logs` and `/feedback` require (`Authorization: Bearer …`); absent: they are off. */
+  adminToken?: string | undefined;
 }
 
 /** Hono's environment for this app. */
@@ -46,6 +51,10 @@ export interface AppEnv {
   Variables: {
     state: ServingState;
     requestId: string;
+    /** Whether the caller sent the request id (else a body id may name the request). */
+    requestIdGiven: boolean;
+    /** When the request arrived (`performance.now()`). */
+    started: number;
     /** The model that answered (set once it is chosen), for the headers and the logs. */
     model: ServedModel | undefined;
     /** Whether the server is draining (every answer then closes its connection). */

@@ -10,12 +10,20 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { PinmlError, UsageError } from '../pipeline/errors.ts';
+import { openSqliteLog } from '../pipeline/log/sqlite.ts';
 import { createApp, type AppDeps } from './app.ts';
-import { Reconciler } from './follow/reconcile.ts';
+import { Reconciler, type ServingState } from './follow/reconcile.ts';
 import { localSource, remoteSource, type RegistrySource } from './follow/source.ts';
 import { HELP, USAGE, parseConfig, type ServeConfig } from './http/options.ts';
 import { createHttpServer, drain } from './http/server.ts';
-import { createMetrics } from './metrics.ts';
+import { LiveMonitor } from './log/live.ts';
+import { Recorder } from './log/recorder.ts';
+import { createMetrics, type ServeMetrics } from './metrics.ts';
+
+/** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
+const LOG_QUEUE_ROWS = 100_000;
+/** How often the prediction log is written: a crash loses at most the rows of one interval. */
+const LOG_FLUSH_MS = 250;
 
 async function packageVersion(): Promise<string> {
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
@@ -76,6 +84,7 @@ export async function main(
   const metrics = createMetrics();
   const source = sourceFor(config);
   const reconciler = new Reconciler({ source, log, metrics });
+  const { recorder, live } = predictionLog(config, log, metrics, () => reconciler.state);
   let draining = false;
   const deps: AppDeps = {
     state: () => reconciler.state,
@@ -86,6 +95,8 @@ export async function main(
     limits: { bodyBytes: config.bodyLimitBytes, batchRows: config.batchLimit },
     server: { name: 'pinml', version: await packageVersion() },
     draining: () => draining,
+    recorder,
+    adminToken: config.adminToken,
   };
   const app = createApp(deps);
 
@@ -103,6 +114,8 @@ export async function main(
       bodyLimitBytes: config.bodyLimitBytes ?? 'sized from the batch limit',
       batchLimit: config.batchLimit,
       requestTimeoutSeconds: config.requestTimeoutMs / 1000,
+      predictionLog: config.predictionLog?.file ?? 'off',
+      admin: config.adminToken === undefined ? 'off' : 'on',
     },
     `listening on http://${config.host}:${port}`,
   );
@@ -115,13 +128,19 @@ export async function main(
         { signal },
         'shutting down: no new connections; answering what arrives with Connection: close',
       );
-      void Promise.all([drain(server, config.shutdownMs), reconciler.stop()]).then(([clean]) => {
-        if (!clean) {
-          log.warn({ timeoutMs: config.shutdownMs }, 'shutdown timeout: closed open connections');
-        }
-        log.info('stopped');
-        resolve(0);
-      });
+      live?.stop();
+      void Promise.all([drain(server, config.shutdownMs), reconciler.stop()])
+        .then(async ([clean]) => {
+          if (!clean) {
+            log.warn({ timeoutMs: config.shutdownMs }, 'shutdown timeout: closed open connections');
+          }
+          // Every answered row is written before the process exits.
+          await recorder?.stop();
+        })
+        .then(() => {
+          log.info('stopped');
+          resolve(0);
+        });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -139,8 +158,45 @@ export async function main(
         : `nothing to serve yet at ${config.ref}: no model is pinned (see /health)`,
     );
   }
-  if (!draining) reconciler.start(config.pollMs);
+  if (!draining) {
+    reconciler.start(config.pollMs);
+    recorder?.start();
+    live?.start();
+  }
   return stopped;
+}
+
+/** The prediction log's recorder and live-quality monitor, when the log is on. */
+function predictionLog(
+  config: ServeConfig,
+  log: Logger,
+  metrics: ServeMetrics,
+  state: () => ServingState,
+): { recorder: Recorder | undefined; live: LiveMonitor | undefined } {
+  const c = config.predictionLog;
+  if (c === undefined) return { recorder: undefined, live: undefined };
+  const store = openSqliteLog(c.file);
+  const recorder = new Recorder({
+    store,
+    log,
+    logInputs: c.logInputs,
+    sampleRate: c.sampleRate,
+    queueRows: LOG_QUEUE_ROWS,
+    flushMs: LOG_FLUSH_MS,
+    batchRows: 1000,
+    retention: { maxAgeMs: c.retentionMs, maxRows: c.maxRows },
+    retentionEveryMs: 10 * 60_000,
+  });
+  metrics.logStatus(() => recorder.status());
+  const live = new LiveMonitor({
+    store,
+    metrics,
+    log,
+    state,
+    windowMs: c.liveWindowMs,
+    intervalMs: c.liveIntervalMs,
+  });
+  return { recorder, live };
 }
 
 /**

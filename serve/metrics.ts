@@ -5,7 +5,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import type { LiveQuality } from '../pipeline/log/quality.ts';
 import type { ServedModel } from './follow/load-registry.ts';
+import type { RecorderStatus } from './log/recorder.ts';
 
 /** What the app and the reconciler record. */
 export interface ServeMetrics {
@@ -22,6 +24,10 @@ export interface ServeMetrics {
   loadFailure(model: string): void;
   /** The models now served (replaces the previous set). */
   served(models: Iterable<ServedModel>, degraded: boolean): void;
+  /** Reads the prediction log's queue and counts on every scrape. */
+  logStatus(status: () => RecorderStatus): void;
+  /** The live quality of the last computation (replaces the previous figures). */
+  live(figures: readonly LiveQuality[]): void;
 }
 
 /** Creates the metrics; `defaults` adds Node's process metrics (memory, CPU, event loop). */
@@ -88,6 +94,105 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
     registers: [registry],
   });
 
+  const gauge = (name: string, help: string, labelNames: readonly string[] = []): Gauge =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
+  const version = ['model', 'version', 'pin'] as const;
+  const liveGauges = {
+    rows: gauge('pinml_live_rows', 'Predictions recorded in the live window.', version),
+    labelled: gauge(
+      'pinml_live_labelled_rows',
+      'Recorded predictions with feedback in the live window.',
+      version,
+    ),
+    accuracy: gauge(
+      'pinml_live_accuracy',
+      'Accuracy on the labelled rows of the live window.',
+      version,
+    ),
+    accuracyLow: gauge(
+      'pinml_live_accuracy_low',
+      'Lower end of the Wilson interval (95%) of pinml_live_accuracy.',
+      version,
+    ),
+    accuracyHigh: gauge(
+      'pinml_live_accuracy_high',
+      'Upper end of the Wilson interval (95%) of pinml_live_accuracy.',
+      version,
+    ),
+    f1: gauge('pinml_live_macro_f1', 'Macro-F1 on the labelled rows of the live window.', version),
+    f1Low: gauge(
+      'pinml_live_macro_f1_low',
+      'Lower end of the bootstrap interval (95%) of pinml_live_macro_f1.',
+      version,
+    ),
+    f1High: gauge(
+      'pinml_live_macro_f1_high',
+      'Upper end of the bootstrap interval (95%) of pinml_live_macro_f1.',
+      version,
+    ),
+    sampleRate: gauge(
+      'pinml_live_sample_rate',
+      'Share of the predictions recorded (1: all) in the live window.',
+      version,
+    ),
+    share: gauge(
+      'pinml_live_predicted_share',
+      "Share of the live window's predictions per predicted class.",
+      [...version, 'class'],
+    ),
+  };
+  let status: (() => RecorderStatus) | undefined;
+  const fromStatus = (read: (s: RecorderStatus) => number) =>
+    function (this: Gauge) {
+      if (status !== undefined) this.set(read(status()));
+    };
+  new Gauge({
+    name: 'pinml_log_queue_rows',
+    help: 'Rows waiting to be written to the prediction log.',
+    registers: [registry],
+    collect: fromStatus((s) => s.queued),
+  });
+  new Gauge({
+    name: 'pinml_log_queue_peak_rows',
+    help: 'The most rows that have waited at once since start.',
+    registers: [registry],
+    collect: fromStatus((s) => s.peakQueued),
+  });
+  const total = (name: string, help: string, read: (s: RecorderStatus) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Counter) {
+        if (status === undefined) return;
+        this.reset();
+        this.inc(read(status()));
+      },
+    });
+  };
+  total('pinml_log_rows_written_total', 'Rows written to the prediction log.', (s) => s.written);
+  total(
+    'pinml_log_rows_dropped_total',
+    'Rows dropped because the queue was full (the store could not keep up or be written).',
+    (s) => s.dropped,
+  );
+  total(
+    'pinml_log_write_failures_total',
+    'Writes to the prediction log that failed (rows stay queued).',
+    (s) => s.failures,
+  );
+  total(
+    'pinml_feedback_unmatched_total',
+    'Feedback that never met its row within the retention window.',
+    (s) => s.unmatchedFeedback,
+  );
+  new Gauge({
+    name: 'pinml_log_degraded',
+    help: '1 while the prediction log cannot be written, else 0.',
+    registers: [registry],
+    collect: fromStatus((s) => (s.state === 'ok' ? 0 : 1)),
+  });
+
   return {
     registry,
     request(method, route, status, seconds) {
@@ -127,6 +232,31 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
         );
       }
       degradedGauge.set(degraded ? 1 : 0);
+    },
+    logStatus(read) {
+      status = read;
+    },
+    live(figures) {
+      for (const g of Object.values(liveGauges)) g.reset();
+      for (const f of figures) {
+        const labels = { model: f.model, version: String(f.version), pin: f.pin };
+        liveGauges.rows.set(labels, f.rows);
+        liveGauges.labelled.set(labels, f.labelled);
+        liveGauges.sampleRate.set(labels, f.sampleRate);
+        if (f.accuracy !== null) {
+          liveGauges.accuracy.set(labels, f.accuracy.estimate);
+          liveGauges.accuracyLow.set(labels, f.accuracy.low);
+          liveGauges.accuracyHigh.set(labels, f.accuracy.high);
+        }
+        if (f.macroF1 !== null) {
+          liveGauges.f1.set(labels, f.macroF1.estimate);
+          liveGauges.f1Low.set(labels, f.macroF1.low);
+          liveGauges.f1High.set(labels, f.macroF1.high);
+        }
+        for (const [cls, share] of Object.entries(f.predictedShare)) {
+          liveGauges.share.set({ ...labels, class: cls }, share);
+        }
+      }
     },
   };
 }

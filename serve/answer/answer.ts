@@ -2,7 +2,7 @@
  * The one answer path of every prediction, whatever the protocol (pinml's `/predict`, the Open
  * Inference Protocol's `infer`, MLflow's `/invocations`, KServe v1's `:predict`): read what the
  * request asks → choose the served model → read its rows by the model's signature → predict →
- * count → the protocol's answer. A protocol only says how its requests read and its answers
+ * count → record in the prediction log → the protocol's answer. A protocol only says how its requests read and its answers
  * look; everything that happens to a prediction happens here, once.
  */
 import type { AppContext, AppDeps } from '../deps.ts';
@@ -27,8 +27,18 @@ export interface Protocol<R extends Asked> {
   read(body: unknown): R;
   /** The request's rows, by the chosen model's signature. */
   rows(request: R, model: ServedModel, batchLimit: number): Float64Array[];
-  /** The answer's body. */
-  answer(request: R, model: ServedModel, predictions: Predictions): unknown;
+  /** The request id its body carries (pinml's and the OIP's `id`), if any. */
+  idOf?(request: R): string | undefined;
+  /** The answer's body; `id` is the request id (see {@link rowId}). */
+  answer(request: R, model: ServedModel, predictions: Predictions, id: string): unknown;
+}
+
+/**
+ * A row's id in the prediction log (and for feedback): the request id when the request has one
+ * row, `<request id>:<index>` for each row of a larger batch.
+ */
+export function rowId(id: string, index: number, rows: number): string {
+  return rows === 1 ? id : `${id}:${index}`;
 }
 
 /** Predictions for rows: class index per row and probabilities, row-major (`rows × classes`). */
@@ -48,7 +58,7 @@ export interface Predictions {
  */
 export function answerPrediction<R extends Asked>(
   c: AppContext,
-  deps: Pick<AppDeps, 'metrics' | 'limits'>,
+  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder'>,
   protocol: Protocol<R>,
   body: unknown,
   path: Asked = {},
@@ -69,7 +79,19 @@ export function answerPrediction<R extends Asked>(
   const rows = protocol.rows(request, model, deps.limits.batchRows);
   const predictions = predictRows(model, rows);
   deps.metrics.predictions(model, predictions.counts);
-  return respond(c, protocol.answer(request, model, predictions));
+  // The caller's X-Request-Id, else the body's id, else the one made for the request.
+  const bodyId = c.get('requestIdGiven') ? undefined : protocol.idOf?.(request);
+  if (bodyId !== undefined) c.set('requestId', bodyId);
+  const id = c.get('requestId');
+  deps.recorder?.record(
+    model,
+    'production',
+    id,
+    rows,
+    predictions,
+    performance.now() - c.get('started'),
+  );
+  return respond(c, protocol.answer(request, model, predictions, id));
 }
 
 /** Predicts rows with a served model: a batch of two or more rows through its batch path. */

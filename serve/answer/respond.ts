@@ -49,7 +49,13 @@ export function answeredBy(c: AppContext, model: ServedModel): ServedModel {
  * The answer: `body` as JSON, or as it is with a `type` (a string); the headers name the model
  * that answered when a route chose one (`answeredBy`), else every model the state serves.
  */
-export function respond(c: AppContext, body: unknown, status = 200, type?: string): Response {
+export function respond(
+  c: AppContext,
+  body: unknown,
+  status = 200,
+  type?: string,
+  extra?: Record<string, string>,
+): Response {
   const s = stampOf(c.get('model') ?? c.get('state'));
   const headers: Record<string, string> = {
     'content-type': type ?? 'application/json',
@@ -60,6 +66,7 @@ export function respond(c: AppContext, body: unknown, status = 200, type?: strin
   // A body over the limit is not read: the connection closes after the answer instead. While
   // draining, every answer closes its connection, so keep-alive clients leave (http/server.ts).
   if (status === 413 || c.get('draining')?.() === true) headers.connection = 'close';
+  if (extra !== undefined) Object.assign(headers, extra);
   return new Response(type === undefined ? JSON.stringify(body) : (body as string), {
     status,
     headers,

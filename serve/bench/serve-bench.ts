@@ -199,6 +199,7 @@ process.on('SIGTERM', () => process.exit(0));`;
 async function startPinml(sandbox: Sandbox, env: Record<string, string>): Promise<Child> {
   const child = await startChild(process.execPath, [join(ROOT, 'serve/bin/pinml-serve.js')], {
     PINML_REPO: sandbox.dir,
+    PINML_DATA_DIR: await mkdtemp(join(tmpdir(), 'pinml-bench-data-')),
     PINML_HOST: '127.0.0.1',
     PORT: '0',
     ...env,

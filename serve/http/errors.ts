@@ -15,6 +15,10 @@ export type RequestErrorCode =
   | 'model_not_ready'
   | 'invalid_signature'
   | 'webhook_disabled'
+  | 'admin_disabled'
+  | 'unauthorized'
+  | 'log_off'
+  | 'log_unavailable'
   | 'not_found';
 
 const STATUS: Record<RequestErrorCode, number> = {
@@ -27,6 +31,10 @@ const STATUS: Record<RequestErrorCode, number> = {
   model_not_ready: 503,
   invalid_signature: 401,
   webhook_disabled: 404,
+  admin_disabled: 404,
+  unauthorized: 401,
+  log_off: 404,
+  log_unavailable: 503,
   not_found: 404,
 };
 

@@ -21,6 +21,17 @@ describe('parseConfig', () => {
       headersTimeoutMs: 10_000,
       logLevel: 'info',
       shutdownMs: 10_000,
+      dataDir: '/srv/registry/.pinml/serve',
+      predictionLog: {
+        file: '/srv/registry/.pinml/serve/predictions.db',
+        logInputs: true,
+        sampleRate: 1,
+        retentionMs: 30 * 86_400_000,
+        maxRows: 10_000_000,
+        liveIntervalMs: 60_000,
+        liveWindowMs: 86_400_000,
+      },
+      adminToken: undefined,
     });
   });
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { UsageError } from '../../pipeline/errors.ts';
+import { parseDuration } from '../../pipeline/log/window.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -36,6 +37,25 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownMs: number;
+  /** Where the server keeps its state (the prediction log's database). */
+  dataDir: string;
+  /** The prediction log; undefined when it is off. */
+  predictionLog: PredictionLogConfig | undefined;
+  /** The token `/logs` and `/feedback` require; undefined: they are off. */
+  adminToken: string | undefined;
+}
+
+/** How the prediction log records, keeps and reads back. */
+export interface PredictionLogConfig {
+  /** The SQLite file. */
+  file: string;
+  logInputs: boolean;
+  /** The share of requests recorded, in (0, 1]. */
+  sampleRate: number;
+  retentionMs: number;
+  maxRows: number;
+  liveIntervalMs: number;
+  liveWindowMs: number;
 }
 
 /** The flags, their variables and defaults, as `--help` prints them. */
@@ -66,10 +86,20 @@ Options (flag, then environment variable; a flag wins):
   --cache-dir <path>         PINML_CACHE_DIR        where a remote is cloned (default: a folder per URL
                                                     and ref under the system's temporary folder)
   --shutdown-timeout <s>     PINML_SHUTDOWN_TIMEOUT seconds to finish in-flight requests on SIGTERM (default: 10)
+  --data-dir <path>          PINML_DATA_DIR         where the server keeps its state: the prediction log
+                                                    (default: .pinml/serve under the current folder)
+  --prediction-log <on|off>  PINML_PREDICTION_LOG   record every answered row (default: on)
+  --log-inputs <on|off>      PINML_LOG_INPUTS       record the inputs too (default: on)
+  --log-sample <rate>        PINML_LOG_SAMPLE       share of requests recorded, 0 < rate <= 1 (default: 1)
+  --log-retention <dur>      PINML_LOG_RETENTION    how long rows are kept: 90s, 15m, 24h, 30d (default: 30d)
+  --log-max-rows <n>         PINML_LOG_MAX_ROWS     most rows kept (default: 10000000)
+  --live-interval <s>        PINML_LIVE_INTERVAL    seconds between live-quality computations (default: 60)
+  --live-window <dur>        PINML_LIVE_WINDOW      the window live quality covers (default: 24h)
   -h, --help                                        print this help
 
 Environment only:
   PINML_GIT_TOKEN or GITHUB_TOKEN   token for an https remote (sent as GitHub expects; never logged)
+  PINML_ADMIN_TOKEN                 bearer token of GET /logs and POST /feedback (off without one)
 `;
 
 const OPTIONS = {
@@ -85,6 +115,14 @@ const OPTIONS = {
   'cache-dir': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
   'request-timeout': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'prediction-log': { type: 'string' },
+  'log-inputs': { type: 'string' },
+  'log-sample': { type: 'string' },
+  'log-retention': { type: 'string' },
+  'log-max-rows': { type: 'string' },
+  'live-interval': { type: 'string' },
+  'live-window': { type: 'string' },
   'headers-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -195,9 +233,63 @@ export function parseConfig(
       '--headers-timeout (PINML_HEADERS_TIMEOUT) must not be longer than --request-timeout (PINML_REQUEST_TIMEOUT)',
     );
   }
+  const onOff = (flag: keyof typeof OPTIONS, variable: string): boolean => {
+    const text = pick(flag, variable) ?? 'on';
+    if (text !== 'on' && text !== 'off') {
+      throw new UsageError(
+        `${where(flag, variable)} must be on or off, got ${JSON.stringify(text)}`,
+      );
+    }
+    return text === 'on';
+  };
+  const duration = (flag: keyof typeof OPTIONS, variable: string, fallback: string): number => {
+    try {
+      return parseDuration(pick(flag, variable) ?? fallback, where(flag, variable));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  };
+  const dataDir = resolve(cwd, pick('data-dir', 'PINML_DATA_DIR') ?? join('.pinml', 'serve'));
+  const predictionLog: PredictionLogConfig | undefined = onOff(
+    'prediction-log',
+    'PINML_PREDICTION_LOG',
+  )
+    ? {
+        file: join(dataDir, 'predictions.db'),
+        logInputs: onOff('log-inputs', 'PINML_LOG_INPUTS'),
+        sampleRate: number(
+          'log-sample',
+          'PINML_LOG_SAMPLE',
+          1,
+          (n) => n > 0 && n <= 1,
+          'a share of requests, 0 < rate <= 1',
+        ),
+        retentionMs: duration('log-retention', 'PINML_LOG_RETENTION', '30d'),
+        maxRows: number(
+          'log-max-rows',
+          'PINML_LOG_MAX_ROWS',
+          10_000_000,
+          (n) => Number.isInteger(n) && n >= 1,
+          'an integer >= 1',
+        ),
+        liveIntervalMs: Math.round(
+          number(
+            'live-interval',
+            'PINML_LIVE_INTERVAL',
+            60,
+            (n) => n > 0,
+            'a number of seconds > 0',
+          ) * 1000,
+        ),
+        liveWindowMs: duration('live-window', 'PINML_LIVE_WINDOW', '24h'),
+      }
+    : undefined;
   return {
     repo,
     ref,
+    dataDir,
+    predictionLog,
+    adminToken: env.PINML_ADMIN_TOKEN || undefined,
     pollMs: Math.round(
       number(
         'poll-interval',

@@ -7,6 +7,7 @@ import { respond } from '../answer/respond.ts';
 import { z } from '@hono/zod-openapi';
 
 import { notReadyReasons, statusOf, type ServingState } from '../follow/reconcile.ts';
+import type { RecorderStatus } from '../log/recorder.ts';
 import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
 
 const problem = z.object({
@@ -30,14 +31,28 @@ export const healthSchema = z
       z.object({ name: z.string(), version: z.int(), commit: z.string(), loadedAt: z.string() }),
     ),
     problems: z.array(problem),
+    predictionLog: z
+      .object({
+        state: z.enum(['ok', 'degraded', 'off']),
+        location: z.string().optional(),
+        reason: z.string().optional(),
+        queued: z.int().optional(),
+        dropped: z.int().optional(),
+      })
+      .describe('The prediction log: degraded, with the reason, while it cannot be written.'),
   })
   .openapi('Health');
 
 /** The `/health` body. */
-export function health(state: ServingState, draining: boolean): z.infer<typeof healthSchema> {
+export function health(
+  state: ServingState,
+  draining: boolean,
+  log?: RecorderStatus,
+): z.infer<typeof healthSchema> {
   const reasons = draining ? ['shutting down'] : notReadyReasons(state);
+  const status = statusOf(state);
   return {
-    status: statusOf(state),
+    status: status === 'ok' && log?.state === 'degraded' ? 'degraded' : status,
     ready: reasons.length === 0,
     ...(reasons.length > 0 ? { notReady: reasons } : {}),
     ref: state.ref,
@@ -50,6 +65,16 @@ export function health(state: ServingState, draining: boolean): z.infer<typeof h
       loadedAt: m.loadedAt,
     })),
     problems: [...state.problems],
+    predictionLog:
+      log === undefined
+        ? { state: 'off' }
+        : {
+            state: log.state,
+            location: log.location,
+            ...(log.reason !== undefined ? { reason: log.reason } : {}),
+            queued: log.queued,
+            dropped: log.dropped,
+          },
   };
 }
 
@@ -65,7 +90,7 @@ export const healthRoutes: Routes = (app, deps) => {
       summary: 'Status: ok, degraded (with the reasons) or starting; always 200',
       responses: { 200: jsonResponse('Status', healthSchema) },
     },
-    (c) => Promise.resolve(respond(c, health(c.get('state'), draining()))),
+    (c) => Promise.resolve(respond(c, health(c.get('state'), draining(), deps.recorder?.status()))),
   );
   declare(
     app,

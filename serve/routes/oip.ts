@@ -222,7 +222,8 @@ const oipProtocol: Protocol<OipInferRequest & Asked> = {
     return parsed.data;
   },
   rows: readTensorRows,
-  answer(request, m, p) {
+  idOf: (request) => request.id,
+  answer(request, m, p, id) {
     const wanted =
       request.outputs?.map((o, i) => {
         if (!(OUTPUTS as readonly string[]).includes(o.name)) {
@@ -251,7 +252,7 @@ const oipProtocol: Protocol<OipInferRequest & Asked> = {
     return {
       model_name: m.name,
       model_version: String(m.version),
-      ...(request.id !== undefined ? { id: request.id } : {}),
+      id,
       parameters: { registry_commit: m.commit },
       outputs,
     };

@@ -33,8 +33,9 @@ describe('POST /predict', () => {
       version: 1,
       commit: COMMIT_A,
       id: 'r1',
-      prediction: { class: best, probabilities },
+      prediction: { id: 'r1', class: best, probabilities },
     });
+    expect(res.headers.get('x-request-id')).toBe('r1');
   });
 
   it('answers a batch in order, each row as the compiled model predicts it', async () => {
@@ -52,6 +53,14 @@ describe('POST /predict', () => {
       batch.map((r) => probabilitiesOf(forest, r)),
     );
     expect(predictions[0]?.class).toBe('setosa');
+    // Each row of a batch has its own id in the log: the request id and its index.
+    const id = res.headers.get('x-request-id') as string;
+    expect(body.id).toBe(id);
+    expect(predictions.map((p) => (p as { id?: string }).id)).toEqual([
+      `${id}:0`,
+      `${id}:1`,
+      `${id}:2`,
+    ]);
     expect(predictions[2]?.class).toBe('virginica');
   });
 
@@ -61,7 +70,7 @@ describe('POST /predict', () => {
     expect(byBody.status).toBe(200);
     expect(byBody.headers.get(VERSION_HEADER)).toBe('iris-lr@2');
     expect(byBody.headers.get(COMMIT_HEADER)).toBe(COMMIT_B);
-    expect((await json(byBody)).prediction).toEqual({
+    expect((await json(byBody)).prediction).toMatchObject({
       class: 'virginica',
       probabilities: probabilitiesOf(logistic, rows[100] as number[]),
     });

@@ -5,7 +5,13 @@
  */
 import { z } from '@hono/zod-openapi';
 
-import { answerPrediction, labelOf, probabilitiesOf, type Protocol } from '../answer/answer.ts';
+import {
+  answerPrediction,
+  labelOf,
+  probabilitiesOf,
+  rowId,
+  type Protocol,
+} from '../answer/answer.ts';
 import { versionSchema } from '../answer/pick.ts';
 import { RequestError, describeValue, invalidInput } from '../http/errors.ts';
 import { bodyLimitFor, jsonBody, limitBody, requireJson } from '../http/body.ts';
@@ -21,7 +27,11 @@ export function predictRequestSchema(row: z.ZodType, batchLimit: number) {
     version: versionSchema
       .optional()
       .describe('Only answer if this is the version served (else 404 version_not_found).'),
-    id: z.string().max(256).optional().describe('Echoed in the response.'),
+    id: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The request id when no X-Request-Id header names it; echoed in the response.'),
     inputs: z
       .union([row, z.array(row).min(1).max(batchLimit)])
       .describe('One row of features, or a batch (a list of rows) answered in order.'),
@@ -29,6 +39,7 @@ export function predictRequestSchema(row: z.ZodType, batchLimit: number) {
 }
 
 const rowAnswer = z.object({
+  id: z.string().describe('The row id in the prediction log, for feedback.'),
   class: z
     .union([z.string(), z.number()])
     .describe('The predicted class (highest probability; ties to the first class).'),
@@ -41,7 +52,9 @@ export const predictResponseSchema = z
     model: z.string(),
     version: z.int().min(1),
     commit: z.string().describe('The registry commit whose pin names this version.'),
-    id: z.string().optional(),
+    id: z
+      .string()
+      .describe("The request id: the caller's X-Request-Id, else the body's id, else a new one."),
     prediction: rowAnswer.optional().describe('For one row.'),
     predictions: z.array(rowAnswer).optional().describe('For a batch, in request order.'),
   })
@@ -108,12 +121,14 @@ export function readEnvelope(body: unknown): PredictRequest {
 export const pinmlProtocol: Protocol<PredictRequest> = {
   modelField: 'model',
   read: readEnvelope,
+  idOf: (request) => request.id,
   rows: (request, model, batchLimit) =>
     Array.isArray(request.inputs)
       ? model.inputs.list(request.inputs, 'inputs', batchLimit)
       : [model.inputs.one(request.inputs, 'inputs')],
-  answer(request, model, p) {
+  answer(request, model, p, id) {
     const rows = Array.from({ length: p.rows }, (_, i) => ({
+      id: rowId(id, i, p.rows),
       class: labelOf(model, p, i),
       probabilities: probabilitiesOf(model, p, i),
     }));
@@ -121,7 +136,7 @@ export const pinmlProtocol: Protocol<PredictRequest> = {
       model: model.name,
       version: model.version,
       commit: model.commit,
-      ...(request.id !== undefined ? { id: request.id } : {}),
+      id,
       ...(Array.isArray(request.inputs) ? { predictions: rows } : { prediction: rows[0] }),
     };
   },

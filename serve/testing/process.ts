@@ -4,7 +4,8 @@
  * helper only: product code never imports it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -14,6 +15,8 @@ import { waitFor } from './server.ts';
 
 export interface ServeProcess {
   url: string;
+  /** Its data folder (the prediction log is \`predictions.db\` in it). */
+  dataDir: string;
   child: ChildProcess;
   /** Every log line so far. */
   logs: Record<string, unknown>[];
@@ -29,13 +32,17 @@ export async function startServe(
   runtime: Runtime,
   env: Record<string, string>,
 ): Promise<ServeProcess> {
+  const ours = env.PINML_DATA_DIR === undefined;
+  const dataDir = env.PINML_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'pinml-serve-data-')));
   const child = spawn(runtime.binary(), [join(ROOT, 'serve/bin/pinml-serve.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', PINML_HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: '0', PINML_HOST: '127.0.0.1', PINML_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // A data folder made here goes with the process.
+  if (ours) void exited.then(() => rm(dataDir, { recursive: true, force: true }));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     void exited.then((code) => reject(new Error(`pinml-serve exited with ${code}`)));
@@ -52,6 +59,7 @@ export async function startServe(
   );
   return {
     url,
+    dataDir,
     child,
     logs,
     exited,

@@ -1,0 +1,265 @@
+/**
+ * The server's side of the prediction log: answers enqueue what they predicted (a few field
+ * copies, nothing else), and a writer off the request path turns the queue into rows and writes
+ * them to the store in batches every flush interval. Recording never blocks or fails an answer:
+ * the queue is bounded, and when the store cannot be written rows wait in it, then are dropped
+ * and counted, with one warning per interval; writing resumes by itself when the store returns.
+ */
+import type { Logger } from 'pino';
+
+import type {
+  LogStore,
+  LoggedSignature,
+  Pin,
+  PredictionRecord,
+  RetentionPolicy,
+} from '../../pipeline/log/store.ts';
+import { rowId, type Predictions } from '../answer/answer.ts';
+import type { ServedModel } from '../follow/load-registry.ts';
+
+/** What one answer enqueues: its rows, predictions and model, expanded into rows later. */
+interface Entry {
+  model: ServedModel;
+  pin: Pin;
+  id: string;
+  rows: readonly Float64Array[];
+  predictions: Predictions;
+  time: number;
+  latencyMs: number;
+}
+
+/** How the recorder behaves. */
+export interface RecorderOptions {
+  store: LogStore;
+  log: Logger;
+  /** Record the inputs (false: everything but them). */
+  logInputs: boolean;
+  /** The share of requests recorded, in (0, 1]. */
+  sampleRate: number;
+  /** Most rows waiting in memory; past it, new rows are dropped and counted. */
+  queueRows: number;
+  /** How often queued rows are written (a crash loses at most this much). */
+  flushMs: number;
+  /** Most rows in one transaction (the writer yields between them). */
+  batchRows: number;
+  /** What the log keeps, applied every `retentionEveryMs`. */
+  retention: RetentionPolicy;
+  retentionEveryMs: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** What `/health` and `/metrics` say of the log. */
+export interface RecorderStatus {
+  state: 'ok' | 'degraded';
+  location: string;
+  /** Why it is degraded: the last write's error. */
+  reason?: string;
+  queued: number;
+  peakQueued: number;
+  written: number;
+  dropped: number;
+  failures: number;
+  unmatchedFeedback: number;
+}
+
+/** How long between two warnings about the same trouble. */
+const WARN_EVERY_MS = 30_000;
+
+/** Enqueues answered rows and writes them off the request path. */
+export class Recorder {
+  readonly #o: RecorderOptions;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #queue: Entry[] = [];
+  #queued = 0;
+  #peak = 0;
+  #written = 0;
+  #dropped = 0;
+  #failures = 0;
+  #unmatched = 0;
+  #reason: string | undefined;
+  #lastWarning = -Infinity;
+  #signed = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #retentionTimer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+
+  constructor(options: RecorderOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get store(): LogStore {
+    return this.#o.store;
+  }
+
+  /** Records an answer's rows (sampled per request). Never throws, never waits. */
+  record(
+    model: ServedModel,
+    pin: Pin,
+    id: string,
+    rows: readonly Float64Array[],
+    predictions: Predictions,
+    latencyMs: number,
+  ): void {
+    if (this.#o.sampleRate < 1 && this.#random() >= this.#o.sampleRate) return;
+    if (this.#queued + rows.length > this.#o.queueRows) {
+      this.#dropped += rows.length;
+      this.#warn('the prediction log queue is full: rows are dropped');
+      return;
+    }
+    this.#queue.push({ model, pin, id, rows, predictions, time: this.#now(), latencyMs });
+    this.#queued += rows.length;
+    if (this.#queued > this.#peak) this.#peak = this.#queued;
+  }
+
+  /** Starts writing every flush interval and applying retention. */
+  start(): void {
+    const tick = (): void => {
+      this.#timer = setTimeout(() => {
+        void this.flush().finally(tick);
+      }, this.#o.flushMs);
+      this.#timer.unref();
+    };
+    tick();
+    this.#retentionTimer = setInterval(() => void this.retain(), this.#o.retentionEveryMs);
+    this.#retentionTimer.unref();
+  }
+
+  /** Writes what is queued; one write at a time. Failures leave the rows queued. */
+  flush(): Promise<void> {
+    if (this.#writing !== undefined) return this.#writing;
+    this.#writing = this.#write().finally(() => {
+      this.#writing = undefined;
+    });
+    return this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    while (this.#queue.length > 0) {
+      // Take whole entries up to a batch (a batch request's rows stay together).
+      let n = 0;
+      let take = 0;
+      while (
+        take < this.#queue.length &&
+        (take === 0 || n + (this.#queue[take] as Entry).rows.length <= this.#o.batchRows)
+      ) {
+        n += (this.#queue[take] as Entry).rows.length;
+        take++;
+      }
+      const entries = this.#queue.slice(0, take);
+      const signatures: LoggedSignature[] = [];
+      const records: PredictionRecord[] = [];
+      for (const e of entries) {
+        const key = `${e.model.name}\u0000${e.model.version}`;
+        if (!this.#signed.has(key)) {
+          signatures.push({
+            model: e.model.name,
+            version: e.model.version,
+            features: e.model.predictor.features,
+            classes: e.model.classKeys,
+          });
+        }
+        this.#expand(e, records);
+      }
+      try {
+        await this.#o.store.append(records, signatures);
+      } catch (err) {
+        this.#failures++;
+        this.#reason = `writing to ${this.#o.store.location} failed: ${(err as Error).message}`;
+        this.#warn(
+          `${this.#reason}; ${this.#queued} rows wait in memory (at most ${this.#o.queueRows})`,
+        );
+        return;
+      }
+      for (const s of signatures) this.#signed.add(`${s.model}\u0000${s.version}`);
+      this.#queue.splice(0, take);
+      this.#queued -= n;
+      this.#written += n;
+      if (this.#reason !== undefined) {
+        this.#o.log.info({ store: this.#o.store.location }, 'the prediction log is written again');
+        this.#reason = undefined;
+      }
+      // Let answers run between batches.
+      if (this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #expand(e: Entry, out: PredictionRecord[]): void {
+    const k = e.model.classKeys.length;
+    const p = e.predictions;
+    for (let i = 0; i < e.rows.length; i++) {
+      out.push({
+        id: rowId(e.id, i, e.rows.length),
+        time: e.time,
+        model: e.model.name,
+        version: e.model.version,
+        commit: e.model.commit,
+        pin: e.pin,
+        inputs: this.#o.logInputs ? (e.rows[i] as Float64Array) : null,
+        class: e.model.classKeys[p.classes[i] as number] as string,
+        probabilities: p.probabilities.subarray(i * k, i * k + k),
+        latencyMs: e.latencyMs,
+        sampleRate: this.#o.sampleRate,
+      });
+    }
+  }
+
+  /** Applies the retention policy once (deleting in batches). */
+  async retain(): Promise<void> {
+    try {
+      const r = await this.#o.store.retain(this.#o.retention, this.#now());
+      this.#unmatched += r.unmatchedFeedback;
+      if (r.deletedRows > 0 || r.deletedFeedback > 0) {
+        this.#o.log.info(r, 'prediction log retention: deleted old rows');
+      }
+    } catch (err) {
+      this.#warn(`prediction log retention failed: ${(err as Error).message}`);
+    }
+  }
+
+  #warn(message: string): void {
+    const now = this.#now();
+    if (now - this.#lastWarning < WARN_EVERY_MS) return;
+    this.#lastWarning = now;
+    this.#o.log.warn(
+      { store: this.#o.store.location, queued: this.#queued, dropped: this.#dropped },
+      message,
+    );
+  }
+
+  status(): RecorderStatus {
+    return {
+      state: this.#reason === undefined ? 'ok' : 'degraded',
+      location: this.#o.store.location,
+      ...(this.#reason !== undefined ? { reason: this.#reason } : {}),
+      queued: this.#queued,
+      peakQueued: this.#peak,
+      written: this.#written,
+      dropped: this.#dropped,
+      failures: this.#failures,
+      unmatchedFeedback: this.#unmatched,
+    };
+  }
+
+  /** Stops the timers, writes what is queued (retrying a failing store until `timeoutMs`), closes the store. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    clearTimeout(this.#timer);
+    clearInterval(this.#retentionTimer);
+    const deadline = this.#now() + timeoutMs;
+    await this.flush();
+    while (this.#queue.length > 0 && this.#now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.flush();
+    }
+    if (this.#queue.length > 0) {
+      this.#o.log.error(
+        { queued: this.#queued },
+        'stopped with rows the prediction log could not take',
+      );
+    }
+    await this.#o.store.close().catch(() => undefined);
+  }
+}
