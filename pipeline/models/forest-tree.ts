@@ -72,7 +72,7 @@ export interface GrownTree {
 const MAX_FULL_HISTOGRAM = 1 << 18;
 
 /** Nodes with at most this many distinct rows sort them per feature instead of binning them. */
-const SMALL_NODE = Number(process.env.SMALLN ?? 64);
+const SMALL_NODE = 64;
 
 /**
  * A generator of floats in [0, 1) for tree `tree` of a forest seeded `seed`: sfc32 started from
