@@ -4,8 +4,11 @@ import { ModelFormatError } from '../errors.ts';
 import { integerAtLeast, paramsCheck, positiveNumber, rowMatrix, trueOrFalse } from './family.ts';
 import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
 import { families } from './index.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from './softmax-regression.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest/index.ts';
+import {
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  fitLogisticRegression,
+} from './logistic-regression.ts';
 
 const blobs = gaussianBlobs(
   [
@@ -19,7 +22,7 @@ const blobs = gaussianBlobs(
 );
 const SMALL_PARAMS: Record<string, Record<string, unknown>> = {
   'random-forest': { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
-  'logistic-regression': DEFAULT_SOFTMAX_PARAMS,
+  'logistic-regression': DEFAULT_LOGISTIC_REGRESSION_PARAMS,
   'ml-random-forest': {
     trees: 5,
     maxDepth: 4,
@@ -114,7 +117,10 @@ describe('predictBatch', () => {
       ...spec,
       params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
     }),
-    fitSoftmax(blobs.rows, blobs.y, { ...spec, params: DEFAULT_SOFTMAX_PARAMS }),
+    fitLogisticRegression(blobs.rows, blobs.y, {
+      ...spec,
+      params: DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+    }),
   ];
 
   it.each(models)('gives the $kind predictions of predictIndex and predictProba', (model) => {

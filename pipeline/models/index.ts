@@ -3,18 +3,18 @@
  * artifact by its `kind` tag.
  */
 import { ModelFormatError, PinmlError } from '../errors.ts';
-import { forestFamily } from './forest.ts';
-import { logisticFamily } from './logistic.ts';
-import { randomForestFamily } from './random-forest.ts';
-import { softmaxFamily } from './softmax-regression.ts';
+import { mlRandomForestFamily } from './ml-random-forest.ts';
+import { mlLogisticRegressionFamily } from './ml-logistic-regression.ts';
+import { randomForestFamily } from './random-forest/index.ts';
+import { logisticRegressionFamily } from './logistic-regression.ts';
 import type { Classifier, ModelFamily } from './types.ts';
 
 // Each family checks its params at run time in fit(), so erasing their type here is safe.
 const known = [
   randomForestFamily,
-  softmaxFamily,
-  forestFamily,
-  logisticFamily,
+  logisticRegressionFamily,
+  mlRandomForestFamily,
+  mlLogisticRegressionFamily,
 ] as unknown as readonly ModelFamily[];
 
 /** Every model family, in the order they are documented. */

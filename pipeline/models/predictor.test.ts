@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import { readDataset } from '../dataset.ts';
 import { ModelFormatError } from '../errors.ts';
-import { DEFAULT_FOREST_PARAMS, forestFamily } from './forest.ts';
+import { DEFAULT_ML_RANDOM_FOREST_PARAMS, mlRandomForestFamily } from './ml-random-forest.ts';
 import { loadModel } from './index.ts';
-import { DEFAULT_LOGISTIC_PARAMS, logisticFamily } from './logistic.ts';
+import {
+  DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
+  mlLogisticRegressionFamily,
+} from './ml-logistic-regression.ts';
 import { compilePredictor, predictProba } from './predictor.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -47,7 +50,7 @@ describe('compilePredictor', () => {
   });
 
   it.each([
-    ['default forest', { ...DEFAULT_FOREST_PARAMS }],
+    ['default forest', { ...DEFAULT_ML_RANDOM_FOREST_PARAMS }],
     [
       'deep forest',
       { trees: 60, maxDepth: 20, minSamplesSplit: 2, maxFeatures: 1, bootstrap: true },
@@ -57,23 +60,23 @@ describe('compilePredictor', () => {
       { trees: 40, maxDepth: 4, minSamplesSplit: 3, maxFeatures: 0.5, bootstrap: false },
     ],
   ])('gives exactly the probabilities of a %s trained on Iris', (_name, params) => {
-    expectSame(forestFamily.fit(iris.X, iris.y, { ...spec, params }).toJSON());
+    expectSame(mlRandomForestFamily.fit(iris.X, iris.y, { ...spec, params }).toJSON());
   });
 
   it.each([
-    ['default', { ...DEFAULT_LOGISTIC_PARAMS }],
+    ['default', { ...DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS }],
     ['fast', { steps: 200, learningRate: 4 }],
   ])(
     'gives exactly the probabilities of the %s logistic regression trained on Iris',
     (_n, params) => {
-      expectSame(logisticFamily.fit(iris.X, iris.y, { ...spec, params }).toJSON());
+      expectSame(mlLogisticRegressionFamily.fit(iris.X, iris.y, { ...spec, params }).toJSON());
     },
   );
 
   it('keeps extreme inputs finite as the pipeline does', () => {
-    const artifact = logisticFamily.fit(iris.X, iris.y, {
+    const artifact = mlLogisticRegressionFamily.fit(iris.X, iris.y, {
       ...spec,
-      params: DEFAULT_LOGISTIC_PARAMS,
+      params: DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
     });
     const rows = [
       [1e300, -1e300, 1e300, 1e300],
@@ -85,8 +88,8 @@ describe('compilePredictor', () => {
   });
 
   it('refuses an artifact the pipeline refuses, naming the field', () => {
-    const artifact = forestFamily
-      .fit(iris.X, iris.y, { ...spec, params: { ...DEFAULT_FOREST_PARAMS, trees: 3 } })
+    const artifact = mlRandomForestFamily
+      .fit(iris.X, iris.y, { ...spec, params: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS, trees: 3 } })
       .toJSON();
     expect(() => compilePredictor({ ...artifact, formatVersion: 99 })).toThrow(ModelFormatError);
     expect(() => compilePredictor({ ...artifact, kind: 'pickle' })).toThrow(/kind "pickle"/);

@@ -9,8 +9,8 @@
  */
 import { ModelFormatError } from '../errors.ts';
 import { loadModel } from './index.ts';
-import { RandomForestClassifier } from './random-forest.ts';
-import type { SoftmaxClassifier } from './softmax-regression.ts';
+import { RandomForestClassifier } from './random-forest/index.ts';
+import type { LogisticRegressionClassifier } from './logistic-regression.ts';
 import type { Classifier, Label } from './types.ts';
 
 /** A loaded model, ready to predict. Pure: predicting does not change it. */
@@ -50,7 +50,7 @@ export function compilePredictor(artifact: unknown): Predictor {
     case 'random-forest':
     case 'softmax-regression':
       // The pipeline's own classifiers already predict over flat arrays: serve them as they are.
-      return rowPredictor(classifier as RandomForestClassifier | SoftmaxClassifier);
+      return rowPredictor(classifier as RandomForestClassifier | LogisticRegressionClassifier);
     default:
       // A family added to the pipeline before this server learnt to compile it still serves.
       return libraryPredictor(classifier);
@@ -219,7 +219,9 @@ function softplus(t: number): number {
  * `random-forest` (its flat forest) and `softmax-regression` (its batch predictor): one row at a
  * time, and whole batches through `predictBatch`.
  */
-function rowPredictor(classifier: RandomForestClassifier | SoftmaxClassifier): Predictor {
+function rowPredictor(
+  classifier: RandomForestClassifier | LogisticRegressionClassifier,
+): Predictor {
   const x = new Float64Array(classifier.features.length);
   const predict =
     classifier instanceof RandomForestClassifier

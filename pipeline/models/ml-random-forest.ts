@@ -3,7 +3,7 @@
  * computed here as vote fractions and the library's own JSON kept verbatim inside the artifact.
  * Kept for compatibility (every `ml-random-forest` artifact loads, and a version registered
  * with it rebuilds) and as the accuracy reference on small data; its split search is quadratic
- * in rows, so `random-forest` (`random-forest.ts`) is the forest for real data.
+ * in rows, so `random-forest` (`random-forest/`) is the forest for real data.
  */
 import { Matrix } from 'ml-matrix';
 import { RandomForestClassifier } from 'ml-random-forest';
@@ -23,7 +23,7 @@ import {
 import type { ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `ml-random-forest`. */
-export interface ForestParams {
+export interface MlRandomForestParams {
   /** Number of trees. */
   trees: number;
   /** Maximum depth of each tree (the root is depth 0). */
@@ -43,7 +43,7 @@ export interface ForestParams {
  * 105/45 Iris splits: 0.949 mean hold-out accuracy, ~0.18 s per fit (depth 16 / split 2 scores
  * the same; maxFeatures 0.5 scores 0.944 with artifacts nearly twice as large).
  */
-export const DEFAULT_FOREST_PARAMS: Readonly<ForestParams> = Object.freeze({
+export const DEFAULT_ML_RANDOM_FOREST_PARAMS: Readonly<MlRandomForestParams> = Object.freeze({
   trees: 100,
   maxDepth: 10,
   minSamplesSplit: 3,
@@ -58,7 +58,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'ml-random-forest',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<ForestParams>({
+  params: paramsCheck<MlRandomForestParams>({
     trees: integerAtLeast(1),
     maxDepth: integerAtLeast(1),
     minSamplesSplit: integerAtLeast(2),
@@ -69,10 +69,10 @@ const CHECKS: FamilyChecks = {
 };
 
 /** The `ml-random-forest` artifact (format version 1). */
-export interface ForestArtifact extends ModelArtifact {
+export interface MlRandomForestArtifact extends ModelArtifact {
   kind: typeof KIND;
   formatVersion: typeof FORMAT_VERSION;
-  params: ForestParams;
+  params: MlRandomForestParams;
   seed: number;
   /** `RandomForestClassifier#toJSON()` as it was right after training (the library's format). */
   forest: unknown;
@@ -82,7 +82,7 @@ export interface ForestArtifact extends ModelArtifact {
  * The `ml-random-forest` family. Artifact kind `ml-random-forest`. Cards written before pinml
  * had its own forest name this algorithm `random-forest` (see `familyForArtifact`).
  */
-export const forestFamily: ModelFamily<ForestParams> = {
+export const mlRandomForestFamily: ModelFamily<MlRandomForestParams> = {
   algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
@@ -111,7 +111,7 @@ export const forestFamily: ModelFamily<ForestParams> = {
     // A plain copy: the library's object holds live trees and matrices. Kept verbatim because
     // load() drops fields (numberSamples, gain), so re-serialising a loaded forest would differ.
     const libraryJson: unknown = JSON.parse(JSON.stringify(forest.toJSON()));
-    const artifact: ForestArtifact = {
+    const artifact: MlRandomForestArtifact = {
       kind: KIND,
       formatVersion: FORMAT_VERSION,
       features: [...spec.features],
@@ -121,17 +121,17 @@ export const forestFamily: ModelFamily<ForestParams> = {
       forest: libraryJson,
     };
     // Train and load share one path, so a loaded artifact predicts exactly as the fitted model.
-    return new ForestClassifier(artifact);
+    return new MlRandomForestClassifier(artifact);
   },
   load(artifact) {
-    return new ForestClassifier(readArtifact(artifact));
+    return new MlRandomForestClassifier(readArtifact(artifact));
   },
 };
 
-class ForestClassifier extends ArtifactClassifier<ForestArtifact> {
+class MlRandomForestClassifier extends ArtifactClassifier<MlRandomForestArtifact> {
   readonly #forest: RandomForestClassifier;
 
-  constructor(artifact: ForestArtifact) {
+  constructor(artifact: MlRandomForestArtifact) {
     super(artifact);
     // load() keeps references into its input: give it a copy of its own.
     this.#forest = RandomForestClassifier.load(
@@ -170,10 +170,10 @@ class ForestClassifier extends ArtifactClassifier<ForestArtifact> {
 }
 
 /** Checks an `ml-random-forest` artifact field by field; the error names the first bad field. */
-function readArtifact(value: unknown): ForestArtifact {
+function readArtifact(value: unknown): MlRandomForestArtifact {
   const a = readFamilyArtifact(CHECKS, value);
   const fail = artifactFailure(KIND);
-  const params = a.params as ForestParams;
+  const params = a.params as MlRandomForestParams;
 
   const forest = a.forest;
   if (!isRecord(forest)) return fail('forest', 'must be an object (ml-random-forest toJSON())');
@@ -216,7 +216,7 @@ function readArtifact(value: unknown): ForestArtifact {
       fail,
     );
   }
-  return a as ForestArtifact;
+  return a as MlRandomForestArtifact;
 }
 
 /** A tree node is a leaf (`distribution`: one row of class weights) or a split with 2 children. */

@@ -7,7 +7,7 @@
  * which tree.
  *
  * The split search is histogram based: every feature was cut once into at most 256 quantile
- * bins (`forest-bins.ts`), a node sums the class weights of its rows per bin of a feature, and
+ * bins (`bins.ts`), a node sums the class weights of its rows per bin of a feature, and
  * the best split is found by one scan over the bins. Where a node sees most of the features
  * (`maxFeatures` at least half of them), nodes keep a histogram of every feature and the larger
  * child's is the parent's minus the smaller child's (histogram subtraction), so only the smaller

@@ -3,7 +3,7 @@
  * ml-logistic-regression's gradient descent on standardised features plus an intercept column.
  * The artifact (kind `logistic-regression`) holds plain numbers (standardisation and weights),
  * so predicting needs no library. Kept so every `logistic-regression` artifact loads and a
- * version registered with it rebuilds; `softmax-regression.ts` is the logistic regression that
+ * version registered with it rebuilds; `logistic-regression.ts` is the logistic regression that
  * scales (each gradient step here costs ~0.5 s at 100,000 rows).
  */
 // @ts-expect-error -- ml-logistic-regression ships no type declarations; typed below.
@@ -25,7 +25,7 @@ import {
 import type { ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `ml-logistic-regression`. */
-export interface LogisticParams {
+export interface MlLogisticRegressionParams {
   /** Gradient-descent steps (each one-vs-rest classifier takes this many). */
   steps: number;
   /**
@@ -41,10 +41,11 @@ export interface LogisticParams {
  * mean hold-out accuracy (0.938 at learningRate 1; 0.953 at 2000 steps) and fits in ~0.1 s.
  * One-vs-rest linear models plateau near 0.95 there: more steps buy little.
  */
-export const DEFAULT_LOGISTIC_PARAMS: Readonly<LogisticParams> = Object.freeze({
-  steps: 1000,
-  learningRate: 2,
-});
+export const DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS: Readonly<MlLogisticRegressionParams> =
+  Object.freeze({
+    steps: 1000,
+    learningRate: 2,
+  });
 
 const KIND = 'logistic-regression';
 const FORMAT_VERSION = 1;
@@ -53,7 +54,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'ml-logistic-regression',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<LogisticParams>({
+  params: paramsCheck<MlLogisticRegressionParams>({
     steps: integerAtLeast(1),
     learningRate: positiveNumber,
   }),
@@ -67,10 +68,10 @@ const CHECKS: FamilyChecks = {
  * probabilities are normalised to sum 1. There is one row of weights per class, also for two
  * classes: the library trains a one-vs-rest classifier per class whatever the count.
  */
-export interface LogisticArtifact extends ModelArtifact {
+export interface MlLogisticRegressionArtifact extends ModelArtifact {
   kind: typeof KIND;
   formatVersion: typeof FORMAT_VERSION;
-  params: LogisticParams;
+  params: MlLogisticRegressionParams;
   standardize: { mean: number[]; scale: number[] };
   /** One row per class: a weight per feature, then the intercept. */
   weights: number[][];
@@ -94,7 +95,7 @@ const LogisticRegression = LibraryLogisticRegression as new (options: {
  * before pinml had its own logistic regression name this algorithm `logistic-regression` (see
  * `familyForArtifact`).
  */
-export const logisticFamily: ModelFamily<LogisticParams> = {
+export const mlLogisticRegressionFamily: ModelFamily<MlLogisticRegressionParams> = {
   algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
@@ -114,14 +115,14 @@ export const logisticFamily: ModelFamily<LogisticParams> = {
     const standardize = standardization(rows);
     const model = new LogisticRegression({
       numSteps: params.steps,
-      // The library's gradient is a sum over rows: per-row step, see LogisticParams.
+      // The library's gradient is a sum over rows: per-row step, see MlLogisticRegressionParams.
       learningRate: params.learningRate / rows.length,
     });
     model.train(designMatrix(rows, standardize), Matrix.columnVector([...y]));
     // why: the library trains classifier k with target 0 for class k and 1 for the rest, and
     // predicts the class with the lowest score; negated, the weights score class k itself.
     const weights = model.classifiers.map((c) => c.weights.to1DArray().map((w) => -w));
-    const artifact: LogisticArtifact = {
+    const artifact: MlLogisticRegressionArtifact = {
       kind: KIND,
       formatVersion: FORMAT_VERSION,
       features: [...spec.features],
@@ -139,15 +140,17 @@ export const logisticFamily: ModelFamily<LogisticParams> = {
         { params },
       );
     }
-    return new LogisticClassifier(artifact);
+    return new MlLogisticRegressionClassifier(artifact);
   },
   load(artifact) {
-    return new LogisticClassifier(readArtifact(artifact));
+    return new MlLogisticRegressionClassifier(readArtifact(artifact));
   },
 };
 
 /** Per-feature mean and population standard deviation; a constant feature gets scale 1. */
-function standardization(rows: readonly (readonly number[])[]): LogisticArtifact['standardize'] {
+function standardization(
+  rows: readonly (readonly number[])[],
+): MlLogisticRegressionArtifact['standardize'] {
   const n = rows.length;
   const d = rows[0]?.length ?? 0;
   const mean: number[] = [];
@@ -165,7 +168,10 @@ function standardization(rows: readonly (readonly number[])[]): LogisticArtifact
 }
 
 /** Standardised rows with a constant 1 column appended. */
-function standardizedRow(row: readonly number[], s: LogisticArtifact['standardize']): number[] {
+function standardizedRow(
+  row: readonly number[],
+  s: MlLogisticRegressionArtifact['standardize'],
+): number[] {
   const z = row.map((x, j) => (x - (s.mean[j] as number)) / (s.scale[j] as number));
   // why: the library fits no intercept; without this column Iris tops out near 0.8 (FINDINGS).
   z.push(1);
@@ -174,12 +180,12 @@ function standardizedRow(row: readonly number[], s: LogisticArtifact['standardiz
 
 function designMatrix(
   rows: readonly (readonly number[])[],
-  s: LogisticArtifact['standardize'],
+  s: MlLogisticRegressionArtifact['standardize'],
 ): Matrix {
   return new Matrix(rows.map((r) => standardizedRow(r, s)));
 }
 
-class LogisticClassifier extends ArtifactClassifier<LogisticArtifact> {
+class MlLogisticRegressionClassifier extends ArtifactClassifier<MlLogisticRegressionArtifact> {
   /** The class with the highest one-vs-rest score (ties to the lower index). */
   predictIndex(rows: readonly (readonly number[])[]): number[] {
     return this.#scores(rows).map(argmax);
@@ -204,7 +210,7 @@ class LogisticClassifier extends ArtifactClassifier<LogisticArtifact> {
 }
 
 /** `weights[k] · z` per row and class, summed in column order as ml-matrix's mmul does. */
-function scores(a: LogisticArtifact, rows: readonly (readonly number[])[]): number[][] {
+function scores(a: MlLogisticRegressionArtifact, rows: readonly (readonly number[])[]): number[][] {
   return rows.map((row) => {
     const z = standardizedRow(row, a.standardize);
     return a.weights.map((w) => {
@@ -221,6 +227,6 @@ function softplus(t: number): number {
 }
 
 /** Checks a `logistic-regression` artifact field by field; the error names the first bad field. */
-function readArtifact(value: unknown): LogisticArtifact {
-  return readLinearArtifact(CHECKS, value) as LogisticArtifact;
+function readArtifact(value: unknown): MlLogisticRegressionArtifact {
+  return readLinearArtifact(CHECKS, value) as MlLogisticRegressionArtifact;
 }

@@ -21,7 +21,7 @@ import { minimizeLbfgs } from './lbfgs.ts';
 import type { FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
 /** Hyper-parameters of `logistic-regression`. */
-export interface SoftmaxParams {
+export interface LogisticRegressionParams {
   /** Inverse strength of the L2 penalty, as scikit-learn's `C`: smaller is stronger. */
   C: number;
   /** L-BFGS iterations at most. */
@@ -31,11 +31,13 @@ export interface SoftmaxParams {
 }
 
 /** Defaults: scikit-learn's (`C` 1, 100 iterations, tolerance 1e-4). */
-export const DEFAULT_SOFTMAX_PARAMS: Readonly<SoftmaxParams> = Object.freeze({
-  C: 1,
-  maxIterations: 100,
-  tolerance: 1e-4,
-});
+export const DEFAULT_LOGISTIC_REGRESSION_PARAMS: Readonly<LogisticRegressionParams> = Object.freeze(
+  {
+    C: 1,
+    maxIterations: 100,
+    tolerance: 1e-4,
+  },
+);
 
 const KIND = 'softmax-regression';
 const FORMAT_VERSION = 1;
@@ -44,7 +46,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'logistic-regression',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<SoftmaxParams>({
+  params: paramsCheck<LogisticRegressionParams>({
     C: positiveNumber,
     maxIterations: integerAtLeast(1),
     tolerance: positiveNumber,
@@ -57,33 +59,33 @@ const CHECKS: FamilyChecks = {
  * `z[j] = (x[j] - mean[j]) / scale[j]`, class c scores `s[c] = weights[c][0..d-1] · z +
  * weights[c][d]` (the intercept last), and its probability is `exp(s[c]) / sum(exp(s))`.
  */
-export interface SoftmaxArtifact extends ModelArtifact {
+export interface LogisticRegressionArtifact extends ModelArtifact {
   kind: typeof KIND;
   formatVersion: typeof FORMAT_VERSION;
-  params: SoftmaxParams;
+  params: LogisticRegressionParams;
   standardize: { mean: number[]; scale: number[] };
   /** One row per class: a weight per standardised feature, then the intercept. */
   weights: number[][];
 }
 
 /** The `logistic-regression` family. Artifact kind `softmax-regression`. */
-export const softmaxFamily: ModelFamily<SoftmaxParams> = {
+export const logisticRegressionFamily: ModelFamily<LogisticRegressionParams> = {
   algorithm: CHECKS.algorithm,
   kind: KIND,
   fit(rows, y, spec) {
-    return fitSoftmax(rows, y, spec);
+    return fitLogisticRegression(rows, y, spec);
   },
   load(artifact) {
-    return new SoftmaxClassifier(readArtifact(artifact));
+    return new LogisticRegressionClassifier(readArtifact(artifact));
   },
 };
 
 /** What the family's `fit` does; also reports how the optimiser ended. */
-export function fitSoftmax(
+export function fitLogisticRegression(
   rows: readonly (readonly number[])[],
   y: readonly number[],
-  spec: FitSpec<SoftmaxParams>,
-): SoftmaxClassifier {
+  spec: FitSpec<LogisticRegressionParams>,
+): LogisticRegressionClassifier {
   checkFit(CHECKS, rows, y, spec);
   const params = spec.params;
   const n = rows.length;
@@ -164,7 +166,7 @@ export function fitSoftmax(
       { params },
     );
   }
-  return new SoftmaxClassifier(
+  return new LogisticRegressionClassifier(
     {
       kind: KIND,
       formatVersion: FORMAT_VERSION,
@@ -182,7 +184,7 @@ export function fitSoftmax(
 function standardization(
   rows: readonly (readonly number[])[],
   d: number,
-): SoftmaxArtifact['standardize'] {
+): LogisticRegressionArtifact['standardize'] {
   const n = rows.length;
   const mean: number[] = [];
   const scale: number[] = [];
@@ -210,14 +212,17 @@ function standardization(
 }
 
 /** A fitted or loaded `logistic-regression`. */
-export class SoftmaxClassifier extends BatchClassifier<SoftmaxArtifact> {
+export class LogisticRegressionClassifier extends BatchClassifier<LogisticRegressionArtifact> {
   /** How the optimiser ended, for a model fitted in this process (not kept in the artifact). */
   readonly optimizer: { iterations: number; converged: boolean } | undefined;
   readonly #mean: Float64Array;
   readonly #scale: Float64Array;
   readonly #weights: Float64Array;
 
-  constructor(artifact: SoftmaxArtifact, optimizer?: { iterations: number; converged: boolean }) {
+  constructor(
+    artifact: LogisticRegressionArtifact,
+    optimizer?: { iterations: number; converged: boolean },
+  ) {
     super(artifact);
     this.optimizer = optimizer;
     this.#mean = Float64Array.from(artifact.standardize.mean);
@@ -267,6 +272,6 @@ export class SoftmaxClassifier extends BatchClassifier<SoftmaxArtifact> {
 }
 
 /** Checks a `softmax-regression` artifact field by field; the error names the first bad field. */
-function readArtifact(value: unknown): SoftmaxArtifact {
-  return readLinearArtifact(CHECKS, value) as SoftmaxArtifact;
+function readArtifact(value: unknown): LogisticRegressionArtifact {
+  return readLinearArtifact(CHECKS, value) as LogisticRegressionArtifact;
 }

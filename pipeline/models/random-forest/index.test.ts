@@ -1,19 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ModelFormatError, PinmlError } from '../errors.ts';
-import { canonicalJson } from '../json.ts';
+import { ModelFormatError, PinmlError } from '../../errors.ts';
+import { canonicalJson } from '../../json.ts';
 import { decodeArray, encodeArray } from './encoded-array.ts';
-import { quantileThresholds } from './forest-bins.ts';
-import { predictForest, runningForestThreads, stopForestThreads } from './forest-threads.ts';
-import { accuracy, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
+import { quantileThresholds } from './bins.ts';
+import { predictForest, runningForestThreads, stopForestThreads } from './threads.ts';
+import { accuracy, gaussianBlobs, splitBlobs } from '../fixtures/gaussian-blobs.ts';
 import {
   DEFAULT_RANDOM_FOREST_PARAMS,
   type RandomForestArtifact,
   type RandomForestParams,
   fitRandomForest,
   randomForestFamily,
-} from './random-forest.ts';
-import type { FitSpec } from './types.ts';
+} from './index.ts';
+import type { FitSpec } from '../types.ts';
 
 const CENTRES = [
   [0, 0, 0, 0],

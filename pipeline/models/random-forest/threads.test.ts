@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { canonicalJson } from '../json.ts';
-import { defaultThreadCount, runningForestThreads, stopForestThreads } from './forest-threads.ts';
-import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
+import { canonicalJson } from '../../json.ts';
+import { defaultThreadCount, runningForestThreads, stopForestThreads } from './threads.ts';
+import { gaussianBlobs } from '../fixtures/gaussian-blobs.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);

@@ -11,7 +11,7 @@
  *
  * Where a thread's code comes from:
  * - From TypeScript source (tsx in development, vitest in tests), a thread loads
- *   `forest-worker.ts` through tsx's CommonJS hook: on Node 20, module hooks registered in the
+ *   `worker.ts` through tsx's CommonJS hook: on Node 20, module hooks registered in the
  *   main thread (tsx's ESM loader) do not reach worker threads.
  * - From a bundle (the actions' `dist/index.js`, one ESM file per action), there is no separate
  *   file to start: the thread starts the bundle itself, and this module, near the top of it,
@@ -34,8 +34,8 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 
-import { PinmlError } from '../errors.ts';
-import { growTree, type BinnedRows, type GrownTree, type TreeOptions } from './forest-tree.ts';
+import { PinmlError } from '../../errors.ts';
+import { growTree, type BinnedRows, type GrownTree, type TreeOptions } from './tree.ts';
 import { FlatForest } from './flat-forest.ts';
 import {
   CONTROL_SLOTS,
@@ -48,7 +48,7 @@ import {
   type PredictJob,
   type TaskMessage,
   type ThreadJob,
-} from './forest-worker.ts';
+} from './worker.ts';
 
 /** The `workerData` key that marks a training thread. */
 const THREAD_MARK = 'pinmlForestThread';
@@ -89,7 +89,7 @@ function startThread(): Thread | undefined {
     if (here.endsWith('.ts')) {
       const require = createRequire(here);
       const tsx = require.resolve('tsx/cjs/api');
-      const entry = fileURLToPath(new URL('./forest-worker.ts', here));
+      const entry = fileURLToPath(new URL('./worker.ts', here));
       const code = [
         "const { workerData } = require('node:worker_threads');",
         `require(${JSON.stringify(tsx)}).register();`,

@@ -1,19 +1,19 @@
 /**
  * The `random-forest` family: pinml's own random forest for tabular data of any size.
  *
- * Features are cut once into quantile bins (`forest-bins.ts`); trees grow on the binned
+ * Features are cut once into quantile bins (`bins.ts`); trees grow on the binned
  * columns with a histogram split search, a bootstrap sample of the rows and a random subset of
- * the features at every node (`forest-tree.ts`), on every core (`forest-threads.ts`). Class
+ * the features at every node (`tree.ts`), on every core (`threads.ts`). Class
  * probabilities are the mean of the leaves' class fractions, as in scikit-learn. The artifact
  * holds the trees as flat arrays (`encoded-array.ts`) and loads straight into the flat-array
  * predictor (`flat-forest.ts`).
  */
-import { PinmlError } from '../errors.ts';
-import { artifactFailure, isFiniteNumber, isInt, isRecord } from './checks.ts';
+import { PinmlError } from '../../errors.ts';
+import { artifactFailure, isFiniteNumber, isInt, isRecord } from '../checks.ts';
 import { decodeArray, encodeArray, unsignedTypeFor, type EncodedArray } from './encoded-array.ts';
-import { binOf, quantileThresholds } from './forest-bins.ts';
-import { defaultThreadCount, growTrees, predictForest } from './forest-threads.ts';
-import type { BinnedRows, GrownTree, TreeOptions } from './forest-tree.ts';
+import { binOf, quantileThresholds } from './bins.ts';
+import { defaultThreadCount, growTrees, predictForest } from './threads.ts';
+import type { BinnedRows, GrownTree, TreeOptions } from './tree.ts';
 import {
   BatchClassifier,
   checkFit,
@@ -23,9 +23,9 @@ import {
   readFamilyArtifact,
   trueOrFalse,
   type FamilyChecks,
-} from './family.ts';
+} from '../family.ts';
 import { FlatForest } from './flat-forest.ts';
-import type { FitReport, FitSpec, ModelArtifact, ModelFamily } from './types.ts';
+import type { FitReport, FitSpec, ModelArtifact, ModelFamily } from '../types.ts';
 
 /** Hyper-parameters of `random-forest`; row counts include bootstrap repeats. */
 export interface RandomForestParams {
