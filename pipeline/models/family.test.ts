@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { ModelFormatError } from '../errors.ts';
-import { integerAtLeast, paramsCheck, positiveNumber, rowMatrix, trueOrFalse } from './family.ts';
+import { rowMatrix } from './family.ts';
 import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { families } from './index.ts';
+import { families, familyFor } from './index.ts';
 import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest/index.ts';
 import {
   DEFAULT_LOGISTIC_REGRESSION_PARAMS,
@@ -34,8 +34,7 @@ const SMALL_PARAMS: Record<string, Record<string, unknown>> = {
 };
 
 function fitted(algorithm: string) {
-  const family = families.find((f) => f.algorithm === algorithm);
-  if (family === undefined) throw new Error(`no family ${algorithm}`);
+  const family = familyFor(algorithm);
   const model = family.fit(blobs.rows, blobs.y, {
     features: blobs.features,
     classes: ['a', 'b', 'c'],
@@ -44,26 +43,6 @@ function fitted(algorithm: string) {
   });
   return { family, model };
 }
-
-describe('paramsCheck', () => {
-  const check = paramsCheck<{ n: number; rate: number; on: boolean }>({
-    n: integerAtLeast(2),
-    rate: positiveNumber,
-    on: trueOrFalse,
-  });
-
-  it('names the first bad parameter in the order listed, with the value it got', () => {
-    expect(check({ n: 1, rate: -1, on: 'yes' })).toBe('n must be an integer >= 2, got 1');
-    expect(check({ n: 2, rate: 0, on: 'yes' })).toBe('rate must be a number > 0, got 0');
-    expect(check({ n: 2, rate: 0.5 })).toBe('on must be true or false, got nothing');
-    expect(check({ n: 2, rate: 0.5, on: false })).toBeUndefined();
-  });
-
-  it('refuses params that are not an object', () => {
-    expect(check([])).toBe('must be an object');
-    expect(check(null)).toBe('must be an object');
-  });
-});
 
 describe('rowMatrix', () => {
   it('lays checked rows out row-major', () => {

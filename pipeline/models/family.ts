@@ -1,8 +1,8 @@
 /**
- * What the model families share besides the input checks of `checks.ts`: their params declared
- * as one rule per parameter, the checks that open every fit and every load, and the classifier
- * skeleton (a private copy of the artifact, labels from class indices, predictions over a batch
- * predictor), so the families word their errors and keep their artifacts alike.
+ * What the model families share besides the input checks of `checks.ts` and the params rules of
+ * `params.ts`: the checks that open every fit and every load, and the classifier skeleton (a
+ * private copy of the artifact, labels from class indices, predictions over a batch predictor),
+ * so the families word their errors and keep their artifacts alike.
  */
 import { PinmlError } from '../errors.ts';
 import {
@@ -15,60 +15,8 @@ import {
   readArtifactHeader,
   show,
 } from './checks.ts';
-import type { Classifier, FitSpec, Label, ModelArtifact } from './types.ts';
-
-/** One hyper-parameter's rule: a test, and what a value failing it must be. */
-export interface ParamRule {
-  test(value: unknown): boolean;
-  /** Ends "`<name>` must …", e.g. `be an integer >= 1`. */
-  must: string;
-}
-
-/** An integer no less than `min`. */
-export function integerAtLeast(min: number): ParamRule {
-  return { test: (v) => isInt(v, min), must: `be an integer >= ${min}` };
-}
-
-/** A finite number above 0. */
-export const positiveNumber: ParamRule = {
-  test: (v) => isFiniteNumber(v) && v > 0,
-  must: 'be a number > 0',
-};
-
-/** A fraction in (0, 1]. */
-export const fraction: ParamRule = { test: isFraction, must: 'be a fraction in (0, 1]' };
-
-/** `true` or `false`. */
-export const trueOrFalse: ParamRule = {
-  test: (v) => typeof v === 'boolean',
-  must: 'be true or false',
-};
-
-/** A number in (0, 1]. */
-export function isFraction(value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && value <= 1;
-}
-
-/**
- * A family's params check: undefined for valid params, otherwise what is wrong with the first
- * bad one, e.g. `trees must be an integer >= 1, got 0` (or `must be an object`).
- */
-export type ParamsCheck = (params: unknown) => string | undefined;
-
-/** The params check of one rule per parameter, tried in the order they are listed. */
-export function paramsCheck<P extends object>(rules: {
-  readonly [K in keyof P]-?: ParamRule;
-}): ParamsCheck {
-  const listed: [string, ParamRule][] = Object.entries(rules);
-  return (params) => {
-    if (!isRecord(params)) return 'must be an object';
-    for (const [name, rule] of listed) {
-      const value = params[name];
-      if (!rule.test(value)) return `${name} must ${rule.must}, got ${show(value)}`;
-    }
-    return undefined;
-  };
-}
+import { paramsProblem } from './params.ts';
+import type { Classifier, FitSpec, Label, ModelArtifact, ParamsSchema } from './types.ts';
 
 /** What the checks opening a fit and a load need to know about a family. */
 export interface FamilyChecks {
@@ -78,14 +26,15 @@ export interface FamilyChecks {
   kind: string;
   /** The artifact format version the family writes, and the newest it reads. */
   formatVersion: number;
-  params: ParamsCheck;
+  /** The family's params schema (see `params.ts`). */
+  params: ParamsSchema;
   /** The family draws random numbers: the fit's seed and the artifact's `seed` are integers. */
   seeded: boolean;
 }
 
 /**
  * Refuses a fit the family cannot run: training input that does not match the spec (see
- * {@link checkFitInputs}), then params the family's check refuses and, for a seeded family, a
+ * {@link checkFitInputs}), then params the family's schema refuses and, for a seeded family, a
  * seed that is not an integer (`PinmlError` `E_TRAINING` "`<algorithm>`: params.…").
  */
 export function checkFit(
@@ -96,9 +45,10 @@ export function checkFit(
 ): void {
   checkFitInputs(rows, y, spec);
   const params = spec.params;
-  const problem = family.params(params);
+  const problem = paramsProblem(family.params, params);
   if (problem !== undefined) {
-    throw new PinmlError('E_TRAINING', `${family.algorithm}: params.${problem}`, { params });
+    const where = problem.startsWith('must') ? 'params ' : 'params.';
+    throw new PinmlError('E_TRAINING', `${family.algorithm}: ${where}${problem}`, { params });
   }
   if (family.seeded && !Number.isInteger(spec.seed)) {
     throw new PinmlError(
@@ -115,7 +65,7 @@ export function checkFit(
 export function readFamilyArtifact(family: FamilyChecks, value: unknown): ModelArtifact {
   const a = readArtifactHeader(value, family.kind, family.formatVersion);
   const fail = artifactFailure(family.kind);
-  const problem = family.params(a.params);
+  const problem = paramsProblem(family.params, a.params);
   if (problem !== undefined) fail('params', `is not valid: ${problem}`);
   if (family.seeded && !isInt(a.seed)) fail('seed', `must be an integer, got ${show(a.seed)}`);
   return a;

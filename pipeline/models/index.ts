@@ -9,16 +9,16 @@ import { randomForestFamily } from './random-forest/index.ts';
 import { logisticRegressionFamily } from './logistic-regression.ts';
 import type { Classifier, ModelFamily } from './types.ts';
 
-// Each family checks its params at run time in fit(), so erasing their type here is safe.
-const known = [
+/**
+ * Every model family, in the order they are documented; `pinml.yaml`'s candidate schema is
+ * built from this list (`config.ts`).
+ */
+export const families = Object.freeze([
   randomForestFamily,
   logisticRegressionFamily,
   mlRandomForestFamily,
   mlLogisticRegressionFamily,
-] as unknown as readonly ModelFamily[];
-
-/** Every model family, in the order they are documented. */
-export const families: readonly ModelFamily[] = Object.freeze([...known]);
+] as const);
 
 /**
  * The family for a `pinml.yaml` algorithm name (`random-forest`, `logistic-regression`,

@@ -7,36 +7,29 @@
  * The objective is the mean log-loss plus `||W||^2 / (2 C n)` over n training rows (the
  * intercepts are not penalised): the minimiser of scikit-learn's `C * sum(loss) + ||W||^2 / 2`.
  */
+import { z } from 'zod';
+
 import { PinmlError } from '../errors.ts';
-import {
-  BatchClassifier,
-  checkFit,
-  integerAtLeast,
-  paramsCheck,
-  positiveNumber,
-  readLinearArtifact,
-  type FamilyChecks,
-} from './family.ts';
+import { BatchClassifier, checkFit, readLinearArtifact, type FamilyChecks } from './family.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import type { FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
-/** Hyper-parameters of `logistic-regression`. */
-export interface LogisticRegressionParams {
+/** Hyper-parameters of `logistic-regression`, with scikit-learn's defaults. */
+export const logisticRegressionParamsSchema = z.strictObject({
   /** Inverse strength of the L2 penalty, as scikit-learn's `C`: smaller is stronger. */
-  C: number;
+  C: z.number().gt(0).max(1e12).default(1),
   /** L-BFGS iterations at most. */
-  maxIterations: number;
+  maxIterations: z.int().min(1).max(100_000).default(100),
   /** Stop when no component of the objective's gradient exceeds this. */
-  tolerance: number;
-}
+  tolerance: z.number().gt(0).max(1).default(1e-4),
+});
 
-/** Defaults: scikit-learn's (`C` 1, 100 iterations, tolerance 1e-4). */
+/** Hyper-parameters of `logistic-regression`. */
+export type LogisticRegressionParams = z.output<typeof logisticRegressionParamsSchema>;
+
+/** Every default of {@link logisticRegressionParamsSchema}. */
 export const DEFAULT_LOGISTIC_REGRESSION_PARAMS: Readonly<LogisticRegressionParams> = Object.freeze(
-  {
-    C: 1,
-    maxIterations: 100,
-    tolerance: 1e-4,
-  },
+  logisticRegressionParamsSchema.parse({}),
 );
 
 const KIND = 'softmax-regression';
@@ -46,11 +39,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'logistic-regression',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<LogisticRegressionParams>({
-    C: positiveNumber,
-    maxIterations: integerAtLeast(1),
-    tolerance: positiveNumber,
-  }),
+  params: logisticRegressionParamsSchema,
   seeded: false,
 };
 
@@ -69,9 +58,13 @@ export interface LogisticRegressionArtifact extends ModelArtifact {
 }
 
 /** The `logistic-regression` family. Artifact kind `softmax-regression`. */
-export const logisticRegressionFamily: ModelFamily<LogisticRegressionParams> = {
-  algorithm: CHECKS.algorithm,
+export const logisticRegressionFamily: ModelFamily<
+  typeof logisticRegressionParamsSchema,
+  'logistic-regression'
+> = {
+  algorithm: 'logistic-regression',
   kind: KIND,
+  params: logisticRegressionParamsSchema,
   fit(rows, y, spec) {
     return fitLogisticRegression(rows, y, spec);
   },

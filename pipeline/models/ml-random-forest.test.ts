@@ -156,7 +156,9 @@ describe('mlRandomForestFamily', () => {
   it('refuses params out of range and labels that are not class indices', () => {
     const fit = (params: MlRandomForestParams, y: number[] = train.y): unknown =>
       mlRandomForestFamily.fit(train.rows, y, spec({ params }));
-    expect(() => fit({ ...SMALL, trees: 0 })).toThrow(/params\.trees must be an integer >= 1/);
+    expect(() => fit({ ...SMALL, trees: 0 })).toThrow(
+      /params\.trees must be an integer from 1 to 2000, got 0/,
+    );
     expect(() => fit({ ...SMALL, maxFeatures: 1.5 })).toThrow(/params\.maxFeatures/);
     expect(() =>
       fit(

@@ -7,49 +7,46 @@
  */
 import { Matrix } from 'ml-matrix';
 import { RandomForestClassifier } from 'ml-random-forest';
+import { z } from 'zod';
 
 import { artifactFailure, checkRows, isFiniteNumber, isInt, isRecord, show } from './checks.ts';
 import {
   ArtifactClassifier,
   argmax,
   checkFit,
-  fraction,
-  integerAtLeast,
-  paramsCheck,
   readFamilyArtifact,
-  trueOrFalse,
   type FamilyChecks,
 } from './family.ts';
 import type { ModelArtifact, ModelFamily } from './types.ts';
 
-/** Hyper-parameters of `ml-random-forest`. */
-export interface MlRandomForestParams {
-  /** Number of trees. */
-  trees: number;
-  /** Maximum depth of each tree (the root is depth 0). */
-  maxDepth: number;
-  /** A node is split only if it holds at least this many rows (as `min_samples_split`). */
-  minSamplesSplit: number;
-  /** Fraction in (0, 1] of the features each tree sees (drawn per tree; at least one). */
-  maxFeatures: number;
-  /** Train each tree on a bootstrap sample of the rows (otherwise on all of them). */
-  bootstrap: boolean;
-}
-
 /**
- * Defaults: 100 trees of depth up to 10, split down to 3 rows, every feature for every tree (the
- * library samples features per tree, not per split, so a fraction can starve whole trees of the
- * informative features; bootstrap rows give the diversity), bootstrap on. Over 40 stratified
- * 105/45 Iris splits: 0.949 mean hold-out accuracy, ~0.18 s per fit (depth 16 / split 2 scores
- * the same; maxFeatures 0.5 scores 0.944 with artifacts nearly twice as large).
+ * Hyper-parameters of `ml-random-forest`, with their defaults: 100 trees of depth up to 10,
+ * split down to 3 rows, every feature for every tree (the library samples features per tree,
+ * not per split, so a fraction can starve whole trees of the informative features; bootstrap
+ * rows give the diversity), bootstrap on. Over 40 stratified 105/45 Iris splits: 0.949 mean
+ * hold-out accuracy, ~0.18 s per fit (depth 16 / split 2 scores the same; maxFeatures 0.5
+ * scores 0.944 with artifacts nearly twice as large).
  */
-export const DEFAULT_ML_RANDOM_FOREST_PARAMS: Readonly<MlRandomForestParams> = Object.freeze({
-  trees: 100,
-  maxDepth: 10,
-  minSamplesSplit: 3,
-  maxFeatures: 1,
-  bootstrap: true,
+export const mlRandomForestParamsSchema = z.strictObject({
+  /** Number of trees. */
+  trees: z.int().min(1).max(2000).default(100),
+  /** Maximum depth of each tree (the root is depth 0). */
+  maxDepth: z.int().min(1).max(64).default(10),
+  /** A node is split only if it holds at least this many rows (as `min_samples_split`). */
+  minSamplesSplit: z.int().min(2).default(3),
+  /** Fraction in (0, 1] of the features each tree sees (drawn per tree; at least one). */
+  maxFeatures: z.number().gt(0).max(1).default(1),
+  /** Train each tree on a bootstrap sample of the rows (otherwise on all of them). */
+  bootstrap: z.boolean().default(true),
 });
+
+/** Hyper-parameters of `ml-random-forest`. */
+export type MlRandomForestParams = z.output<typeof mlRandomForestParamsSchema>;
+
+/** Every default of {@link mlRandomForestParamsSchema}. */
+export const DEFAULT_ML_RANDOM_FOREST_PARAMS: Readonly<MlRandomForestParams> = Object.freeze(
+  mlRandomForestParamsSchema.parse({}),
+);
 
 const KIND = 'ml-random-forest';
 const FORMAT_VERSION = 1;
@@ -58,13 +55,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'ml-random-forest',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<MlRandomForestParams>({
-    trees: integerAtLeast(1),
-    maxDepth: integerAtLeast(1),
-    minSamplesSplit: integerAtLeast(2),
-    maxFeatures: fraction,
-    bootstrap: trueOrFalse,
-  }),
+  params: mlRandomForestParamsSchema,
   seeded: true,
 };
 
@@ -82,9 +73,13 @@ export interface MlRandomForestArtifact extends ModelArtifact {
  * The `ml-random-forest` family. Artifact kind `ml-random-forest`. Cards written before pinml
  * had its own forest name this algorithm `random-forest` (see `familyForArtifact`).
  */
-export const mlRandomForestFamily: ModelFamily<MlRandomForestParams> = {
-  algorithm: CHECKS.algorithm,
+export const mlRandomForestFamily: ModelFamily<
+  typeof mlRandomForestParamsSchema,
+  'ml-random-forest'
+> = {
+  algorithm: 'ml-random-forest',
   kind: KIND,
+  params: mlRandomForestParamsSchema,
   fit(rows, y, spec) {
     checkFit(CHECKS, rows, y, spec);
     const params = spec.params;

@@ -1,7 +1,14 @@
 /**
- * The contract every model family meets: fit on class indices, predict labels and
- * probabilities, serialise to plain JSON with a kind tag and a format version.
+ * The contract every model family meets: its params schema, fit on class indices, predict
+ * labels and probabilities, serialise to plain JSON with a kind tag and a format version.
  */
+import type { z } from 'zod';
+
+/**
+ * A family's hyper-parameters: a strict zod object whose every field has its rule and its
+ * default (checked with `params.ts`).
+ */
+export type ParamsSchema = z.ZodObject<z.core.$ZodShape, z.core.$strict>;
 
 /** A class label as it appears in the data: a string, or a number when the labels are numeric. */
 export type Label = string | number;
@@ -59,13 +66,32 @@ export interface ModelArtifact {
   [key: string]: unknown;
 }
 
-/** One model family: an algorithm name for `pinml.yaml`, its artifact kind, fit and load. */
-export interface ModelFamily<P = Record<string, unknown>> {
+/**
+ * How a model runs: never what it computes (the same model, bit for bit, whatever the values).
+ * The CLI and the actions fill it from `PINML_TRAIN_THREADS`; a model never reads the environment.
+ */
+export interface RunOptions {
+  /** The most threads it may use, the calling one included; by default every core. */
+  threads?: number;
+}
+
+/**
+ * One model family: an algorithm name for `pinml.yaml`, its params schema (the one definition
+ * of its hyper-parameters and their defaults), its artifact kind, fit and load.
+ */
+export interface ModelFamily<S extends ParamsSchema = ParamsSchema, A extends string = string> {
   /** The `algorithm` value in `pinml.yaml`. */
-  readonly algorithm: string;
+  readonly algorithm: A;
   /** The artifact `kind` it writes and loads. */
   readonly kind: string;
-  fit(rows: readonly (readonly number[])[], y: readonly number[], spec: FitSpec<P>): Classifier;
+  /** Its hyper-parameters, each with its rule and default (`pinml.yaml`'s `params`). */
+  readonly params: S;
+  fit(
+    rows: readonly (readonly number[])[],
+    y: readonly number[],
+    spec: FitSpec<z.output<S>>,
+    run?: RunOptions,
+  ): Classifier;
   /** Loads an artifact; refuses another kind or an unknown format version (ModelFormatError). */
-  load(artifact: unknown): Classifier;
+  load(artifact: unknown, run?: RunOptions): Classifier;
 }

@@ -259,7 +259,9 @@ describe('randomForestFamily', () => {
   it('refuses params out of range', () => {
     const fit = (params: Partial<RandomForestParams>): unknown =>
       randomForestFamily.fit(train.rows, train.y, spec({ params: { ...SMALL, ...params } }));
-    expect(() => fit({ trees: 0 })).toThrow(/params\.trees must be an integer >= 1/);
+    expect(() => fit({ trees: 0 })).toThrow(
+      /params\.trees must be an integer from 1 to 2000, got 0/,
+    );
     expect(() => fit({ maxFeatures: 1.5 })).toThrow(/params\.maxFeatures must be "sqrt", "log2"/);
     expect(() => fit({ maxFeatures: 'all' as never })).toThrow(/params\.maxFeatures/);
     expect(() => fit({ bins: 300 })).toThrow(/params\.bins must be an integer from 2 to 256/);

@@ -8,62 +8,53 @@
  * holds the trees as flat arrays (`encoded-array.ts`) and loads straight into the flat-array
  * predictor (`flat-forest.ts`).
  */
+import { z } from 'zod';
+
 import { PinmlError } from '../../errors.ts';
 import { artifactFailure, isFiniteNumber, isInt, isRecord } from '../checks.ts';
 import { decodeArray, encodeArray, unsignedTypeFor, type EncodedArray } from './encoded-array.ts';
 import { binOf, quantileThresholds } from './bins.ts';
 import { defaultThreadCount, growTrees, predictForest } from './threads.ts';
 import type { BinnedRows, GrownTree, TreeOptions } from './tree.ts';
-import {
-  BatchClassifier,
-  checkFit,
-  integerAtLeast,
-  isFraction,
-  paramsCheck,
-  readFamilyArtifact,
-  trueOrFalse,
-  type FamilyChecks,
-} from '../family.ts';
+import { BatchClassifier, checkFit, readFamilyArtifact, type FamilyChecks } from '../family.ts';
 import { FlatForest } from './flat-forest.ts';
 import type { FitReport, FitSpec, ModelArtifact, ModelFamily } from '../types.ts';
 
-/** Hyper-parameters of `random-forest`; row counts include bootstrap repeats. */
-export interface RandomForestParams {
+/**
+ * Hyper-parameters of `random-forest`, with their defaults: scikit-learn's
+ * `RandomForestClassifier`'s (100 trees grown until pure, √d features per node, Gini,
+ * bootstrap), with depth capped at 64 and 256 bins per feature. Row counts include bootstrap
+ * repeats.
+ */
+export const randomForestParamsSchema = z.strictObject({
   /** Number of trees. */
-  trees: number;
+  trees: z.int().min(1).max(2000).default(100),
   /** Maximum depth of a tree (the root is depth 0). */
-  maxDepth: number;
+  maxDepth: z.int().min(1).max(1024).default(64),
   /** A node with fewer rows than this is not split. */
-  minSamplesSplit: number;
+  minSamplesSplit: z.int().min(2).default(2),
   /** Each side of a split keeps at least this many rows. */
-  minSamplesLeaf: number;
+  minSamplesLeaf: z.int().min(1).default(1),
   /**
    * Features tried at each node: `sqrt` or `log2` of the feature count, or a fraction in (0, 1]
    * of it (at least one).
    */
-  maxFeatures: 'sqrt' | 'log2' | number;
+  maxFeatures: z.union([z.enum(['sqrt', 'log2']), z.number().gt(0).max(1)]).default('sqrt'),
   /** Impurity a split decreases. */
-  criterion: 'gini' | 'entropy';
-  /** Quantile bins per feature (2 to 256). */
-  bins: number;
+  criterion: z.enum(['gini', 'entropy']).default('gini'),
+  /** Quantile bins per feature. */
+  bins: z.int().min(2).max(256).default(256),
   /** Train each tree on a bootstrap sample of the rows (otherwise on all of them). */
-  bootstrap: boolean;
-}
-
-/**
- * Defaults: scikit-learn's `RandomForestClassifier` (100 trees grown until pure, √d features per
- * node, Gini, bootstrap), with depth capped at 64 and 256 bins per feature.
- */
-export const DEFAULT_RANDOM_FOREST_PARAMS: Readonly<RandomForestParams> = Object.freeze({
-  trees: 100,
-  maxDepth: 64,
-  minSamplesSplit: 2,
-  minSamplesLeaf: 1,
-  maxFeatures: 'sqrt',
-  criterion: 'gini',
-  bins: 256,
-  bootstrap: true,
+  bootstrap: z.boolean().default(true),
 });
+
+/** Hyper-parameters of `random-forest`. */
+export type RandomForestParams = z.output<typeof randomForestParamsSchema>;
+
+/** Every default of {@link randomForestParamsSchema}. */
+export const DEFAULT_RANDOM_FOREST_PARAMS: Readonly<RandomForestParams> = Object.freeze(
+  randomForestParamsSchema.parse({}),
+);
 
 const KIND = 'random-forest';
 const FORMAT_VERSION = 1;
@@ -72,19 +63,7 @@ const CHECKS: FamilyChecks = {
   algorithm: 'random-forest',
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<RandomForestParams>({
-    trees: integerAtLeast(1),
-    maxDepth: integerAtLeast(1),
-    minSamplesSplit: integerAtLeast(2),
-    minSamplesLeaf: integerAtLeast(1),
-    maxFeatures: {
-      test: (v) => v === 'sqrt' || v === 'log2' || isFraction(v),
-      must: 'be "sqrt", "log2" or a fraction in (0, 1]',
-    },
-    criterion: { test: (v) => v === 'gini' || v === 'entropy', must: 'be "gini" or "entropy"' },
-    bins: { test: (v) => isInt(v, 2) && v <= 256, must: 'be an integer from 2 to 256' },
-    bootstrap: trueOrFalse,
-  }),
+  params: randomForestParamsSchema,
   seeded: true,
 };
 
@@ -197,9 +176,10 @@ export function fitRandomForest(
 }
 
 /** The `random-forest` family. Artifact kind `random-forest`. */
-export const randomForestFamily: ModelFamily<RandomForestParams> = {
-  algorithm: CHECKS.algorithm,
+export const randomForestFamily: ModelFamily<typeof randomForestParamsSchema, 'random-forest'> = {
+  algorithm: 'random-forest',
   kind: KIND,
+  params: randomForestParamsSchema,
   fit(rows, y, spec) {
     return fitRandomForest(rows, y, spec);
   },
