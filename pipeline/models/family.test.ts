@@ -110,3 +110,22 @@ describe('predictBatch', () => {
     expect(Array.from(proba)).toEqual(model.predictProba(blobs.rows).flat());
   });
 });
+
+describe.each(families.map((f) => f.algorithm))('the compiled %s predictor', (algorithm) => {
+  it('gives the bits of its classifier, row by row and in a batch', () => {
+    const { family, model } = fitted(algorithm);
+    const predictor = family.compile(model.toJSON());
+    expect(predictor).toMatchObject({ kind: model.kind, engine: 'compiled' });
+    expect(predictor.features).toEqual(model.features);
+    expect(predictor.classes).toEqual(model.classes);
+    const k = model.classes.length;
+    const out = new Float64Array(k);
+    const rows = blobs.rows.map((r) => r.map((v) => v * 1.3 - 0.5));
+    const index = rows.map((r) => predictor.predictRow(r, out));
+    expect(index).toEqual(model.predictIndex(rows));
+    const proba = new Float64Array(rows.length * k);
+    const batch = predictor.predictBatch?.(rowMatrix(rows, model.features), rows.length, proba);
+    expect(Array.from(batch ?? [])).toEqual(index);
+    expect(Array.from(proba)).toEqual(model.predictProba(rows).flat());
+  });
+});

@@ -16,7 +16,14 @@ import {
   show,
 } from './checks.ts';
 import { paramsProblem } from './params.ts';
-import type { Classifier, FitSpec, Label, ModelArtifact, ParamsSchema } from './types.ts';
+import type {
+  Classifier,
+  FitSpec,
+  Label,
+  ModelArtifact,
+  ParamsSchema,
+  Predictor,
+} from './types.ts';
 
 /** What the checks opening a fit and a load need to know about a family. */
 export interface FamilyChecks {
@@ -163,6 +170,42 @@ export abstract class ArtifactClassifier<A extends ModelArtifact> implements Cla
 }
 
 /**
+ * Predicts the row stored at `x[at ..]` (one number per feature): writes its class
+ * probabilities into `out[outAt ..]` and returns its class.
+ */
+export type RowAt = (x: ArrayLike<number>, at: number, out: Float64Array, outAt: number) => number;
+
+/** A compiled predictor that also predicts a batch without its probabilities. */
+export interface BatchPredictor extends Predictor {
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array;
+}
+
+/**
+ * The predictor of a model whose arithmetic is one row at a time (`rowAt`): a batch is its rows
+ * one after another, so it gives the bits of `predictRow`.
+ */
+export function rowPredictor(artifact: ModelArtifact, rowAt: RowAt): BatchPredictor {
+  const d = artifact.features.length;
+  const k = artifact.classes.length;
+  const scratch = new Float64Array(k);
+  return {
+    kind: artifact.kind,
+    engine: 'compiled',
+    features: Object.freeze([...artifact.features]),
+    classes: Object.freeze([...artifact.classes]),
+    predictRow: (row, out) => rowAt(row, 0, out, 0),
+    predictBatch(x, rows, proba) {
+      const index = new Uint32Array(rows);
+      for (let i = 0; i < rows; i++) {
+        index[i] =
+          proba === undefined ? rowAt(x, i * d, scratch, 0) : rowAt(x, i * d, proba, i * k);
+      }
+      return index;
+    },
+  };
+}
+
+/**
  * A classifier whose predictions all come from one batch predictor over row-major rows (the
  * form the server hands it too).
  */
@@ -182,5 +225,19 @@ export abstract class BatchClassifier<A extends ModelArtifact> extends ArtifactC
     const proba = new Float64Array(rows.length * k);
     this.predictBatch(rowMatrix(rows, this.features), rows.length, proba);
     return rows.map((_, i) => Array.from(proba.subarray(i * k, (i + 1) * k)));
+  }
+}
+
+/** A classifier that predicts with its compiled predictor, the one the server uses. */
+export class PredictorClassifier<A extends ModelArtifact> extends BatchClassifier<A> {
+  readonly #predictor: BatchPredictor;
+
+  constructor(artifact: A, predictor: BatchPredictor) {
+    super(artifact);
+    this.#predictor = predictor;
+  }
+
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
+    return this.#predictor.predictBatch(x, rows, proba);
   }
 }

@@ -7,7 +7,7 @@ import { mlRandomForestFamily } from './ml-random-forest.ts';
 import { mlLogisticRegressionFamily } from './ml-logistic-regression.ts';
 import { randomForestFamily } from './random-forest/index.ts';
 import { logisticRegressionFamily } from './logistic-regression.ts';
-import type { Classifier, ModelFamily } from './types.ts';
+import type { Classifier, ModelFamily, RunOptions } from './types.ts';
 
 /**
  * Every model family, in the order they are documented; `pinml.yaml`'s candidate schema is
@@ -49,10 +49,10 @@ export function familyForArtifact(kind: string): ModelFamily | undefined {
 }
 
 /**
- * Loads any artifact by its `kind`. Throws `ModelFormatError` for an unknown kind and for
- * anything the family refuses (format version, shape).
+ * The family that reads `artifact`, by its `kind`. Throws `ModelFormatError` for what is not an
+ * artifact and for a kind no family writes, naming the kinds this pinml loads.
  */
-export function loadModel(artifact: unknown): Classifier {
+export function familyOf(artifact: unknown): ModelFamily {
   if (typeof artifact !== 'object' || artifact === null || Array.isArray(artifact)) {
     throw new ModelFormatError('model artifact: must be a JSON object with a "kind" field');
   }
@@ -65,7 +65,15 @@ export function loadModel(artifact: unknown): Classifier {
       { field: 'kind', kind, known: kinds },
     );
   }
-  return family.load(artifact);
+  return family;
+}
+
+/**
+ * Loads any artifact by its `kind` (see {@link familyOf}). Throws `ModelFormatError` for
+ * an unknown kind and for anything the family refuses (format version, shape).
+ */
+export function loadModel(artifact: unknown, run?: RunOptions): Classifier {
+  return familyOf(artifact).load(artifact, run);
 }
 
 function describeKind(kind: unknown): string {

@@ -10,7 +10,14 @@
 import { z } from 'zod';
 
 import { PinmlError } from '../errors.ts';
-import { BatchClassifier, checkFit, readLinearArtifact, type FamilyChecks } from './family.ts';
+import {
+  PredictorClassifier,
+  checkFit,
+  readLinearArtifact,
+  rowPredictor,
+  type BatchPredictor,
+  type FamilyChecks,
+} from './family.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import type { FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
@@ -70,6 +77,9 @@ export const logisticRegressionFamily: ModelFamily<
   },
   load(artifact) {
     return new LogisticRegressionClassifier(readArtifact(artifact));
+  },
+  compile(artifact) {
+    return compileLogisticRegression(readArtifact(artifact));
   },
 };
 
@@ -204,64 +214,59 @@ function standardization(
   return { mean, scale };
 }
 
-/** A fitted or loaded `logistic-regression`. */
-export class LogisticRegressionClassifier extends BatchClassifier<LogisticRegressionArtifact> {
+/** A fitted or loaded `logistic-regression`: its compiled predictor and its artifact. */
+export class LogisticRegressionClassifier extends PredictorClassifier<LogisticRegressionArtifact> {
   /** How the optimiser ended, for a model fitted in this process (not kept in the artifact). */
   readonly optimizer: { iterations: number; converged: boolean } | undefined;
-  readonly #mean: Float64Array;
-  readonly #scale: Float64Array;
-  readonly #weights: Float64Array;
 
   constructor(
     artifact: LogisticRegressionArtifact,
     optimizer?: { iterations: number; converged: boolean },
   ) {
-    super(artifact);
+    super(artifact, compileLogisticRegression(artifact));
     this.optimizer = optimizer;
-    this.#mean = Float64Array.from(artifact.standardize.mean);
-    this.#scale = Float64Array.from(artifact.standardize.scale);
-    this.#weights = Float64Array.from(artifact.weights.flat());
   }
+}
 
-  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
-    const d = this.features.length;
-    const k = this.classes.length;
-    const width = d + 1;
-    const mean = this.#mean;
-    const scale = this.#scale;
-    const w = this.#weights;
-    const z = new Float64Array(d);
-    const s = new Float64Array(k);
-    const index = new Uint32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < d; j++)
-        z[j] = ((x[i * d + j] as number) - (mean[j] as number)) / (scale[j] as number);
-      let top = -Infinity;
-      for (let c = 0; c < k; c++) {
-        const at = c * width;
-        let score = w[at + d] as number;
-        for (let j = 0; j < d; j++) score += (w[at + j] as number) * (z[j] as number);
-        s[c] = score;
-        if (score > top) top = score;
-      }
-      let total = 0;
-      for (let c = 0; c < k; c++) {
-        const e = Math.exp((s[c] as number) - top);
-        s[c] = e;
-        total += e;
-      }
-      // The class of the highest probability, as the server picks it (ties to the lower index).
-      let best = 0;
-      for (let c = 0; c < k; c++) {
-        const p = (s[c] as number) / total;
-        s[c] = p;
-        if (p > (s[best] as number)) best = c;
-      }
-      index[i] = best;
-      if (proba !== undefined) proba.set(s, i * k);
+/**
+ * The predictor of a `softmax-regression` artifact (already checked): standardise, one score
+ * per class (intercept last), the softmax of the scores; the class of the highest probability.
+ */
+export function compileLogisticRegression(a: LogisticRegressionArtifact): BatchPredictor {
+  const d = a.features.length;
+  const k = a.classes.length;
+  const width = d + 1;
+  const mean = Float64Array.from(a.standardize.mean);
+  const scale = Float64Array.from(a.standardize.scale);
+  const w = Float64Array.from(a.weights.flat());
+  const z = new Float64Array(d);
+  return rowPredictor(a, (x, at, out, outAt) => {
+    for (let j = 0; j < d; j++) {
+      z[j] = ((x[at + j] as number) - (mean[j] as number)) / (scale[j] as number);
     }
-    return index;
-  }
+    let top = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const base = c * width;
+      let score = w[base + d] as number;
+      for (let j = 0; j < d; j++) score += (w[base + j] as number) * (z[j] as number);
+      out[outAt + c] = score;
+      if (score > top) top = score;
+    }
+    let total = 0;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp((out[outAt + c] as number) - top);
+      out[outAt + c] = e;
+      total += e;
+    }
+    // The class of the highest probability, as the server picks it (ties to the lower index).
+    let best = 0;
+    for (let c = 0; c < k; c++) {
+      const p = (out[outAt + c] as number) / total;
+      out[outAt + c] = p;
+      if (p > (out[outAt + best] as number)) best = c;
+    }
+    return best;
+  });
 }
 
 /** Checks a `softmax-regression` artifact field by field; the error names the first bad field. */

@@ -12,12 +12,12 @@ import { Matrix } from 'ml-matrix';
 import { z } from 'zod';
 
 import { PinmlError } from '../errors.ts';
-import { checkRows } from './checks.ts';
 import {
-  ArtifactClassifier,
-  argmax,
+  PredictorClassifier,
   checkFit,
   readLinearArtifact,
+  rowPredictor,
+  type BatchPredictor,
   type FamilyChecks,
 } from './family.ts';
 import type { ModelArtifact, ModelFamily } from './types.ts';
@@ -134,8 +134,15 @@ export const mlLogisticRegressionFamily: ModelFamily<
     // Weights so large that a training row's score overflows would give NaN probabilities.
     // Within the params' bounds the steps keep them finite; this keeps a library that changed
     // from writing an artifact no pinml would load.
-    const finite = (xs: readonly number[]): boolean => xs.every(Number.isFinite);
-    if (!weights.every(finite) || !scores(artifact, rows).every(finite)) {
+    const finite = (xs: ArrayLike<number>): boolean =>
+      Array.prototype.every.call(xs, Number.isFinite);
+    const score = scorer(artifact);
+    const s = new Float64Array(spec.classes.length);
+    const scoresFinite = rows.every((row) => {
+      score(row, 0, s);
+      return finite(s);
+    });
+    if (!weights.every(finite) || !scoresFinite) {
       throw new PinmlError(
         'E_TRAINING',
         `ml-logistic-regression diverged (a weight or score is not finite): lower params.learningRate (${params.learningRate})`,
@@ -146,6 +153,9 @@ export const mlLogisticRegressionFamily: ModelFamily<
   },
   load(artifact) {
     return new MlLogisticRegressionClassifier(readArtifact(artifact));
+  },
+  compile(artifact) {
+    return compileMlLogisticRegression(readArtifact(artifact));
   },
 };
 
@@ -187,39 +197,73 @@ function designMatrix(
   return new Matrix(rows.map((r) => standardizedRow(r, s)));
 }
 
-class MlLogisticRegressionClassifier extends ArtifactClassifier<MlLogisticRegressionArtifact> {
-  /** The class with the highest one-vs-rest score (ties to the lower index). */
-  predictIndex(rows: readonly (readonly number[])[]): number[] {
-    return this.#scores(rows).map(argmax);
-  }
-
-  predictProba(rows: readonly (readonly number[])[]): number[][] {
-    return this.#scores(rows).map((scores) => {
-      // log sigmoid(s) = -softplus(-s); normalising in log space keeps every row finite even
-      // where every sigmoid underflows to 0.
-      const logs = scores.map((s) => -softplus(-s));
-      const top = Math.max(...logs);
-      const e = logs.map((l) => Math.exp(l - top));
-      const total = e.reduce((a, b) => a + b, 0);
-      return e.map((v) => v / total);
-    });
-  }
-
-  #scores(rows: readonly (readonly number[])[]): number[][] {
-    checkRows(rows, this.features);
-    return scores(this.artifact, rows);
+/** A fitted or loaded `ml-logistic-regression`: its compiled predictor and its artifact. */
+class MlLogisticRegressionClassifier extends PredictorClassifier<MlLogisticRegressionArtifact> {
+  constructor(artifact: MlLogisticRegressionArtifact) {
+    super(artifact, compileMlLogisticRegression(artifact));
   }
 }
 
-/** `weights[k] · z` per row and class, summed in column order as ml-matrix's mmul does. */
-function scores(a: MlLogisticRegressionArtifact, rows: readonly (readonly number[])[]): number[][] {
-  return rows.map((row) => {
-    const z = standardizedRow(row, a.standardize);
-    return a.weights.map((w) => {
-      let s = 0;
-      for (let j = 0; j < z.length; j++) s += (z[j] as number) * (w[j] as number);
-      return s;
-    });
+/**
+ * Writes the one-vs-rest scores of the row at `x[at ..]` into `scores`: `weights[k] · z` with
+ * `z` the standardised row and a 1 for the intercept, summed in column order as ml-matrix's mmul
+ * sums the design matrix the library trained on.
+ */
+type Scorer = (x: ArrayLike<number>, at: number, scores: Float64Array) => void;
+
+function scorer(a: MlLogisticRegressionArtifact): Scorer {
+  const mean = Float64Array.from(a.standardize.mean);
+  const scale = Float64Array.from(a.standardize.scale);
+  const d = mean.length;
+  const k = a.weights.length;
+  const width = d + 1;
+  const weights = new Float64Array(k * width);
+  a.weights.forEach((w, c) => weights.set(w, c * width));
+  const z = new Float64Array(d);
+  return (x, at, scores) => {
+    for (let j = 0; j < d; j++) {
+      z[j] = ((x[at + j] as number) - (mean[j] as number)) / (scale[j] as number);
+    }
+    for (let c = 0; c < k; c++) {
+      const base = c * width;
+      let score = 0;
+      for (let j = 0; j < d; j++) score += (z[j] as number) * (weights[base + j] as number);
+      // The constant 1 column: 1 * w is w, added last as in the product.
+      score += weights[base + d] as number;
+      scores[c] = score;
+    }
+  };
+}
+
+/**
+ * The predictor of a `logistic-regression` artifact (already checked): the class of the highest
+ * one-vs-rest score (ties to the lower index), and the sigmoids of the scores normalised to sum
+ * 1, in log space so that every row stays finite even where every sigmoid underflows to 0.
+ */
+export function compileMlLogisticRegression(a: MlLogisticRegressionArtifact): BatchPredictor {
+  const k = a.classes.length;
+  const score = scorer(a);
+  const s = new Float64Array(k);
+  return rowPredictor(a, (x, at, out, outAt) => {
+    score(x, at, s);
+    let best = 0;
+    let top = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = s[c] as number;
+      if (v > (s[best] as number)) best = c;
+      // log sigmoid(v) = -softplus(-v)
+      const log = -softplus(-v);
+      out[outAt + c] = log;
+      top = Math.max(top, log);
+    }
+    let total = 0;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp((out[outAt + c] as number) - top);
+      out[outAt + c] = e;
+      total += e;
+    }
+    for (let c = 0; c < k; c++) out[outAt + c] = (out[outAt + c] as number) / total;
+    return best;
   });
 }
 

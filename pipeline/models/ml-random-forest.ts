@@ -5,16 +5,17 @@
  * with it rebuilds) and as the accuracy reference on small data; its split search is quadratic
  * in rows, so `random-forest` (`random-forest/`) is the forest for real data.
  */
-import { Matrix } from 'ml-matrix';
 import { RandomForestClassifier } from 'ml-random-forest';
 import { z } from 'zod';
 
-import { artifactFailure, checkRows, isFiniteNumber, isInt, isRecord, show } from './checks.ts';
+import { artifactFailure, isFiniteNumber, isInt, isRecord, show } from './checks.ts';
 import {
-  ArtifactClassifier,
+  PredictorClassifier,
   argmax,
   checkFit,
   readFamilyArtifact,
+  rowPredictor,
+  type BatchPredictor,
   type FamilyChecks,
 } from './family.ts';
 import type { ModelArtifact, ModelFamily } from './types.ts';
@@ -121,47 +122,98 @@ export const mlRandomForestFamily: ModelFamily<
   load(artifact) {
     return new MlRandomForestClassifier(readArtifact(artifact));
   },
+  compile(artifact) {
+    return compileMlRandomForest(readArtifact(artifact));
+  },
 };
 
-class MlRandomForestClassifier extends ArtifactClassifier<MlRandomForestArtifact> {
-  readonly #forest: RandomForestClassifier;
-
+/** A fitted or loaded `ml-random-forest`: its compiled predictor and its artifact. */
+class MlRandomForestClassifier extends PredictorClassifier<MlRandomForestArtifact> {
   constructor(artifact: MlRandomForestArtifact) {
-    super(artifact);
-    // load() keeps references into its input: give it a copy of its own.
-    this.#forest = RandomForestClassifier.load(
-      structuredClone(artifact.forest) as Parameters<typeof RandomForestClassifier.load>[0],
-    );
+    super(artifact, compileMlRandomForest(artifact));
   }
+}
 
-  predictIndex(rows: readonly (readonly number[])[]): number[] {
-    return this.#votes(rows).map(argmax);
-  }
-
-  predictProba(rows: readonly (readonly number[])[]): number[][] {
-    const trees = this.artifact.params.trees;
-    return this.#votes(rows).map((counts) => counts.map((c) => c / trees));
-  }
-
-  /** Votes per class for each row. */
-  #votes(rows: readonly (readonly number[])[]): number[][] {
-    checkRows(rows, this.features);
-    if (rows.length === 0) return [];
-    // why: predictProbability() skips the first tree and its rows do not sum to 1 (FINDINGS):
-    // count the per-tree predictions instead.
-    const perTree = this.#forest.predictionValues(new Matrix(rows.map((r) => [...r])));
-    const k = this.classes.length;
-    const out: number[][] = [];
-    for (let i = 0; i < perTree.rows; i++) {
-      const counts = new Array<number>(k).fill(0);
-      for (let t = 0; t < perTree.columns; t++) {
-        const vote = perTree.get(i, t);
-        counts[vote] = (counts[vote] ?? 0) + 1;
-      }
-      out.push(counts);
+/**
+ * The predictor of an `ml-random-forest` artifact (already checked), walking the library's trees
+ * as flat arrays instead of its object graph: the class most trees vote for (ties to the lower
+ * index) and the vote fractions, each vote count divided by `params.trees`.
+ *
+ * why: not the library's own prediction, whose predictProbability() skips the first tree and
+ * gives rows that do not sum to 1 (FINDINGS); the walk gives the votes of its
+ * predictionValues(), tested bit for bit.
+ *
+ * All trees are one set of node arrays: `feature[n]` is the column a split node tests (-1 marks
+ * a leaf), `left`/`right` its children, `leaf[n]` the class a leaf votes for; `roots[t]` is
+ * tree t's first node. Feature indices are the artifact's (each tree's column subset is resolved
+ * here), so a row is read as it is given.
+ */
+export function compileMlRandomForest(a: MlRandomForestArtifact): BatchPredictor {
+  const { estimators, indexes } = (a.forest as LibraryForestJson).baseModel;
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const leaf: number[] = [];
+  const add = (node: LibraryNode, columns: readonly number[]): number => {
+    const n = feature.length;
+    feature.push(-1);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    leaf.push(-1);
+    // ml-cart: a node with a `distribution` is a leaf, whatever else it holds.
+    if (node.distribution !== undefined) {
+      // ml-cart votes for maxRowIndex(distribution): the first of equal maxima.
+      leaf[n] = argmax(node.distribution[0] as number[]);
+      return n;
     }
-    return out;
-  }
+    feature[n] = columns[node.splitColumn as number] as number;
+    threshold[n] = node.splitValue as number;
+    left[n] = add(node.left as LibraryNode, columns);
+    right[n] = add(node.right as LibraryNode, columns);
+    return n;
+  };
+  const roots = Int32Array.from(estimators, (tree, t) => add(tree.root, indexes[t] as number[]));
+  const f = Int32Array.from(feature);
+  const th = Float64Array.from(threshold);
+  const l = Int32Array.from(left);
+  const r = Int32Array.from(right);
+  const lf = Int32Array.from(leaf);
+  const k = a.classes.length;
+  const trees = a.params.trees;
+  return rowPredictor(a, (x, at, out, outAt) => {
+    out.fill(0, outAt, outAt + k);
+    for (let t = 0; t < roots.length; t++) {
+      let n = roots[t] as number;
+      let j = f[n] as number;
+      while (j >= 0) {
+        // ml-cart sends a row left when its value is below the split value.
+        n = (x[at + j] as number) < (th[n] as number) ? (l[n] as number) : (r[n] as number);
+        j = f[n] as number;
+      }
+      const c = outAt + (lf[n] as number);
+      out[c] = (out[c] as number) + 1;
+    }
+    let best = 0;
+    for (let c = 1; c < k; c++) {
+      if ((out[outAt + c] as number) > (out[outAt + best] as number)) best = c;
+    }
+    for (let c = 0; c < k; c++) out[outAt + c] = (out[outAt + c] as number) / trees;
+    return best;
+  });
+}
+
+/** The parts of ml-random-forest's `toJSON()` (and ml-cart's trees) the walk reads. */
+interface LibraryNode {
+  distribution?: number[][];
+  splitColumn?: number;
+  splitValue?: number;
+  left?: LibraryNode;
+  right?: LibraryNode;
+}
+interface LibraryForestJson {
+  baseModel: { estimators: { root: LibraryNode }[]; indexes: number[][] };
 }
 
 /** Checks an `ml-random-forest` artifact field by field; the error names the first bad field. */

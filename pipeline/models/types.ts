@@ -43,6 +43,33 @@ export interface Classifier {
   report?(): FitReport;
 }
 
+/**
+ * A loaded model compiled for serving, one row or one batch at a time over flat arrays. Each
+ * family compiles its own (its `compile`), with the arithmetic its classifier predicts with, so
+ * the server answers exactly what the pipeline computes. Pure: predicting does not change it.
+ */
+export interface Predictor {
+  /** The artifact kind, e.g. `ml-random-forest`. */
+  readonly kind: string;
+  /** `compiled` for the flat-array predictors; `library` for a kind this server cannot compile. */
+  readonly engine: 'compiled' | 'library';
+  readonly features: readonly string[];
+  readonly classes: readonly Label[];
+  /**
+   * Writes the class probabilities of one row (one finite number per feature, in `features`
+   * order) into `out` (length `classes.length`) and returns the index of the class the model
+   * predicts, as its classifier's `predictIndex` does (the most probable; ties go to the lower
+   * index).
+   */
+  predictRow(row: ArrayLike<number>, out: Float64Array): number;
+  /**
+   * Where a predictor has one: predicts `rows` rows of `x` (row-major, `features.length` numbers
+   * each) into `proba` (`rows × classes`) and returns the class indices: the same numbers as
+   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk).
+   */
+  predictBatch?: (x: Float64Array, rows: number, proba: Float64Array) => Uint32Array;
+}
+
 /** Figures a family reports about a fitted model (each optional). */
 export interface FitReport {
   /**
@@ -94,4 +121,9 @@ export interface ModelFamily<S extends ParamsSchema = ParamsSchema, A extends st
   ): Classifier;
   /** Loads an artifact; refuses another kind or an unknown format version (ModelFormatError). */
   load(artifact: unknown, run?: RunOptions): Classifier;
+  /**
+   * Checks an artifact as `load` does and compiles it into the predictor the server uses: the
+   * classifier's own arithmetic, so the same bits.
+   */
+  compile(artifact: unknown): Predictor;
 }

@@ -12,13 +12,19 @@ import { z } from 'zod';
 
 import { PinmlError } from '../../errors.ts';
 import { artifactFailure, isFiniteNumber, isInt, isRecord } from '../checks.ts';
-import { decodeArray, encodeArray, unsignedTypeFor, type EncodedArray } from './encoded-array.ts';
-import { binOf, quantileThresholds } from './bins.ts';
-import { defaultThreadCount, growTrees, predictForest } from './threads.ts';
-import type { BinnedRows, GrownTree, TreeOptions } from './tree.ts';
 import { BatchClassifier, checkFit, readFamilyArtifact, type FamilyChecks } from '../family.ts';
-import { FlatForest } from './flat-forest.ts';
-import type { FitReport, FitSpec, ModelArtifact, ModelFamily } from '../types.ts';
+import type { FitReport, FitSpec, ModelArtifact, ModelFamily, Predictor } from '../types.ts';
+import {
+  RANDOM_FOREST_KIND as KIND,
+  checkTrees,
+  compileForest,
+  encodeTrees,
+  type ForestTrees,
+} from './artifact.ts';
+import { binOf, quantileThresholds } from './bins.ts';
+import type { FlatForest } from './flat-forest.ts';
+import { growTrees, predictForest, threadCount } from './threads.ts';
+import type { BinnedRows, GrownTree, TreeOptions } from './tree.ts';
 
 /**
  * Hyper-parameters of `random-forest`, with their defaults: scikit-learn's
@@ -56,7 +62,6 @@ export const DEFAULT_RANDOM_FOREST_PARAMS: Readonly<RandomForestParams> = Object
   randomForestParamsSchema.parse({}),
 );
 
-const KIND = 'random-forest';
 const FORMAT_VERSION = 1;
 
 const CHECKS: FamilyChecks = {
@@ -67,27 +72,12 @@ const CHECKS: FamilyChecks = {
   seeded: true,
 };
 
-/**
- * The `random-forest` artifact (format version 1).
- *
- * `thresholds` holds every feature's bin thresholds, feature 0's first; `thresholdCounts[j]`
- * says how many belong to feature j. The trees follow one another in `nodes`, `treeSizes[t]`
- * nodes each, every tree in preorder (a split node, its left subtree, its right subtree). A node
- * is `0` for a leaf, or `i + 1` for a split sending a row left when its value of the feature
- * owning threshold i is `<= thresholds[i]`. Each leaf, in order, has one count per class in
- * `leafCounts` (training rows with their bootstrap repeats); its class probabilities are the
- * counts over their sum, and the forest's are the mean over trees.
- */
-export interface RandomForestArtifact extends ModelArtifact {
+/** The `random-forest` artifact (format version 1); its trees are described at {@link ForestTrees}. */
+export interface RandomForestArtifact extends ModelArtifact, ForestTrees {
   kind: typeof KIND;
   formatVersion: typeof FORMAT_VERSION;
   params: RandomForestParams;
   seed: number;
-  thresholds: EncodedArray;
-  thresholdCounts: number[];
-  treeSizes: EncodedArray;
-  nodes: EncodedArray;
-  leafCounts: EncodedArray;
   /** Mean decrease in impurity per feature, summing to 1 (all 0 when no tree splits). */
   featureImportances: number[];
   /** Accuracy of each row's vote by the trees that did not train on it; null without bootstrap. */
@@ -96,8 +86,13 @@ export interface RandomForestArtifact extends ModelArtifact {
 
 /** How a fit runs (not what it produces: the artifact is the same for any value). */
 export interface RandomForestRunOptions {
-  /** Threads to grow trees on, the calling one included; defaults to the cores. */
+  /** Grow the trees on exactly this many threads, the calling one included (tests, benchmarks). */
   threads?: number;
+  /**
+   * Otherwise as many threads as the fit is worth (one below 200,000 row-trees), at most this
+   * many; by default every core. The fitted model predicts large batches on as many.
+   */
+  maxThreads?: number;
 }
 
 /** Below this many row-trees, starting threads costs more than it saves. */
@@ -158,7 +153,8 @@ export function fitRandomForest(
     criterion: params.criterion,
     bootstrap: params.bootstrap,
   };
-  const threads = run.threads ?? (n * params.trees >= THREADED_WORK ? defaultThreadCount() : 1);
+  const threads =
+    run.threads ?? (n * params.trees >= THREADED_WORK ? threadCount(run.maxThreads) : 1);
   const grown = growTrees(data, options, spec.seed, params.trees, threads);
 
   const artifact: RandomForestArtifact = {
@@ -172,7 +168,7 @@ export function fitRandomForest(
     featureImportances: importances(grown, d),
     outOfBag: params.bootstrap ? outOfBag(grown, data) : null,
   };
-  return new RandomForestClassifier(artifact);
+  return new RandomForestClassifier(artifact, undefined, run);
 }
 
 /** The `random-forest` family. Artifact kind `random-forest`. */
@@ -180,29 +176,46 @@ export const randomForestFamily: ModelFamily<typeof randomForestParamsSchema, 'r
   algorithm: 'random-forest',
   kind: KIND,
   params: randomForestParamsSchema,
-  fit(rows, y, spec) {
-    return fitRandomForest(rows, y, spec);
+  fit(rows, y, spec, run = {}) {
+    return fitRandomForest(rows, y, spec, { maxThreads: run.threads });
   },
-  load(artifact) {
+  load(artifact, run = {}) {
     const checked = readArtifact(artifact);
-    return new RandomForestClassifier(checked.artifact, checked.forest);
+    return new RandomForestClassifier(checked.artifact, checked.forest, {
+      maxThreads: run.threads,
+    });
+  },
+  compile(artifact) {
+    return forestPredictor(readArtifact(artifact));
   },
 };
 
 /** A fitted or loaded `random-forest`: a flat-array predictor and its artifact. */
 export class RandomForestClassifier extends BatchClassifier<RandomForestArtifact> {
-  /** The predictor the classifier uses; the server uses it too. */
+  /** The predictor the classifier uses; the server's predictor walks it too. */
   readonly forest: FlatForest;
+  readonly #maxThreads: number | undefined;
 
-  /** `forest`: the artifact's predictor, when the caller compiled it already. */
-  constructor(artifact: RandomForestArtifact, forest?: FlatForest) {
+  /**
+   * `forest`: the artifact's predictor, when the caller compiled it already; `run.maxThreads`:
+   * the most threads a large batch is predicted on (by default every core).
+   */
+  constructor(
+    artifact: RandomForestArtifact,
+    forest?: FlatForest,
+    run: Pick<RandomForestRunOptions, 'maxThreads'> = {},
+  ) {
     super(artifact);
     this.forest = forest ?? compileForest(this.artifact);
+    this.#maxThreads = run.maxThreads;
   }
 
   /** On as many threads as the batch is worth (see `predictForest`). */
   predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
-    const predicted = predictForest(this.forest, x, rows, { proba: proba !== undefined });
+    const predicted = predictForest(this.forest, x, rows, {
+      proba: proba !== undefined,
+      maxThreads: this.#maxThreads,
+    });
     proba?.set(predicted.proba);
     return predicted.index;
   }
@@ -214,49 +227,6 @@ export class RandomForestClassifier extends BatchClassifier<RandomForestArtifact
       outOfBag: outOfBag === null ? null : { ...outOfBag },
     };
   }
-}
-
-function encodeTrees(
-  grown: readonly GrownTree[],
-  thresholds: readonly Float64Array[],
-): Pick<
-  RandomForestArtifact,
-  'thresholds' | 'thresholdCounts' | 'treeSizes' | 'nodes' | 'leafCounts'
-> {
-  const offsets: number[] = [];
-  let all = 0;
-  for (const t of thresholds) {
-    offsets.push(all);
-    all += t.length;
-  }
-  const flat = new Float64Array(all);
-  thresholds.forEach((t, j) => flat.set(t, offsets[j]));
-  let nodeCount = 0;
-  let leafValues = 0;
-  for (const g of grown) {
-    nodeCount += g.feature.length;
-    leafValues += g.leafCounts.length;
-  }
-  const nodes = new Uint32Array(nodeCount);
-  const leafCounts = new Float64Array(leafValues);
-  let at = 0;
-  let leafAt = 0;
-  for (const g of grown) {
-    for (let n = 0; n < g.feature.length; n++) {
-      const j = g.feature[n] as number;
-      nodes[at++] = j < 0 ? 0 : (offsets[j] as number) + (g.bin[n] as number) + 1;
-    }
-    leafCounts.set(g.leafCounts, leafAt);
-    leafAt += g.leafCounts.length;
-  }
-  const sizes = grown.map((g) => g.feature.length);
-  return {
-    thresholds: encodeArray('float64', flat),
-    thresholdCounts: thresholds.map((t) => t.length),
-    treeSizes: encodeArray(unsignedTypeFor(sizes), sizes),
-    nodes: encodeArray(unsignedTypeFor(nodes), nodes),
-    leafCounts: encodeArray(unsignedTypeFor(leafCounts), leafCounts),
-  };
 }
 
 /**
@@ -317,142 +287,14 @@ function outOfBag(
 }
 
 /**
- * The flat-array predictor of an artifact whose fields have the right types; checks the trees'
- * structure as it goes. Its arrays live in shared memory, so prediction threads read them as
- * they are.
- */
-function compileForest(a: RandomForestArtifact): FlatForest {
-  const fail = artifactFailure(KIND);
-  const d = a.features.length;
-  const k = a.classes.length;
-  const decodedThresholds = decodeArray(a.thresholds) as Float64Array;
-  const sizes = decodeArray(a.treeSizes) as Uint32Array;
-  const codes = decodeArray(a.nodes) as Uint32Array;
-  const counts = decodeArray(a.leafCounts) as Uint32Array;
-
-  const thresholds = sharedArray(Float64Array, decodedThresholds.length);
-  thresholds.set(decodedThresholds);
-  const thresholdStart = sharedArray(Int32Array, d + 1);
-  const owner = new Int32Array(thresholds.length);
-  a.thresholdCounts.forEach((count, j) => {
-    const at = thresholdStart[j] as number;
-    thresholdStart[j + 1] = at + count;
-    owner.fill(j, at, at + count);
-  });
-
-  const n = codes.length;
-  const node = sharedArray(Int32Array, 2 * n);
-  const roots = sharedArray(Int32Array, sizes.length);
-  const leaves = counts.length / k;
-  const proba = sharedArray(Float64Array, counts.length);
-  let at = 0;
-  let leaf = 0;
-  const open: number[] = [];
-  for (let t = 0; t < sizes.length; t++) {
-    const size = sizes[t] as number;
-    roots[t] = at;
-    if (size < 1) fail(`treeSizes[${t}]`, 'must be at least 1');
-    const end = at + size;
-    if (end > n) fail('treeSizes', `add up to more than the ${n} nodes`);
-    open.length = 0;
-    for (; at < end; at++) {
-      const code = codes[at] as number;
-      if (code > 0) {
-        if (code > thresholds.length) {
-          fail(`nodes[${at}]`, `is ${code}, but there are ${thresholds.length} thresholds`);
-        }
-        const j = owner[code - 1] as number;
-        node[2 * at] = (j << 8) | (code - 1 - (thresholdStart[j] as number));
-        open.push(at);
-        continue;
-      }
-      if (leaf >= leaves) fail('leafCounts', `has fewer than the ${leaf + 1} leaves of the trees`);
-      let total = 0;
-      for (let c = 0; c < k; c++) total += counts[leaf * k + c] as number;
-      if (!(total > 0)) fail('leafCounts', `leaf ${leaf} has no training row`);
-      for (let c = 0; c < k; c++) proba[leaf * k + c] = (counts[leaf * k + c] as number) / total;
-      node[2 * at] = -1;
-      node[2 * at + 1] = leaf * k;
-      leaf++;
-      if (at + 1 < end) {
-        const parent = open.pop();
-        if (parent === undefined)
-          fail(`treeSizes[${t}]`, 'counts nodes after the tree is complete');
-        node[2 * (parent as number) + 1] = at + 1;
-      }
-    }
-    if (open.length > 0) {
-      fail(`treeSizes[${t}]`, 'ends the tree before every split has two subtrees');
-    }
-  }
-  if (at !== n) fail('treeSizes', `add up to ${at} nodes, but nodes has ${n}`);
-  if (leaf !== leaves) fail('leafCounts', `holds ${leaves} leaves, but the trees have ${leaf}`);
-  return new FlatForest({
-    features: d,
-    classes: k,
-    thresholds,
-    thresholdStart,
-    node,
-    roots,
-    proba,
-  });
-}
-
-type ArrayMaker<T> = new (buffer: SharedArrayBuffer) => T;
-
-function sharedArray<T extends Int32Array | Float64Array>(
-  Type: ArrayMaker<T> & { BYTES_PER_ELEMENT: number },
-  length: number,
-): T {
-  return new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT));
-}
-
-/**
  * Checks a `random-forest` artifact field by field (the error names the first bad field) and
- * compiles its predictor, which checks the trees' structure.
+ * compiles its flat forest, which checks the trees' structure.
  */
 function readArtifact(value: unknown): { artifact: RandomForestArtifact; forest: FlatForest } {
   const a = readFamilyArtifact(CHECKS, value);
   const fail = artifactFailure(KIND);
-  const params = a.params as RandomForestParams;
   const d = a.features.length;
-  const k = a.classes.length;
-
-  const decoded = (field: string, types: readonly string[]): ArrayLike<number> => {
-    const typed = decodeArray(a[field]);
-    if (typeof typed === 'string') return fail(field, typed);
-    const type = (a[field] as { type: string }).type;
-    if (!types.includes(type)) fail(field, `must be of type ${types.join(' or ')}, got ${type}`);
-    return typed;
-  };
-  const thresholds = decoded('thresholds', ['float64']);
-  for (let i = 0; i < thresholds.length; i++) {
-    if (!Number.isFinite(thresholds[i])) fail('thresholds', `value ${i} is not a finite number`);
-  }
-  const counts = a.thresholdCounts;
-  if (
-    !Array.isArray(counts) ||
-    counts.length !== d ||
-    !counts.every((c) => isInt(c, 0) && c < 256)
-  ) {
-    fail('thresholdCounts', `must list ${d} integers from 0 to 255, one per feature`);
-  }
-  const listed = (counts as number[]).reduce((s, c) => s + c, 0);
-  if (listed !== thresholds.length) {
-    fail('thresholdCounts', `add up to ${listed}, but thresholds holds ${thresholds.length}`);
-  }
-  const unsigned = ['uint8', 'uint16', 'uint32'];
-  const sizes = decoded('treeSizes', unsigned);
-  if (sizes.length !== params.trees) {
-    fail(
-      'treeSizes',
-      `must have one size per tree (params.trees is ${params.trees}), got ${sizes.length}`,
-    );
-  }
-  decoded('nodes', unsigned);
-  const leafCounts = decoded('leafCounts', unsigned);
-  if (leafCounts.length % k !== 0) fail('leafCounts', `must hold ${k} counts per leaf`);
-
+  checkTrees(a, (a.params as RandomForestParams).trees);
   const importance = a.featureImportances;
   if (
     !Array.isArray(importance) ||
@@ -475,4 +317,27 @@ function readArtifact(value: unknown): { artifact: RandomForestArtifact; forest:
   }
   const artifact = a as RandomForestArtifact;
   return { artifact, forest: compileForest(artifact) };
+}
+
+/**
+ * The server's predictor of a `random-forest`: its flat forest, one row at a time or a batch on
+ * the calling thread (the WebAssembly walk from a few hundred rows), the same bits either way.
+ */
+function forestPredictor(checked: {
+  artifact: RandomForestArtifact;
+  forest: FlatForest;
+}): Predictor {
+  const { artifact, forest } = checked;
+  return {
+    kind: KIND,
+    engine: 'compiled',
+    features: Object.freeze([...artifact.features]),
+    classes: Object.freeze([...artifact.classes]),
+    predictRow: (row, out) => forest.predictRow(row, out),
+    predictBatch(x, rows, proba) {
+      const index = new Uint32Array(rows);
+      forest.predictRange(x, 0, rows, index, proba);
+      return index;
+    },
+  };
 }

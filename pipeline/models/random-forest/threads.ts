@@ -20,7 +20,8 @@
  * - Anywhere a thread cannot start (no tsx beside TypeScript source, a CommonJS bundle without
  *   `import.meta.url`, a thread that fails to load), the calling thread grows every tree itself:
  *   same forest, one core.
- * `PINML_TRAIN_THREADS` caps the number of threads (1: never start one).
+ * The caller caps the number of threads (`maxThreads`; the CLI and the actions pass
+ * `PINML_TRAIN_THREADS`; 1: never start one).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -72,11 +73,10 @@ interface Thread {
 const threads: Thread[] = [];
 let jobs = 0;
 
-/** The number of threads to train with: the cores, capped by `PINML_TRAIN_THREADS`. */
-export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+/** The number of threads to work on: the cores, at most `max` (an integer >= 1) when given. */
+export function threadCount(max?: number): number {
   const cores = Math.max(1, availableParallelism());
-  const cap = Number.parseInt(env.PINML_TRAIN_THREADS ?? '', 10);
-  return Number.isSafeInteger(cap) && cap >= 1 ? Math.min(cap, cores) : cores;
+  return max !== undefined && Number.isSafeInteger(max) && max >= 1 ? Math.min(max, cores) : cores;
 }
 
 /** Starts a training thread, or returns undefined where none can start. */
@@ -269,17 +269,19 @@ const THREADED_PREDICTION = 2_000_000;
 /**
  * Predicts `rows` rows of `x` (row-major) with `forest`: each row's class and, with
  * `proba: true`, its probabilities (`rows * classes` numbers; empty otherwise). Large batches
- * are split over threads (`threads`, by default the cores); the numbers do not depend on it.
+ * are split over threads (exactly `threads`, or by default the cores, at most `maxThreads`);
+ * the numbers do not depend on it.
  */
 export function predictForest(
   forest: FlatForest,
   x: Float64Array,
   rows: number,
-  options: { proba?: boolean; threads?: number } = {},
+  options: { proba?: boolean; threads?: number; maxThreads?: number } = {},
 ): { index: Uint32Array; proba: Float64Array } {
   const k = forest.classes;
   const wanted =
-    options.threads ?? (rows * forest.trees >= THREADED_PREDICTION ? defaultThreadCount() : 1);
+    options.threads ??
+    (rows * forest.trees >= THREADED_PREDICTION ? threadCount(options.maxThreads) : 1);
   const tasks = Math.ceil(rows / PREDICT_BLOCK);
   const helpers = wanted > 1 && tasks > 1 ? threadPool(Math.min(wanted, tasks) - 1) : [];
   if (helpers.length === 0) {
