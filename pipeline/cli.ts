@@ -16,7 +16,7 @@ import { renderDecisionText, renderReportJson, renderReportMarkdown } from './re
 import { mergeRuns, readRunFolder, writeRunFolder } from './run-folder.ts';
 import { renderGate, renderRun } from './run-summary.ts';
 import type { TrainRun } from './train.ts';
-import { readConfig, trainWorkspaceModel } from './workspace.ts';
+import { parseThreads, readConfig, trainWorkspaceModel } from './workspace.ts';
 import { GitRepo } from './git/repo.ts';
 import { applyBranchPlan, mergeBranch, planRegistrationAt, registerRun } from './registry/apply.ts';
 import { readHistory } from './registry/history.ts';
@@ -52,6 +52,7 @@ export async function trainToFolder(
 ): Promise<TrainRun> {
   const run = await trainWorkspaceModel(root, model, {
     ...(options.only ? { only: options.only } : {}),
+    threads: parseThreads(process.env.PINML_TRAIN_THREADS),
     onEvent: progressReporter(options.io.stderr, model.name),
   });
   await writeRunFolder(options.out, run);

@@ -40,11 +40,18 @@ export function readModelDataset(root: string, model: ModelConfig): Promise<Data
   });
 }
 
-/** Trains a model of the workspace (all its candidates, or `only` these). */
+/**
+ * Trains a model of the workspace (all its candidates, or `only` these), on at most `threads`
+ * threads (by default every core; see {@link parseThreads}).
+ */
 export async function trainWorkspaceModel(
   root: string,
   model: ModelConfig,
-  options: { only?: readonly string[]; onEvent?: (event: TrainEvent) => void } = {},
+  options: {
+    only?: readonly string[];
+    onEvent?: (event: TrainEvent) => void;
+    threads?: number | undefined;
+  } = {},
 ): Promise<TrainRun> {
   const dataset = await readModelDataset(root, model);
   return trainModel({
@@ -53,6 +60,18 @@ export async function trainWorkspaceModel(
     code: await readCodeVersion(),
     ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     now: () => performance.now(),
   });
+}
+
+/**
+ * The thread cap a `PINML_TRAIN_THREADS` value asks for: a positive integer, or undefined (every
+ * core) for a value that is absent or not one, as the README documents. The CLI and the train
+ * action read the variable and pass this to {@link trainWorkspaceModel}; no model reads the
+ * environment.
+ */
+export function parseThreads(value: string | undefined): number | undefined {
+  const threads = Number.parseInt(value ?? '', 10);
+  return Number.isSafeInteger(threads) && threads >= 1 ? threads : undefined;
 }

@@ -8,7 +8,7 @@ import { selectModels } from '../../pipeline/config.ts';
 import { UsageError } from '../../pipeline/errors.ts';
 import { writeRunFolder } from '../../pipeline/run-folder.ts';
 import { renderRun } from '../../pipeline/run-summary.ts';
-import { readConfig, trainWorkspaceModel } from '../../pipeline/workspace.ts';
+import { parseThreads, readConfig, trainWorkspaceModel } from '../../pipeline/workspace.ts';
 import {
   runnerInput,
   runAction,
@@ -56,6 +56,7 @@ export function run(get: InputGetter = runnerInput): Promise<void> {
     );
     const run = await trainWorkspaceModel(root, model, {
       ...(inputs.candidate ? { only: [inputs.candidate] } : {}),
+      threads: parseThreads(process.env.PINML_TRAIN_THREADS),
       onEvent: (e) => {
         if (e.type === 'candidate-done') {
           core.info(
