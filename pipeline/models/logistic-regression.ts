@@ -42,13 +42,13 @@ export const DEFAULT_LOGISTIC_REGRESSION_PARAMS: Readonly<LogisticRegressionPara
 const KIND = 'softmax-regression';
 const FORMAT_VERSION = 1;
 
-const CHECKS: FamilyChecks = {
-  algorithm: 'logistic-regression',
+const CHECKS = {
+  algorithm: 'logistic-regression' as const,
   kind: KIND,
   formatVersion: FORMAT_VERSION,
   params: logisticRegressionParamsSchema,
   seeded: false,
-};
+} satisfies FamilyChecks;
 
 /**
  * The `softmax-regression` artifact (format version 1). For a row `x`, with
@@ -69,9 +69,9 @@ export const logisticRegressionFamily: ModelFamily<
   typeof logisticRegressionParamsSchema,
   'logistic-regression'
 > = {
-  algorithm: 'logistic-regression',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
-  params: logisticRegressionParamsSchema,
+  params: CHECKS.params,
   fit(rows, y, spec) {
     return fitLogisticRegression(rows, y, spec);
   },

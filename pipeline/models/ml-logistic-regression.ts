@@ -49,13 +49,13 @@ export const DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS: Readonly<MlLogisticRegressio
 const KIND = 'logistic-regression';
 const FORMAT_VERSION = 1;
 
-const CHECKS: FamilyChecks = {
-  algorithm: 'ml-logistic-regression',
+const CHECKS = {
+  algorithm: 'ml-logistic-regression' as const,
   kind: KIND,
   formatVersion: FORMAT_VERSION,
   params: mlLogisticRegressionParamsSchema,
   seeded: false,
-};
+} satisfies FamilyChecks;
 
 /**
  * The `logistic-regression` artifact (format version 1). For a row `x`, with
@@ -95,9 +95,9 @@ export const mlLogisticRegressionFamily: ModelFamily<
   typeof mlLogisticRegressionParamsSchema,
   'ml-logistic-regression'
 > = {
-  algorithm: 'ml-logistic-regression',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
-  params: mlLogisticRegressionParamsSchema,
+  params: CHECKS.params,
   fit(rows, y, spec) {
     checkFit(CHECKS, rows, y, spec);
     const params = spec.params;

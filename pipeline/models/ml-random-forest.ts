@@ -52,13 +52,13 @@ export const DEFAULT_ML_RANDOM_FOREST_PARAMS: Readonly<MlRandomForestParams> = O
 const KIND = 'ml-random-forest';
 const FORMAT_VERSION = 1;
 
-const CHECKS: FamilyChecks = {
-  algorithm: 'ml-random-forest',
+const CHECKS = {
+  algorithm: 'ml-random-forest' as const,
   kind: KIND,
   formatVersion: FORMAT_VERSION,
   params: mlRandomForestParamsSchema,
   seeded: true,
-};
+} satisfies FamilyChecks;
 
 /** The `ml-random-forest` artifact (format version 1). */
 export interface MlRandomForestArtifact extends ModelArtifact {
@@ -78,9 +78,9 @@ export const mlRandomForestFamily: ModelFamily<
   typeof mlRandomForestParamsSchema,
   'ml-random-forest'
 > = {
-  algorithm: 'ml-random-forest',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
-  params: mlRandomForestParamsSchema,
+  params: CHECKS.params,
   fit(rows, y, spec) {
     checkFit(CHECKS, rows, y, spec);
     const params = spec.params;

@@ -51,7 +51,10 @@ export interface Classifier {
 export interface Predictor {
   /** The artifact kind, e.g. `ml-random-forest`. */
   readonly kind: string;
-  /** `compiled` for the flat-array predictors; `library` for a kind this server cannot compile. */
+  /**
+   * `compiled`: a flat-array predictor, as every family's is (`library` was a kind this server
+   * could not compile; no family is one now).
+   */
   readonly engine: 'compiled' | 'library';
   readonly features: readonly string[];
   readonly classes: readonly Label[];

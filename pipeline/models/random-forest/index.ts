@@ -64,13 +64,13 @@ export const DEFAULT_RANDOM_FOREST_PARAMS: Readonly<RandomForestParams> = Object
 
 const FORMAT_VERSION = 1;
 
-const CHECKS: FamilyChecks = {
-  algorithm: 'random-forest',
+const CHECKS = {
+  algorithm: 'random-forest' as const,
   kind: KIND,
   formatVersion: FORMAT_VERSION,
   params: randomForestParamsSchema,
   seeded: true,
-};
+} satisfies FamilyChecks;
 
 /** The `random-forest` artifact (format version 1); its trees are described at {@link ForestTrees}. */
 export interface RandomForestArtifact extends ModelArtifact, ForestTrees {
@@ -173,9 +173,9 @@ export function fitRandomForest(
 
 /** The `random-forest` family. Artifact kind `random-forest`. */
 export const randomForestFamily: ModelFamily<typeof randomForestParamsSchema, 'random-forest'> = {
-  algorithm: 'random-forest',
+  algorithm: CHECKS.algorithm,
   kind: KIND,
-  params: randomForestParamsSchema,
+  params: CHECKS.params,
   fit(rows, y, spec, run = {}) {
     return fitRandomForest(rows, y, spec, { maxThreads: run.threads });
   },
