@@ -63,23 +63,62 @@ async function libraryVersion(entry: string, name: string): Promise<string> {
   return 'unknown';
 }
 
-/** Folders of model code (relative to `pipeline/`) whose sources go into the code version. */
-const MODEL_FOLDERS = ['models', 'models/wasm'];
+/**
+ * Files under `models/` that training never runs (relative to `pipeline/`), so a change to them
+ * keeps every training key.
+ */
+export const NOT_TRAINING_SOURCES: readonly string[] = [
+  // compilePredictor: hands a loaded artifact to its family's compiled predictor.
+  'models/predictor.ts',
+  // The build script of the WebAssembly walk; the bytes it writes (forest-walk.wasm.ts) count.
+  'models/random-forest/wasm/build.ts',
+];
 
 /**
- * The model families' source files, relative to `pipeline/` (`models/forest.ts`,
- * `models/wasm/forest-walk.wasm.ts`, …): every `.ts` file of the model folders but tests.
+ * The model families' source files, relative to `pipeline/` (`models/ml-random-forest.ts`,
+ * `models/random-forest/wasm/forest-walk.wasm.ts`, …): every `.ts` file under `models/`, at any
+ * depth, but tests (`*.test.ts`), test fixtures (any `fixtures/` folder) and
+ * {@link NOT_TRAINING_SOURCES}. `dir` is a `pipeline/` folder (by default this one).
  */
-export async function modelSourceFiles(): Promise<string[]> {
+export async function modelSourceFiles(dir = pipelineDir): Promise<string[]> {
   const files: string[] = [];
-  for (const folder of MODEL_FOLDERS) {
-    for (const entry of await readdir(path.join(pipelineDir, folder), { withFileTypes: true })) {
-      if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-        files.push(`${folder}/${entry.name}`);
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(path.join(dir, folder), { withFileTypes: true })) {
+      const name = `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name !== 'fixtures') await walk(name);
+      } else if (
+        entry.isFile() &&
+        entry.name.endsWith('.ts') &&
+        !entry.name.endsWith('.test.ts') &&
+        !NOT_TRAINING_SOURCES.includes(name)
+      ) {
+        files.push(name);
       }
     }
-  }
+  };
+  await walk('models');
   return files.sort();
+}
+
+/**
+ * The code version of the source tree at `dir` (a `pipeline/` folder beside its package's
+ * `package.json`), with the learning libraries' versions this process resolves.
+ */
+export async function codeVersionAt(dir: string): Promise<CodeVersion> {
+  const require = createRequire(import.meta.url);
+  const pkg = JSON.parse(await readFile(path.join(dir, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const sources = new Map<string, string>();
+  for (const name of [...TRAINING_SOURCES, ...(await modelSourceFiles(dir))]) {
+    sources.set(name, await readFile(path.join(dir, name), 'utf8'));
+  }
+  const libraries = new Map<string, string>();
+  for (const lib of TRAINING_LIBRARIES) {
+    libraries.set(lib, await libraryVersion(require.resolve(lib), lib));
+  }
+  return codeVersionOf(pkg.version, sources, libraries);
 }
 
 let cached: Promise<CodeVersion> | undefined;
@@ -93,24 +132,6 @@ declare const __PINML_CODE_VERSION__: CodeVersion | undefined;
 /** Reads the running code's version from its own files (cached for the process). */
 export function readCodeVersion(): Promise<CodeVersion> {
   if (typeof __PINML_CODE_VERSION__ !== 'undefined') return Promise.resolve(__PINML_CODE_VERSION__);
-  cached ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const pkg = JSON.parse(
-      await readFile(path.join(pipelineDir, '..', 'package.json'), 'utf8'),
-    ) as {
-      version: string;
-    };
-    const sources = new Map<string, string>();
-    for (const name of TRAINING_SOURCES) {
-      sources.set(name, await readFile(path.join(pipelineDir, name), 'utf8'));
-    }
-    for (const name of await modelSourceFiles()) {
-      sources.set(name, await readFile(path.join(pipelineDir, name), 'utf8'));
-    }
-    const libraries = new Map<string, string>();
-    for (const lib of TRAINING_LIBRARIES)
-      libraries.set(lib, await libraryVersion(require.resolve(lib), lib));
-    return codeVersionOf(pkg.version, sources, libraries);
-  })();
+  cached ??= codeVersionAt(pipelineDir);
   return cached;
 }

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema, parseConfig, selectModels } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { DEFAULT_FOREST_PARAMS } from './models/forest.ts';
-import { DEFAULT_LOGISTIC_PARAMS } from './models/logistic.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS } from './models/softmax-regression.ts';
+import { DEFAULT_ML_RANDOM_FOREST_PARAMS } from './models/ml-random-forest.ts';
+import { DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS } from './models/ml-logistic-regression.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest/index.ts';
+import { DEFAULT_LOGISTIC_REGRESSION_PARAMS } from './models/logistic-regression.ts';
 
 const minimal = `version: 1
 models:
@@ -54,10 +54,10 @@ describe('parseConfig', () => {
       .join('');
     const m = parseConfig(minimal + more).models.flowers;
     expect(m?.candidates.map((c) => c.params)).toEqual([
-      DEFAULT_SOFTMAX_PARAMS,
+      DEFAULT_LOGISTIC_REGRESSION_PARAMS,
       DEFAULT_RANDOM_FOREST_PARAMS,
-      DEFAULT_FOREST_PARAMS,
-      DEFAULT_LOGISTIC_PARAMS,
+      DEFAULT_ML_RANDOM_FOREST_PARAMS,
+      DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
     ]);
   });
 

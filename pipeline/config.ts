@@ -6,6 +6,8 @@ import { LineCounter, isMap, isPair, isScalar, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type Problem } from './errors.ts';
+import { families } from './models/index.ts';
+import type { ModelFamily } from './models/types.ts';
 
 /** Names of models and candidates: they become folder and branch names, so keep them plain. */
 const NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
@@ -27,58 +29,6 @@ const relativePath = z
 
 const labelSchema = z.union([z.string().min(1), z.number()]);
 
-/** Hyper-parameters of the `random-forest` family (pinml's histogram forest). */
-export const randomForestParamsSchema = z.strictObject({
-  /** Number of trees. */
-  trees: z.int().min(1).max(2000).default(100),
-  /** Maximum depth of each tree (the root is depth 0). */
-  maxDepth: z.int().min(1).max(1024).default(64),
-  /** A node with fewer rows than this is not split. */
-  minSamplesSplit: z.int().min(2).default(2),
-  /** Each side of a split keeps at least this many rows. */
-  minSamplesLeaf: z.int().min(1).default(1),
-  /** Features tried at each node: `sqrt` or `log2` of their number, or a fraction in (0, 1]. */
-  maxFeatures: z.union([z.enum(['sqrt', 'log2']), z.number().gt(0).max(1)]).default('sqrt'),
-  /** Impurity a split decreases. */
-  criterion: z.enum(['gini', 'entropy']).default('gini'),
-  /** Quantile bins per feature. */
-  bins: z.int().min(2).max(256).default(256),
-  /** Train each tree on a bootstrap sample of the rows. */
-  bootstrap: z.boolean().default(true),
-});
-
-/** Hyper-parameters of the `logistic-regression` family (softmax, L-BFGS). */
-export const softmaxParamsSchema = z.strictObject({
-  /** Inverse strength of the L2 penalty, as scikit-learn's `C`. */
-  C: z.number().gt(0).max(1e12).default(1),
-  /** L-BFGS iterations at most. */
-  maxIterations: z.int().min(1).max(100_000).default(100),
-  /** Stop when no component of the objective's gradient exceeds this. */
-  tolerance: z.number().gt(0).max(1).default(1e-4),
-});
-
-/** Hyper-parameters of the `ml-random-forest` family (through ml-random-forest). */
-export const forestParamsSchema = z.strictObject({
-  /** Number of trees. */
-  trees: z.int().min(1).max(2000).default(100),
-  /** Maximum depth of each tree. */
-  maxDepth: z.int().min(1).max(64).default(10),
-  /** A node with fewer rows than this is not split. */
-  minSamplesSplit: z.int().min(2).default(3),
-  /** Fraction of the features each tree sees, in (0, 1]. */
-  maxFeatures: z.number().gt(0).max(1).default(1),
-  /** Train each tree on a bootstrap sample of the rows. */
-  bootstrap: z.boolean().default(true),
-});
-
-/** Hyper-parameters of the `ml-logistic-regression` family (through ml-logistic-regression). */
-export const logisticParamsSchema = z.strictObject({
-  /** Gradient-descent steps. */
-  steps: z.int().min(1).max(100_000).default(1000),
-  /** Gradient-descent step size on the mean gradient, over standardised features. */
-  learningRate: z.number().gt(0).max(100).default(2),
-});
-
 const candidateBase = {
   name: nameSchema,
   /** Seed for the candidate's random choices; defaults to `split.seed`. */
@@ -89,28 +39,33 @@ const candidateBase = {
     .optional(),
 };
 
-const candidateSchema = z.discriminatedUnion('algorithm', [
-  z.strictObject({
+/** A candidate of one family: its `algorithm` and its `params`, defaulted by the family. */
+type CandidateOf<F extends ModelFamily> = z.ZodObject<
+  typeof candidateBase & {
+    algorithm: z.ZodLiteral<F['algorithm']>;
+    params: z.ZodDefault<F['params']>;
+  },
+  z.core.$strict
+>;
+
+function candidateOf<F extends ModelFamily>(family: F): CandidateOf<F> {
+  return z.strictObject({
     ...candidateBase,
-    algorithm: z.literal('random-forest'),
-    params: randomForestParamsSchema.default(randomForestParamsSchema.parse({})),
-  }),
-  z.strictObject({
-    ...candidateBase,
-    algorithm: z.literal('logistic-regression'),
-    params: softmaxParamsSchema.default(softmaxParamsSchema.parse({})),
-  }),
-  z.strictObject({
-    ...candidateBase,
-    algorithm: z.literal('ml-random-forest'),
-    params: forestParamsSchema.default(forestParamsSchema.parse({})),
-  }),
-  z.strictObject({
-    ...candidateBase,
-    algorithm: z.literal('ml-logistic-regression'),
-    params: logisticParamsSchema.default(logisticParamsSchema.parse({})),
-  }),
-]);
+    algorithm: z.literal(family.algorithm),
+    params: family.params.default(family.params.parse({})),
+  });
+}
+
+/** One candidate schema per family, in the families' order (a tuple, as zod's union wants). */
+type CandidatesOf<T extends readonly ModelFamily[]> = {
+  -readonly [I in keyof T]: T[I] extends ModelFamily ? CandidateOf<T[I]> : never;
+};
+
+/** A candidate is one of the families', told apart by `algorithm`. */
+const candidateSchema = z.discriminatedUnion(
+  'algorithm',
+  families.map(candidateOf) as CandidatesOf<typeof families>,
+);
 
 const splitSchema = z.strictObject({
   /** Fraction of each class held out for the final score, decided per row by a seeded hash. */
@@ -216,10 +171,6 @@ const configSchema = z.strictObject({
     .refine((m) => Object.keys(m).length > 0, 'define at least one model'),
 });
 
-export type RandomForestParamsConfig = z.infer<typeof randomForestParamsSchema>;
-export type SoftmaxParamsConfig = z.infer<typeof softmaxParamsSchema>;
-export type ForestParamsConfig = z.infer<typeof forestParamsSchema>;
-export type LogisticParamsConfig = z.infer<typeof logisticParamsSchema>;
 export type CandidateConfig = z.infer<typeof candidateSchema>;
 export type SplitConfig = z.infer<typeof splitSchema>;
 export type GateConfig = z.infer<typeof gateSchema>;

@@ -10,7 +10,7 @@ import { parseConfig, type ModelConfig } from './config.ts';
 import { parseDataset, type Dataset } from './dataset.ts';
 import { jitteredRows } from './demo/jittered-rows.ts';
 import { canonicalJson } from './json.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest/index.ts';
 import { GitRepo, type FileChange } from './git/repo.ts';
 import { renderReportMarkdown, type PromotionReport } from './report.ts';
 import { readRunFolder } from './run-folder.ts';

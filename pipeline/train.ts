@@ -13,7 +13,7 @@ import { applyGate, type GateVerdict } from './gate.ts';
 import { canonicalJson, compactJson, sha256 } from './json.ts';
 import { round, scoreClassification, type Metrics } from './metrics.ts';
 import { familyFor } from './models/index.ts';
-import type { Classifier } from './models/types.ts';
+import type { Classifier, RunOptions } from './models/types.ts';
 import { splitRows, type Split } from './split.ts';
 
 /** Cross-validation figures of one candidate. */
@@ -97,6 +97,11 @@ export interface TrainOptions {
   onEvent?: (event: TrainEvent) => void;
   /** Clock in milliseconds, for progress timings only (never written to the run). */
   now?: () => number;
+  /**
+   * The most threads a candidate trains and predicts on, the calling one included; by default
+   * every core. It never changes the run (the CLI and the actions pass `PINML_TRAIN_THREADS`).
+   */
+  threads?: number;
 }
 
 /** The seed a candidate trains with: its own, or the split's. */
@@ -157,14 +162,20 @@ function fitCandidate(
   model: ModelConfig,
   dataset: Dataset,
   rows: readonly number[],
+  run: RunOptions,
 ): Classifier {
   const family = familyFor(candidate.algorithm);
-  return family.fit(pick(dataset.X, rows), pick(dataset.y, rows), {
-    features: dataset.features,
-    classes: dataset.classes,
-    params: candidate.params,
-    seed: candidateSeed(candidate, model),
-  });
+  return family.fit(
+    pick(dataset.X, rows),
+    pick(dataset.y, rows),
+    {
+      features: dataset.features,
+      classes: dataset.classes,
+      params: candidate.params,
+      seed: candidateSeed(candidate, model),
+    },
+    run,
+  );
 }
 
 /**
@@ -219,6 +230,7 @@ function checkFolds(model: ModelConfig, dataset: Dataset, split: Split): void {
 export function trainModel(options: TrainOptions): TrainRun {
   const { model, dataset, code } = options;
   const emit = options.onEvent ?? (() => {});
+  const run: RunOptions = options.threads === undefined ? {} : { threads: options.threads };
   const now = options.now ?? (() => 0);
   const started = now();
   const order = model.candidates.map((c) => c.name);
@@ -247,7 +259,7 @@ export function trainModel(options: TrainOptions): TrainRun {
       emit({ type: 'fold', name: candidate.name, fold: k + 1, folds: split.folds.length });
       const inFold = new Set(validation);
       const fitRows = split.train.filter((i) => !inFold.has(i));
-      const classifier = fitCandidate(candidate, model, dataset, fitRows);
+      const classifier = fitCandidate(candidate, model, dataset, fitRows, run);
       const predicted = classifier.predictIndex(pick(dataset.X, validation));
       return scoreClassification(pick(dataset.y, validation), predicted, dataset.classes);
     });
@@ -266,7 +278,7 @@ export function trainModel(options: TrainOptions): TrainRun {
   const best = chooseBest(results, order);
   emit({ type: 'refit', name: best.name });
   const bestConfig = candidates.find((c) => c.name === best.name) as CandidateConfig;
-  const classifier = fitCandidate(bestConfig, model, dataset, split.train);
+  const classifier = fitCandidate(bestConfig, model, dataset, split.train, run);
   const holdout = scoreClassification(
     pick(dataset.y, split.holdout),
     classifier.predictIndex(pick(dataset.X, split.holdout)),

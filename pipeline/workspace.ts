@@ -42,11 +42,18 @@ export function readModelDataset(root: string, model: ModelConfig): Promise<Data
   });
 }
 
-/** Trains a model of the workspace (all its candidates, or `only` these). */
+/**
+ * Trains a model of the workspace (all its candidates, or `only` these), on at most `threads`
+ * threads (by default every core; see {@link parseThreads}).
+ */
 export async function trainWorkspaceModel(
   root: string,
   model: ModelConfig,
-  options: { only?: readonly string[]; onEvent?: (event: TrainEvent) => void } = {},
+  options: {
+    only?: readonly string[];
+    onEvent?: (event: TrainEvent) => void;
+    threads?: number | undefined;
+  } = {},
 ): Promise<TrainRun> {
   const dataset = await readModelDataset(root, model);
   return trainModel({
@@ -55,8 +62,20 @@ export async function trainWorkspaceModel(
     code: await readCodeVersion(),
     ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     now: () => performance.now(),
   });
+}
+
+/**
+ * The thread cap a `PINML_TRAIN_THREADS` value asks for: a positive integer, or undefined (every
+ * core) for a value that is absent or not one, as the README documents. The CLI and the train
+ * action read the variable and pass this to {@link trainWorkspaceModel}; no model reads the
+ * environment.
+ */
+export function parseThreads(value: string | undefined): number | undefined {
+  const threads = Number.parseInt(value ?? '', 10);
+  return Number.isSafeInteger(threads) && threads >= 1 ? threads : undefined;
 }
 
 /** A model of the configuration as prepared for training: its dataset checked and hashed. */
@@ -96,11 +115,18 @@ export function defaultRunDir(root: string, model: string): string {
 export async function trainToFolder(
   root: string,
   model: ModelConfig,
-  options: { only?: readonly string[]; out: string; onEvent?: (event: TrainEvent) => void },
+  options: {
+    only?: readonly string[];
+    out: string;
+    onEvent?: (event: TrainEvent) => void;
+    /** The most threads a forest trains on (default: every core). */
+    threads?: number | undefined;
+  },
 ): Promise<TrainRun> {
   const run = await trainWorkspaceModel(root, model, {
     ...(options.only ? { only: options.only } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    threads: options.threads,
   });
   await writeRunFolder(options.out, run);
   return run;
@@ -118,6 +144,8 @@ export interface TrainOneOptions {
   onEvent?: (model: ModelConfig) => (event: TrainEvent) => void;
   /** What the caller does to choose a model, for the message when several are defined. */
   choose: string;
+  /** The most threads a forest trains on (default: every core). */
+  threads?: number | undefined;
 }
 
 /**
@@ -140,6 +168,7 @@ export async function trainOneModel(
     ...(options.only ? { only: options.only } : {}),
     out,
     ...(options.onEvent ? { onEvent: options.onEvent(model) } : {}),
+    threads: options.threads,
   });
   return { model, out, run };
 }

@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { renderRun } from '../../pipeline/run-summary.ts';
 import type { TrainEvent } from '../../pipeline/train.ts';
-import { trainOneModel } from '../../pipeline/workspace.ts';
+import { parseThreads, trainOneModel } from '../../pipeline/workspace.ts';
 import * as action from '../common/action.ts';
 
 export interface TrainInputs {
@@ -43,6 +43,7 @@ export function run(get = action.runnerInput): Promise<void> {
       out: (m) => path.resolve(root, out ?? path.join('.pinml', 'runs', runDir(m.name))),
       onEvent: () => logCandidate,
       choose: 'set the "model" input',
+      threads: parseThreads(process.env.PINML_TRAIN_THREADS),
     });
     const { chosen, gate } = run.record;
     action.setOutputs({

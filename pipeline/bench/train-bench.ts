@@ -29,12 +29,18 @@ import { parseArgs, promisify } from 'node:util';
 
 import { parseDataset, type Dataset } from '../dataset.ts';
 import { canonicalJson } from '../json.ts';
-import { DEFAULT_FOREST_PARAMS, forestFamily } from '../models/forest.ts';
+import {
+  DEFAULT_ML_RANDOM_FOREST_PARAMS,
+  mlRandomForestFamily,
+} from '../models/ml-random-forest.ts';
 import type { BatchClassifier } from '../models/family.ts';
 import type { ModelArtifact } from '../models/types.ts';
-import { stopForestThreads } from '../models/forest-threads.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from '../models/random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from '../models/softmax-regression.ts';
+import { stopForestThreads } from '../models/random-forest/threads.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from '../models/random-forest/index.ts';
+import {
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  fitLogisticRegression,
+} from '../models/logistic-regression.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -106,7 +112,10 @@ async function child(learner: Learner, name: string): Promise<void> {
   const fit = (): BatchClassifier<ModelArtifact> =>
     learner === 'random-forest'
       ? fitRandomForest(train.X, train.y, { ...spec, params: DEFAULT_RANDOM_FOREST_PARAMS })
-      : fitSoftmax(train.X, train.y, { ...spec, params: DEFAULT_SOFTMAX_PARAMS });
+      : fitLogisticRegression(train.X, train.y, {
+          ...spec,
+          params: DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+        });
   const fits: number[] = [];
   let model: BatchClassifier<ModelArtifact> | undefined;
   for (let r = 0; r < reps; r++) {
@@ -252,7 +261,10 @@ async function irisComparison(seeds: number): Promise<{ pinml: number; mlRandomF
     const y = pick(iris.y, train);
     const truth = pick(iris.y, test);
     const a = fitRandomForest(X, y, { ...spec, params: DEFAULT_RANDOM_FOREST_PARAMS });
-    const b = forestFamily.fit(X, y, { ...spec, params: { ...DEFAULT_FOREST_PARAMS, trees: 100 } });
+    const b = mlRandomForestFamily.fit(X, y, {
+      ...spec,
+      params: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS, trees: 100 },
+    });
     ours += accuracyOf(a.predictIndex(pick(iris.X, test)), truth);
     library += accuracyOf(b.predictIndex(pick(iris.X, test)), truth);
   }

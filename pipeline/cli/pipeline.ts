@@ -16,7 +16,13 @@ import { defaultReportDir, writeReportFiles } from '../report-files.ts';
 import { renderDecisionText } from '../report.ts';
 import { renderRun } from '../run-summary.ts';
 import type { TrainRun } from '../train.ts';
-import { defaultRunDir, readConfig, readRunDataset, trainToFolder } from '../workspace.ts';
+import {
+  defaultRunDir,
+  parseThreads,
+  readConfig,
+  readRunDataset,
+  trainToFolder,
+} from '../workspace.ts';
 import { shown, type CliContext } from './context.ts';
 
 /** Decides, registers and proposes one trained model; the text goes to stdout. */
@@ -89,6 +95,7 @@ export function pipelineCommand(program: Command, cli: CliContext): void {
       for (const model of selectModels(config)) {
         const dir = defaultRunDir(cli.root(), model.name);
         const run = await trainToFolder(cli.root(), model, {
+          threads: parseThreads(process.env.PINML_TRAIN_THREADS),
           out: dir,
           onEvent: progressReporter(io.stderr, model.name),
         });

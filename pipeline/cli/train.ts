@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { canonicalJson } from '../json.ts';
 import { progressReporter } from '../progress.ts';
 import { renderRun } from '../run-summary.ts';
-import { defaultRunDir, trainOneModel } from '../workspace.ts';
+import { defaultRunDir, parseThreads, trainOneModel } from '../workspace.ts';
 import { shown, type CliContext } from './context.ts';
 
 interface TrainOptions {
@@ -32,6 +32,7 @@ export function trainCommand(program: Command, cli: CliContext): void {
     .action(async (opts: TrainOptions) => {
       const { io } = cli;
       const { out, run } = await trainOneModel(cli.root(), {
+        threads: parseThreads(process.env.PINML_TRAIN_THREADS),
         config: opts.config,
         ...(opts.model ? { model: opts.model } : {}),
         ...(opts.candidate ? { only: opts.candidate } : {}),

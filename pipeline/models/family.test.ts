@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { ModelFormatError } from '../errors.ts';
-import { integerAtLeast, paramsCheck, positiveNumber, rowMatrix, trueOrFalse } from './family.ts';
+import { rowMatrix } from './family.ts';
 import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { families } from './index.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from './softmax-regression.ts';
+import { families, familyFor } from './index.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest/index.ts';
+import {
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  fitLogisticRegression,
+} from './logistic-regression.ts';
 
 const blobs = gaussianBlobs(
   [
@@ -19,7 +22,7 @@ const blobs = gaussianBlobs(
 );
 const SMALL_PARAMS: Record<string, Record<string, unknown>> = {
   'random-forest': { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
-  'logistic-regression': DEFAULT_SOFTMAX_PARAMS,
+  'logistic-regression': DEFAULT_LOGISTIC_REGRESSION_PARAMS,
   'ml-random-forest': {
     trees: 5,
     maxDepth: 4,
@@ -31,8 +34,7 @@ const SMALL_PARAMS: Record<string, Record<string, unknown>> = {
 };
 
 function fitted(algorithm: string) {
-  const family = families.find((f) => f.algorithm === algorithm);
-  if (family === undefined) throw new Error(`no family ${algorithm}`);
+  const family = familyFor(algorithm);
   const model = family.fit(blobs.rows, blobs.y, {
     features: blobs.features,
     classes: ['a', 'b', 'c'],
@@ -41,26 +43,6 @@ function fitted(algorithm: string) {
   });
   return { family, model };
 }
-
-describe('paramsCheck', () => {
-  const check = paramsCheck<{ n: number; rate: number; on: boolean }>({
-    n: integerAtLeast(2),
-    rate: positiveNumber,
-    on: trueOrFalse,
-  });
-
-  it('names the first bad parameter in the order listed, with the value it got', () => {
-    expect(check({ n: 1, rate: -1, on: 'yes' })).toBe('n must be an integer >= 2, got 1');
-    expect(check({ n: 2, rate: 0, on: 'yes' })).toBe('rate must be a number > 0, got 0');
-    expect(check({ n: 2, rate: 0.5 })).toBe('on must be true or false, got nothing');
-    expect(check({ n: 2, rate: 0.5, on: false })).toBeUndefined();
-  });
-
-  it('refuses params that are not an object', () => {
-    expect(check([])).toBe('must be an object');
-    expect(check(null)).toBe('must be an object');
-  });
-});
 
 describe('rowMatrix', () => {
   it('lays checked rows out row-major', () => {
@@ -114,7 +96,10 @@ describe('predictBatch', () => {
       ...spec,
       params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 5 },
     }),
-    fitSoftmax(blobs.rows, blobs.y, { ...spec, params: DEFAULT_SOFTMAX_PARAMS }),
+    fitLogisticRegression(blobs.rows, blobs.y, {
+      ...spec,
+      params: DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+    }),
   ];
 
   it.each(models)('gives the $kind predictions of predictIndex and predictProba', (model) => {
@@ -123,5 +108,24 @@ describe('predictBatch', () => {
     const index = model.predictBatch(x, blobs.rows.length, proba);
     expect(Array.from(index)).toEqual(model.predictIndex(blobs.rows));
     expect(Array.from(proba)).toEqual(model.predictProba(blobs.rows).flat());
+  });
+});
+
+describe.each(families.map((f) => f.algorithm))('the compiled %s predictor', (algorithm) => {
+  it('gives the bits of its classifier, row by row and in a batch', () => {
+    const { family, model } = fitted(algorithm);
+    const predictor = family.compile(model.toJSON());
+    expect(predictor).toMatchObject({ kind: model.kind, engine: 'compiled' });
+    expect(predictor.features).toEqual(model.features);
+    expect(predictor.classes).toEqual(model.classes);
+    const k = model.classes.length;
+    const out = new Float64Array(k);
+    const rows = blobs.rows.map((r) => r.map((v) => v * 1.3 - 0.5));
+    const index = rows.map((r) => predictor.predictRow(r, out));
+    expect(index).toEqual(model.predictIndex(rows));
+    const proba = new Float64Array(rows.length * k);
+    const batch = predictor.predictBatch?.(rowMatrix(rows, model.features), rows.length, proba);
+    expect(Array.from(batch ?? [])).toEqual(index);
+    expect(Array.from(proba)).toEqual(model.predictProba(rows).flat());
   });
 });

@@ -1,8 +1,8 @@
 /**
- * What the model families share besides the input checks of `checks.ts`: their params declared
- * as one rule per parameter, the checks that open every fit and every load, and the classifier
- * skeleton (a private copy of the artifact, labels from class indices, predictions over a batch
- * predictor), so the families word their errors and keep their artifacts alike.
+ * What the model families share besides the input checks of `checks.ts` and the params rules of
+ * `params.ts`: the checks that open every fit and every load, and the classifier skeleton (a
+ * private copy of the artifact, labels from class indices, predictions over a batch predictor),
+ * so the families word their errors and keep their artifacts alike.
  */
 import { PinmlError } from '../errors.ts';
 import {
@@ -15,60 +15,15 @@ import {
   readArtifactHeader,
   show,
 } from './checks.ts';
-import type { Classifier, FitSpec, Label, ModelArtifact } from './types.ts';
-
-/** One hyper-parameter's rule: a test, and what a value failing it must be. */
-export interface ParamRule {
-  test(value: unknown): boolean;
-  /** Ends "`<name>` must …", e.g. `be an integer >= 1`. */
-  must: string;
-}
-
-/** An integer no less than `min`. */
-export function integerAtLeast(min: number): ParamRule {
-  return { test: (v) => isInt(v, min), must: `be an integer >= ${min}` };
-}
-
-/** A finite number above 0. */
-export const positiveNumber: ParamRule = {
-  test: (v) => isFiniteNumber(v) && v > 0,
-  must: 'be a number > 0',
-};
-
-/** A fraction in (0, 1]. */
-export const fraction: ParamRule = { test: isFraction, must: 'be a fraction in (0, 1]' };
-
-/** `true` or `false`. */
-export const trueOrFalse: ParamRule = {
-  test: (v) => typeof v === 'boolean',
-  must: 'be true or false',
-};
-
-/** A number in (0, 1]. */
-export function isFraction(value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && value <= 1;
-}
-
-/**
- * A family's params check: undefined for valid params, otherwise what is wrong with the first
- * bad one, e.g. `trees must be an integer >= 1, got 0` (or `must be an object`).
- */
-export type ParamsCheck = (params: unknown) => string | undefined;
-
-/** The params check of one rule per parameter, tried in the order they are listed. */
-export function paramsCheck<P extends object>(rules: {
-  readonly [K in keyof P]-?: ParamRule;
-}): ParamsCheck {
-  const listed: [string, ParamRule][] = Object.entries(rules);
-  return (params) => {
-    if (!isRecord(params)) return 'must be an object';
-    for (const [name, rule] of listed) {
-      const value = params[name];
-      if (!rule.test(value)) return `${name} must ${rule.must}, got ${show(value)}`;
-    }
-    return undefined;
-  };
-}
+import { paramsProblem } from './params.ts';
+import type {
+  Classifier,
+  FitSpec,
+  Label,
+  ModelArtifact,
+  ParamsSchema,
+  Predictor,
+} from './types.ts';
 
 /** What the checks opening a fit and a load need to know about a family. */
 export interface FamilyChecks {
@@ -78,14 +33,15 @@ export interface FamilyChecks {
   kind: string;
   /** The artifact format version the family writes, and the newest it reads. */
   formatVersion: number;
-  params: ParamsCheck;
+  /** The family's params schema (see `params.ts`). */
+  params: ParamsSchema;
   /** The family draws random numbers: the fit's seed and the artifact's `seed` are integers. */
   seeded: boolean;
 }
 
 /**
  * Refuses a fit the family cannot run: training input that does not match the spec (see
- * {@link checkFitInputs}), then params the family's check refuses and, for a seeded family, a
+ * {@link checkFitInputs}), then params the family's schema refuses and, for a seeded family, a
  * seed that is not an integer (`PinmlError` `E_TRAINING` "`<algorithm>`: params.…").
  */
 export function checkFit(
@@ -96,9 +52,10 @@ export function checkFit(
 ): void {
   checkFitInputs(rows, y, spec);
   const params = spec.params;
-  const problem = family.params(params);
+  const problem = paramsProblem(family.params, params);
   if (problem !== undefined) {
-    throw new PinmlError('E_TRAINING', `${family.algorithm}: params.${problem}`, { params });
+    const where = problem.startsWith('must') ? 'params ' : 'params.';
+    throw new PinmlError('E_TRAINING', `${family.algorithm}: ${where}${problem}`, { params });
   }
   if (family.seeded && !Number.isInteger(spec.seed)) {
     throw new PinmlError(
@@ -115,7 +72,7 @@ export function checkFit(
 export function readFamilyArtifact(family: FamilyChecks, value: unknown): ModelArtifact {
   const a = readArtifactHeader(value, family.kind, family.formatVersion);
   const fail = artifactFailure(family.kind);
-  const problem = family.params(a.params);
+  const problem = paramsProblem(family.params, a.params);
   if (problem !== undefined) fail('params', `is not valid: ${problem}`);
   if (family.seeded && !isInt(a.seed)) fail('seed', `must be an integer, got ${show(a.seed)}`);
   return a;
@@ -213,6 +170,42 @@ export abstract class ArtifactClassifier<A extends ModelArtifact> implements Cla
 }
 
 /**
+ * Predicts the row stored at `x[at ..]` (one number per feature): writes its class
+ * probabilities into `out[outAt ..]` and returns its class.
+ */
+export type RowAt = (x: ArrayLike<number>, at: number, out: Float64Array, outAt: number) => number;
+
+/** A compiled predictor that also predicts a batch without its probabilities. */
+export interface BatchPredictor extends Predictor {
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array;
+}
+
+/**
+ * The predictor of a model whose arithmetic is one row at a time (`rowAt`): a batch is its rows
+ * one after another, so it gives the bits of `predictRow`.
+ */
+export function rowPredictor(artifact: ModelArtifact, rowAt: RowAt): BatchPredictor {
+  const d = artifact.features.length;
+  const k = artifact.classes.length;
+  const scratch = new Float64Array(k);
+  return {
+    kind: artifact.kind,
+    engine: 'compiled',
+    features: Object.freeze([...artifact.features]),
+    classes: Object.freeze([...artifact.classes]),
+    predictRow: (row, out) => rowAt(row, 0, out, 0),
+    predictBatch(x, rows, proba) {
+      const index = new Uint32Array(rows);
+      for (let i = 0; i < rows; i++) {
+        index[i] =
+          proba === undefined ? rowAt(x, i * d, scratch, 0) : rowAt(x, i * d, proba, i * k);
+      }
+      return index;
+    },
+  };
+}
+
+/**
  * A classifier whose predictions all come from one batch predictor over row-major rows (the
  * form the server hands it too).
  */
@@ -232,5 +225,19 @@ export abstract class BatchClassifier<A extends ModelArtifact> extends ArtifactC
     const proba = new Float64Array(rows.length * k);
     this.predictBatch(rowMatrix(rows, this.features), rows.length, proba);
     return rows.map((_, i) => Array.from(proba.subarray(i * k, (i + 1) * k)));
+  }
+}
+
+/** A classifier that predicts with its compiled predictor, the one the server uses. */
+export class PredictorClassifier<A extends ModelArtifact> extends BatchClassifier<A> {
+  readonly #predictor: BatchPredictor;
+
+  constructor(artifact: A, predictor: BatchPredictor) {
+    super(artifact);
+    this.#predictor = predictor;
+  }
+
+  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
+    return this.#predictor.predictBatch(x, rows, proba);
   }
 }

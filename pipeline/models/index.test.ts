@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 
 import { ModelFormatError, PinmlError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
-import { DEFAULT_FOREST_PARAMS, forestFamily } from './forest.ts';
+import { DEFAULT_ML_RANDOM_FOREST_PARAMS, mlRandomForestFamily } from './ml-random-forest.ts';
 import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
 import { families, familyFor, familyForArtifact, loadModel } from './index.ts';
-import { DEFAULT_LOGISTIC_PARAMS, logisticFamily } from './logistic.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, randomForestFamily } from './random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS, softmaxFamily } from './softmax-regression.ts';
+import {
+  DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
+  mlLogisticRegressionFamily,
+} from './ml-logistic-regression.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, randomForestFamily } from './random-forest/index.ts';
+import {
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  logisticRegressionFamily,
+} from './logistic-regression.ts';
 import type { Classifier, ModelArtifact } from './types.ts';
 
 const blobs = gaussianBlobs(
@@ -23,9 +29,9 @@ const blobs = gaussianBlobs(
 
 const CASES = [
   { algorithm: 'random-forest', params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 20 } },
-  { algorithm: 'logistic-regression', params: DEFAULT_SOFTMAX_PARAMS },
-  { algorithm: 'ml-random-forest', params: { ...DEFAULT_FOREST_PARAMS, trees: 20 } },
-  { algorithm: 'ml-logistic-regression', params: DEFAULT_LOGISTIC_PARAMS },
+  { algorithm: 'logistic-regression', params: DEFAULT_LOGISTIC_REGRESSION_PARAMS },
+  { algorithm: 'ml-random-forest', params: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS, trees: 20 } },
+  { algorithm: 'ml-logistic-regression', params: DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS },
 ] as const;
 
 function fitWith(algorithm: string, params: object, classes = ['a', 'b', 'c']): Classifier {
@@ -49,9 +55,9 @@ function thrown(f: () => unknown): unknown {
 describe('familyFor', () => {
   it('finds each family by its algorithm name', () => {
     expect(familyFor('random-forest')).toBe(randomForestFamily);
-    expect(familyFor('logistic-regression')).toBe(softmaxFamily);
-    expect(familyFor('ml-random-forest')).toBe(forestFamily);
-    expect(familyFor('ml-logistic-regression')).toBe(logisticFamily);
+    expect(familyFor('logistic-regression')).toBe(logisticRegressionFamily);
+    expect(familyFor('ml-random-forest')).toBe(mlRandomForestFamily);
+    expect(familyFor('ml-logistic-regression')).toBe(mlLogisticRegressionFamily);
     expect(families.map((f) => f.algorithm)).toEqual([
       'random-forest',
       'logistic-regression',
@@ -72,9 +78,9 @@ describe('familyFor', () => {
 
   it('finds the family that wrote an artifact kind, the library-backed ones included', () => {
     expect(familyForArtifact('random-forest')).toBe(randomForestFamily);
-    expect(familyForArtifact('softmax-regression')).toBe(softmaxFamily);
-    expect(familyForArtifact('ml-random-forest')).toBe(forestFamily);
-    expect(familyForArtifact('logistic-regression')).toBe(logisticFamily);
+    expect(familyForArtifact('softmax-regression')).toBe(logisticRegressionFamily);
+    expect(familyForArtifact('ml-random-forest')).toBe(mlRandomForestFamily);
+    expect(familyForArtifact('logistic-regression')).toBe(mlLogisticRegressionFamily);
     expect(familyForArtifact('sklearn-pickle')).toBeUndefined();
   });
 });

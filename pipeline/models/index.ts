@@ -3,22 +3,22 @@
  * artifact by its `kind` tag.
  */
 import { ModelFormatError, PinmlError } from '../errors.ts';
-import { forestFamily } from './forest.ts';
-import { logisticFamily } from './logistic.ts';
-import { randomForestFamily } from './random-forest.ts';
-import { softmaxFamily } from './softmax-regression.ts';
-import type { Classifier, ModelFamily } from './types.ts';
+import { mlRandomForestFamily } from './ml-random-forest.ts';
+import { mlLogisticRegressionFamily } from './ml-logistic-regression.ts';
+import { randomForestFamily } from './random-forest/index.ts';
+import { logisticRegressionFamily } from './logistic-regression.ts';
+import type { Classifier, ModelFamily, RunOptions } from './types.ts';
 
-// Each family checks its params at run time in fit(), so erasing their type here is safe.
-const known = [
+/**
+ * Every model family, in the order they are documented; `pinml.yaml`'s candidate schema is
+ * built from this list (`config.ts`).
+ */
+export const families = Object.freeze([
   randomForestFamily,
-  softmaxFamily,
-  forestFamily,
-  logisticFamily,
-] as unknown as readonly ModelFamily[];
-
-/** Every model family, in the order they are documented. */
-export const families: readonly ModelFamily[] = Object.freeze([...known]);
+  logisticRegressionFamily,
+  mlRandomForestFamily,
+  mlLogisticRegressionFamily,
+] as const);
 
 /**
  * The family for a `pinml.yaml` algorithm name (`random-forest`, `logistic-regression`,
@@ -49,10 +49,10 @@ export function familyForArtifact(kind: string): ModelFamily | undefined {
 }
 
 /**
- * Loads any artifact by its `kind`. Throws `ModelFormatError` for an unknown kind and for
- * anything the family refuses (format version, shape).
+ * The family that reads `artifact`, by its `kind`. Throws `ModelFormatError` for what is not an
+ * artifact and for a kind no family writes, naming the kinds this pinml loads.
  */
-export function loadModel(artifact: unknown): Classifier {
+export function familyOf(artifact: unknown): ModelFamily {
   if (typeof artifact !== 'object' || artifact === null || Array.isArray(artifact)) {
     throw new ModelFormatError('model artifact: must be a JSON object with a "kind" field');
   }
@@ -65,7 +65,15 @@ export function loadModel(artifact: unknown): Classifier {
       { field: 'kind', kind, known: kinds },
     );
   }
-  return family.load(artifact);
+  return family;
+}
+
+/**
+ * Loads any artifact by its `kind` (see {@link familyOf}). Throws `ModelFormatError` for
+ * an unknown kind and for anything the family refuses (format version, shape).
+ */
+export function loadModel(artifact: unknown, run?: RunOptions): Classifier {
+  return familyOf(artifact).load(artifact, run);
 }
 
 function describeKind(kind: unknown): string {

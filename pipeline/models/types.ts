@@ -1,7 +1,14 @@
 /**
- * The contract every model family meets: fit on class indices, predict labels and
- * probabilities, serialise to plain JSON with a kind tag and a format version.
+ * The contract every model family meets: its params schema, fit on class indices, predict
+ * labels and probabilities, serialise to plain JSON with a kind tag and a format version.
  */
+import type { z } from 'zod';
+
+/**
+ * A family's hyper-parameters: a strict zod object whose every field has its rule and its
+ * default (checked with `params.ts`).
+ */
+export type ParamsSchema = z.ZodObject<z.core.$ZodShape, z.core.$strict>;
 
 /** A class label as it appears in the data: a string, or a number when the labels are numeric. */
 export type Label = string | number;
@@ -36,6 +43,36 @@ export interface Classifier {
   report?(): FitReport;
 }
 
+/**
+ * A loaded model compiled for serving, one row or one batch at a time over flat arrays. Each
+ * family compiles its own (its `compile`), with the arithmetic its classifier predicts with, so
+ * the server answers exactly what the pipeline computes. Pure: predicting does not change it.
+ */
+export interface Predictor {
+  /** The artifact kind, e.g. `ml-random-forest`. */
+  readonly kind: string;
+  /**
+   * `compiled`: a flat-array predictor, as every family's is (`library` was a kind this server
+   * could not compile; no family is one now).
+   */
+  readonly engine: 'compiled' | 'library';
+  readonly features: readonly string[];
+  readonly classes: readonly Label[];
+  /**
+   * Writes the class probabilities of one row (one finite number per feature, in `features`
+   * order) into `out` (length `classes.length`) and returns the index of the class the model
+   * predicts, as its classifier's `predictIndex` does (the most probable; ties go to the lower
+   * index).
+   */
+  predictRow(row: ArrayLike<number>, out: Float64Array): number;
+  /**
+   * Where a predictor has one: predicts `rows` rows of `x` (row-major, `features.length` numbers
+   * each) into `proba` (`rows × classes`) and returns the class indices: the same numbers as
+   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk).
+   */
+  predictBatch?: (x: Float64Array, rows: number, proba: Float64Array) => Uint32Array;
+}
+
 /** Figures a family reports about a fitted model (each optional). */
 export interface FitReport {
   /**
@@ -59,13 +96,37 @@ export interface ModelArtifact {
   [key: string]: unknown;
 }
 
-/** One model family: an algorithm name for `pinml.yaml`, its artifact kind, fit and load. */
-export interface ModelFamily<P = Record<string, unknown>> {
+/**
+ * How a model runs: never what it computes (the same model, bit for bit, whatever the values).
+ * The CLI and the actions fill it from `PINML_TRAIN_THREADS`; a model never reads the environment.
+ */
+export interface RunOptions {
+  /** The most threads it may use, the calling one included; by default every core. */
+  threads?: number;
+}
+
+/**
+ * One model family: an algorithm name for `pinml.yaml`, its params schema (the one definition
+ * of its hyper-parameters and their defaults), its artifact kind, fit and load.
+ */
+export interface ModelFamily<S extends ParamsSchema = ParamsSchema, A extends string = string> {
   /** The `algorithm` value in `pinml.yaml`. */
-  readonly algorithm: string;
+  readonly algorithm: A;
   /** The artifact `kind` it writes and loads. */
   readonly kind: string;
-  fit(rows: readonly (readonly number[])[], y: readonly number[], spec: FitSpec<P>): Classifier;
+  /** Its hyper-parameters, each with its rule and default (`pinml.yaml`'s `params`). */
+  readonly params: S;
+  fit(
+    rows: readonly (readonly number[])[],
+    y: readonly number[],
+    spec: FitSpec<z.output<S>>,
+    run?: RunOptions,
+  ): Classifier;
   /** Loads an artifact; refuses another kind or an unknown format version (ModelFormatError). */
-  load(artifact: unknown): Classifier;
+  load(artifact: unknown, run?: RunOptions): Classifier;
+  /**
+   * Checks an artifact as `load` does and compiles it into the predictor the server uses: the
+   * classifier's own arithmetic, so the same bits.
+   */
+  compile(artifact: unknown): Predictor;
 }

@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RANDOM_FOREST_PARAMS,
   fitRandomForest,
-} from '../../pipeline/models/random-forest.ts';
-import { DEFAULT_SOFTMAX_PARAMS, fitSoftmax } from '../../pipeline/models/softmax-regression.ts';
+} from '../../pipeline/models/random-forest/index.ts';
+import {
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  fitLogisticRegression,
+} from '../../pipeline/models/logistic-regression.ts';
 import { compilePredictor } from '../../pipeline/models/predictor.ts';
 import type { ServedModel } from '../follow/load-registry.ts';
 import { irisForest, irisRows } from '../testing/fixtures.ts';
@@ -32,7 +35,7 @@ describe('predictRows', () => {
               ...spec,
               params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 30 },
             })
-          : fitSoftmax(rows, y, { ...spec, params: DEFAULT_SOFTMAX_PARAMS });
+          : fitLogisticRegression(rows, y, { ...spec, params: DEFAULT_LOGISTIC_REGRESSION_PARAMS });
       const predictor = compilePredictor(fitted.toJSON());
       expect(predictor.kind).toBe(kind);
       expect(predictor.predictBatch).toBeDefined();

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 
 import { readDataset } from '../../pipeline/dataset.ts';
 import { canonicalJson, sha256 } from '../../pipeline/json.ts';
-import { logisticFamily } from '../../pipeline/models/logistic.ts';
+import { mlLogisticRegressionFamily } from '../../pipeline/models/ml-logistic-regression.ts';
 import type { Card } from '../../pipeline/registry/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { createMetrics } from '../metrics.ts';
@@ -57,7 +57,7 @@ export async function irisLogistic(
     label: 'species',
     classes: card.signature.output.classes,
   });
-  const model = logisticFamily.fit(data.X, data.y, {
+  const model = mlLogisticRegressionFamily.fit(data.X, data.y, {
     features: data.features,
     classes: data.classes,
     params: { steps: 200, learningRate: 4 },

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import { ModelFormatError, PinmlError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
-import { DEFAULT_FOREST_PARAMS, type ForestParams, forestFamily } from './forest.ts';
+import {
+  DEFAULT_ML_RANDOM_FOREST_PARAMS,
+  type MlRandomForestParams,
+  mlRandomForestFamily,
+} from './ml-random-forest.ts';
 import { accuracy, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
 import type { FitSpec, Label, ModelArtifact } from './types.ts';
 
@@ -13,9 +17,11 @@ const CENTRES = [
 ];
 const blobs = gaussianBlobs(CENTRES, 40, 1, 7);
 const [train, test] = splitBlobs(blobs, 25, 3);
-const SMALL: ForestParams = { ...DEFAULT_FOREST_PARAMS, trees: 15 };
+const SMALL: MlRandomForestParams = { ...DEFAULT_ML_RANDOM_FOREST_PARAMS, trees: 15 };
 
-function spec(overrides: Partial<FitSpec<ForestParams>> = {}): FitSpec<ForestParams> {
+function spec(
+  overrides: Partial<FitSpec<MlRandomForestParams>> = {},
+): FitSpec<MlRandomForestParams> {
   return {
     features: train.features,
     classes: ['setosa', 'versicolor', 'virginica'],
@@ -25,8 +31,8 @@ function spec(overrides: Partial<FitSpec<ForestParams>> = {}): FitSpec<ForestPar
   };
 }
 
-function artifactOf(params: ForestParams = SMALL, seed = 42): ModelArtifact {
-  return forestFamily.fit(train.rows, train.y, spec({ params, seed })).toJSON();
+function artifactOf(params: MlRandomForestParams = SMALL, seed = 42): ModelArtifact {
+  return mlRandomForestFamily.fit(train.rows, train.y, spec({ params, seed })).toJSON();
 }
 
 /** Finds the first tree node (depth first) for which `match` holds. */
@@ -43,14 +49,18 @@ function forestJson(a: ModelArtifact): {
   return a.forest as never;
 }
 
-describe('forestFamily', () => {
+describe('mlRandomForestFamily', () => {
   it('predicts held-out rows of three separated blobs with accuracy >= 0.95', () => {
-    const model = forestFamily.fit(train.rows, train.y, spec({ params: DEFAULT_FOREST_PARAMS }));
+    const model = mlRandomForestFamily.fit(
+      train.rows,
+      train.y,
+      spec({ params: DEFAULT_ML_RANDOM_FOREST_PARAMS }),
+    );
     expect(accuracy(model.predictIndex(test.rows), test.y)).toBeGreaterThanOrEqual(0.95);
   });
 
   it('gives vote fractions as probabilities: multiples of 1/trees summing to 1 within 1e-12', () => {
-    const model = forestFamily.fit(train.rows, train.y, spec());
+    const model = mlRandomForestFamily.fit(train.rows, train.y, spec());
     const proba = model.predictProba(test.rows);
     expect(proba).toHaveLength(test.rows.length);
     for (const row of proba) {
@@ -71,15 +81,15 @@ describe('forestFamily', () => {
     // Leaves that always vote 2 and 1: a 1–1 tie between classes 1 and 2.
     (trees[0] as { root: unknown }).root = { distribution: [[0, 0, 1]] };
     (trees[1] as { root: unknown }).root = { distribution: [[0, 1]] };
-    const model = forestFamily.load(a);
+    const model = mlRandomForestFamily.load(a);
     expect(model.predictProba([[9, 9, 9, 9]])).toEqual([[0, 0.5, 0.5]]);
     expect(model.predictIndex([[9, 9, 9, 9]])).toEqual([1]);
     expect(model.predict([[9, 9, 9, 9]])).toEqual(['versicolor']);
   });
 
   it('maps class indices back to string labels and to numeric labels', () => {
-    const named = forestFamily.fit(train.rows, train.y, spec());
-    const numbered = forestFamily.fit(train.rows, train.y, spec({ classes: [10, 20, 30] }));
+    const named = mlRandomForestFamily.fit(train.rows, train.y, spec());
+    const numbered = mlRandomForestFamily.fit(train.rows, train.y, spec({ classes: [10, 20, 30] }));
     const index = named.predictIndex(test.rows);
     const names: Label[] = ['setosa', 'versicolor', 'virginica'];
     expect(named.predict(test.rows)).toEqual(index.map((k) => names[k]));
@@ -87,9 +97,9 @@ describe('forestFamily', () => {
   });
 
   it('loads its canonical JSON into a model that predicts identical labels and probabilities', () => {
-    const model = forestFamily.fit(train.rows, train.y, spec());
+    const model = mlRandomForestFamily.fit(train.rows, train.y, spec());
     const text = canonicalJson(model.toJSON());
-    const loaded = forestFamily.load(JSON.parse(text));
+    const loaded = mlRandomForestFamily.load(JSON.parse(text));
     expect(loaded.predict(blobs.rows)).toEqual(model.predict(blobs.rows));
     expect(loaded.predictProba(blobs.rows)).toEqual(model.predictProba(blobs.rows));
     expect(canonicalJson(loaded.toJSON())).toBe(text);
@@ -99,7 +109,7 @@ describe('forestFamily', () => {
     const a = artifactOf();
     const root = forestJson(a).baseModel.estimators[0]?.root;
     expect(findNode(root, (n) => typeof n.numberSamples === 'number')).toBeDefined();
-    const again = forestFamily.load(JSON.parse(canonicalJson(a))).toJSON();
+    const again = mlRandomForestFamily.load(JSON.parse(canonicalJson(a))).toJSON();
     const rootAgain = forestJson(again).baseModel.estimators[0]?.root;
     expect(findNode(rootAgain, (n) => typeof n.numberSamples === 'number')).toBeDefined();
   });
@@ -123,7 +133,7 @@ describe('forestFamily', () => {
       3,
     );
     const [tr, te] = splitBlobs(two, 20, 2);
-    const model = forestFamily.fit(tr.rows, tr.y, {
+    const model = mlRandomForestFamily.fit(tr.rows, tr.y, {
       features: tr.features,
       classes: ['no', 'yes'],
       params: SMALL,
@@ -144,9 +154,11 @@ describe('forestFamily', () => {
   });
 
   it('refuses params out of range and labels that are not class indices', () => {
-    const fit = (params: ForestParams, y: number[] = train.y): unknown =>
-      forestFamily.fit(train.rows, y, spec({ params }));
-    expect(() => fit({ ...SMALL, trees: 0 })).toThrow(/params\.trees must be an integer >= 1/);
+    const fit = (params: MlRandomForestParams, y: number[] = train.y): unknown =>
+      mlRandomForestFamily.fit(train.rows, y, spec({ params }));
+    expect(() => fit({ ...SMALL, trees: 0 })).toThrow(
+      /params\.trees must be an integer from 1 to 2000, got 0/,
+    );
     expect(() => fit({ ...SMALL, maxFeatures: 1.5 })).toThrow(/params\.maxFeatures/);
     expect(() =>
       fit(
@@ -158,14 +170,14 @@ describe('forestFamily', () => {
   });
 
   it('refuses a row with the wrong number of values or a value that is not finite', () => {
-    const model = forestFamily.fit(train.rows, train.y, spec());
+    const model = mlRandomForestFamily.fit(train.rows, train.y, spec());
     expect(() => model.predict([[1, 2, 3]])).toThrow(/row 0 has 3 values; the model expects 4/);
     expect(() => model.predictProba([[1, 2, Number.NaN, 4]])).toThrow(/feature x2/);
     expect(model.predict([])).toEqual([]);
   });
 
   it('does not let a caller change the model through the object toJSON() returns', () => {
-    const model = forestFamily.fit(train.rows, train.y, spec());
+    const model = mlRandomForestFamily.fit(train.rows, train.y, spec());
     const before = model.predictProba(test.rows);
     const a = model.toJSON();
     forestJson(a).baseModel.estimators.forEach((t) => (t.root = { distribution: [[1]] }));
@@ -175,12 +187,12 @@ describe('forestFamily', () => {
   });
 });
 
-describe('forestFamily.load', () => {
+describe('mlRandomForestFamily.load', () => {
   const good = artifactOf();
   const refused = (change: (a: Record<string, unknown>) => void): unknown => {
     const a = JSON.parse(canonicalJson(good)) as Record<string, unknown>;
     change(a);
-    return () => forestFamily.load(a);
+    return () => mlRandomForestFamily.load(a);
   };
 
   it('refuses another kind', () => {
@@ -201,7 +213,7 @@ describe('forestFamily.load', () => {
       /forest\.baseModel\.indexes\[\d+\] must be a non-empty list of feature indices below 2/,
     );
     expect(refused((a) => (a.classes = ['only']))).toThrow(/classes must list at least 2/);
-    expect(refused((a) => ((a.params as ForestParams).trees = 3))).toThrow(
+    expect(refused((a) => ((a.params as MlRandomForestParams).trees = 3))).toThrow(
       /forest\.baseModel\.nEstimators must equal params\.trees/,
     );
     expect(
@@ -221,12 +233,12 @@ describe('forestFamily.load', () => {
       }),
     ).toThrow(/distribution must be \[\[w0, \.\.\.\]\] with 1 to 3 class weights/);
     expect(refused((a) => delete a.forest)).toThrow(/forest must be an object/);
-    expect(() => forestFamily.load('{}')).toThrow(/must be a JSON object/);
+    expect(() => mlRandomForestFamily.load('{}')).toThrow(/must be a JSON object/);
   });
 
   it('names the refused field in the error data', () => {
     try {
-      forestFamily.load({ ...good, seed: 1.5 });
+      mlRandomForestFamily.load({ ...good, seed: 1.5 });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ModelFormatError);

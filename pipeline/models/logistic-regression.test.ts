@@ -5,11 +5,11 @@ import { canonicalJson } from '../json.ts';
 import { accuracy, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import {
-  DEFAULT_SOFTMAX_PARAMS,
-  type SoftmaxParams,
-  fitSoftmax,
-  softmaxFamily,
-} from './softmax-regression.ts';
+  DEFAULT_LOGISTIC_REGRESSION_PARAMS,
+  type LogisticRegressionParams,
+  fitLogisticRegression,
+  logisticRegressionFamily,
+} from './logistic-regression.ts';
 import type { FitSpec } from './types.ts';
 
 const CENTRES = [
@@ -22,11 +22,13 @@ const [train, test] = splitBlobs(blobs, 25, 3);
 // Overlapping blobs: the model gets some rows wrong and no weight runs off to infinity.
 const overlapping = gaussianBlobs(CENTRES, 30, 2.5, 5);
 
-function spec(overrides: Partial<FitSpec<SoftmaxParams>> = {}): FitSpec<SoftmaxParams> {
+function spec(
+  overrides: Partial<FitSpec<LogisticRegressionParams>> = {},
+): FitSpec<LogisticRegressionParams> {
   return {
     features: train.features,
     classes: ['a', 'b', 'c'],
-    params: DEFAULT_SOFTMAX_PARAMS,
+    params: DEFAULT_LOGISTIC_REGRESSION_PARAMS,
     seed: 1,
     ...overrides,
   };
@@ -53,9 +55,9 @@ describe('minimizeLbfgs', () => {
   });
 });
 
-describe('softmaxFamily', () => {
+describe('logisticRegressionFamily', () => {
   it('predicts held-out rows of three blobs with accuracy >= 0.95 and converges', () => {
-    const model = fitSoftmax(train.rows, train.y, spec());
+    const model = fitLogisticRegression(train.rows, train.y, spec());
     expect(accuracy(model.predictIndex(test.rows), test.y)).toBeGreaterThanOrEqual(0.95);
     expect(model.optimizer?.converged).toBe(true);
   });
@@ -64,10 +66,12 @@ describe('softmaxFamily', () => {
     // At the optimum, each class's mean predicted probability equals its share of the rows
     // (the intercepts' gradient is zero).
     const rows = overlapping.rows;
-    const model = fitSoftmax(
+    const model = fitLogisticRegression(
       rows,
       overlapping.y,
-      spec({ params: { ...DEFAULT_SOFTMAX_PARAMS, tolerance: 1e-8, maxIterations: 500 } }),
+      spec({
+        params: { ...DEFAULT_LOGISTIC_REGRESSION_PARAMS, tolerance: 1e-8, maxIterations: 500 },
+      }),
     );
     const proba = model.predictProba(rows);
     for (let c = 0; c < 3; c++) {
@@ -78,19 +82,19 @@ describe('softmaxFamily', () => {
   });
 
   it('loads its canonical JSON into a model giving identical labels and probabilities', () => {
-    const model = softmaxFamily.fit(overlapping.rows, overlapping.y, spec());
+    const model = logisticRegressionFamily.fit(overlapping.rows, overlapping.y, spec());
     const text = canonicalJson(model.toJSON());
-    const loaded = softmaxFamily.load(JSON.parse(text));
+    const loaded = logisticRegressionFamily.load(JSON.parse(text));
     expect(loaded.predict(overlapping.rows)).toEqual(model.predict(overlapping.rows));
     expect(loaded.predictProba(overlapping.rows)).toEqual(model.predictProba(overlapping.rows));
     expect(canonicalJson(loaded.toJSON())).toBe(text);
-    expect(canonicalJson(softmaxFamily.fit(overlapping.rows, overlapping.y, spec()).toJSON())).toBe(
-      text,
-    );
+    expect(
+      canonicalJson(logisticRegressionFamily.fit(overlapping.rows, overlapping.y, spec()).toJSON()),
+    ).toBe(text);
   });
 
   it('gives probabilities summing to 1 within 1e-12, finite even for extreme rows', () => {
-    const model = softmaxFamily.fit(train.rows, train.y, spec());
+    const model = logisticRegressionFamily.fit(train.rows, train.y, spec());
     const rows = [...test.rows, [1e300, -1e300, 1e300, 1e300], [-1e12, 0, 0, 1e12]];
     for (const row of model.predictProba(rows)) {
       expect(row.every(Number.isFinite)).toBe(true);
@@ -100,8 +104,12 @@ describe('softmaxFamily', () => {
 
   it('shrinks the weights as C gets smaller', () => {
     const norm = (C: number): number => {
-      const a = softmaxFamily
-        .fit(overlapping.rows, overlapping.y, spec({ params: { ...DEFAULT_SOFTMAX_PARAMS, C } }))
+      const a = logisticRegressionFamily
+        .fit(
+          overlapping.rows,
+          overlapping.y,
+          spec({ params: { ...DEFAULT_LOGISTIC_REGRESSION_PARAMS, C } }),
+        )
         .toJSON();
       return (a.weights as number[][])
         .flatMap((w) => w.slice(0, -1))
@@ -113,41 +121,51 @@ describe('softmaxFamily', () => {
 
   it('trains on a constant feature and on rows of a single class', () => {
     const rows = train.rows.map((r) => [...r.slice(0, 3), 7]);
-    const model = softmaxFamily.fit(rows, train.y, spec());
+    const model = logisticRegressionFamily.fit(rows, train.y, spec());
     expect(
       accuracy(model.predictIndex(test.rows.map((r) => [...r.slice(0, 3), 7])), test.y),
     ).toBeGreaterThanOrEqual(0.9);
-    const one = softmaxFamily.fit(train.rows.slice(0, 10), new Array<number>(10).fill(2), spec());
+    const one = logisticRegressionFamily.fit(
+      train.rows.slice(0, 10),
+      new Array<number>(10).fill(2),
+      spec(),
+    );
     expect(one.predict(test.rows)).toEqual(new Array(test.rows.length).fill('c'));
   });
 
   it('refuses NaN rows and params out of range', () => {
     const rows = train.rows.map((r) => [...r]);
     (rows[0] as number[])[1] = NaN;
-    expect(() => softmaxFamily.fit(rows, train.y, spec())).toThrow(/row 0, feature x1/);
+    expect(() => logisticRegressionFamily.fit(rows, train.y, spec())).toThrow(/row 0, feature x1/);
     expect(() =>
-      softmaxFamily.fit(train.rows, train.y, spec({ params: { ...DEFAULT_SOFTMAX_PARAMS, C: 0 } })),
-    ).toThrow(PinmlError);
-    expect(() =>
-      softmaxFamily.fit(
+      logisticRegressionFamily.fit(
         train.rows,
         train.y,
-        spec({ params: { ...DEFAULT_SOFTMAX_PARAMS, maxIterations: 0 } }),
+        spec({ params: { ...DEFAULT_LOGISTIC_REGRESSION_PARAMS, C: 0 } }),
+      ),
+    ).toThrow(PinmlError);
+    expect(() =>
+      logisticRegressionFamily.fit(
+        train.rows,
+        train.y,
+        spec({ params: { ...DEFAULT_LOGISTIC_REGRESSION_PARAMS, maxIterations: 0 } }),
       ),
     ).toThrow(/maxIterations/);
   });
 
   it('refuses another kind, a newer format and weights of the wrong shape', () => {
-    const a = softmaxFamily.fit(train.rows, train.y, spec()).toJSON();
-    expect(() => softmaxFamily.load({ ...a, kind: 'logistic-regression' })).toThrow(
+    const a = logisticRegressionFamily.fit(train.rows, train.y, spec()).toJSON();
+    expect(() => logisticRegressionFamily.load({ ...a, kind: 'logistic-regression' })).toThrow(
       /kind must be "softmax-regression"/,
     );
-    expect(() => softmaxFamily.load({ ...a, formatVersion: 2 })).toThrow(ModelFormatError);
-    expect(() => softmaxFamily.load({ ...a, weights: (a.weights as number[][]).slice(1) })).toThrow(
-      /weights must have one row per class/,
+    expect(() => logisticRegressionFamily.load({ ...a, formatVersion: 2 })).toThrow(
+      ModelFormatError,
     );
-    expect(() => softmaxFamily.load({ ...a, standardize: { mean: [0], scale: [1] } })).toThrow(
-      /standardize.mean/,
-    );
+    expect(() =>
+      logisticRegressionFamily.load({ ...a, weights: (a.weights as number[][]).slice(1) }),
+    ).toThrow(/weights must have one row per class/);
+    expect(() =>
+      logisticRegressionFamily.load({ ...a, standardize: { mean: [0], scale: [1] } }),
+    ).toThrow(/standardize.mean/);
   });
 });

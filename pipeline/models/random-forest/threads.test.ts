@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { canonicalJson } from '../json.ts';
-import { defaultThreadCount, runningForestThreads, stopForestThreads } from './forest-threads.ts';
-import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
+import { canonicalJson } from '../../json.ts';
+import { runningForestThreads, stopForestThreads, threadCount } from './threads.ts';
+import { gaussianBlobs } from '../fixtures/gaussian-blobs.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest, randomForestFamily } from './index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
@@ -21,11 +21,37 @@ afterAll(async () => {
 });
 
 describe('training threads', () => {
-  it('reads PINML_TRAIN_THREADS as a cap on the cores', () => {
-    expect(defaultThreadCount({ PINML_TRAIN_THREADS: '1' })).toBe(1);
-    expect(defaultThreadCount({ PINML_TRAIN_THREADS: '1000' })).toBe(defaultThreadCount({}));
-    expect(defaultThreadCount({ PINML_TRAIN_THREADS: 'many' })).toBe(defaultThreadCount({}));
-    expect(defaultThreadCount({})).toBeGreaterThanOrEqual(1);
+  it('takes the cap it is given (PINML_TRAIN_THREADS at the edge) on the cores', () => {
+    expect(threadCount(1)).toBe(1);
+    expect(threadCount(1000)).toBe(threadCount());
+    expect(threadCount(Number.NaN)).toBe(threadCount());
+    expect(threadCount(0)).toBe(threadCount());
+    expect(threadCount()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('grow a large fit on every core, and on one thread only when capped at one', async () => {
+    await stopForestThreads();
+    const blobs = gaussianBlobs(
+      [
+        [0, 0],
+        [2, 2],
+      ],
+      1000,
+      1,
+      4,
+    );
+    // 2,000 rows x 100 trees: past the 200,000 row-trees below which a fit stays on one thread.
+    const spec = {
+      features: blobs.features,
+      classes: ['a', 'b'],
+      params: { ...DEFAULT_RANDOM_FOREST_PARAMS, trees: 100, maxDepth: 4 },
+      seed: 2,
+    };
+    const capped = randomForestFamily.fit(blobs.rows, blobs.y, spec, { threads: 1 });
+    expect(runningForestThreads()).toBe(0);
+    const free = randomForestFamily.fit(blobs.rows, blobs.y, spec);
+    expect(runningForestThreads()).toBe(threadCount() - 1);
+    expect(canonicalJson(free.toJSON())).toBe(canonicalJson(capped.toJSON()));
   });
 
   it('start from TypeScript source (tsx) and give the forest one thread gives', async () => {

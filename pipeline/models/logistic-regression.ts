@@ -7,83 +7,88 @@
  * The objective is the mean log-loss plus `||W||^2 / (2 C n)` over n training rows (the
  * intercepts are not penalised): the minimiser of scikit-learn's `C * sum(loss) + ||W||^2 / 2`.
  */
+import { z } from 'zod';
+
 import { PinmlError } from '../errors.ts';
 import {
-  BatchClassifier,
+  PredictorClassifier,
   checkFit,
-  integerAtLeast,
-  paramsCheck,
-  positiveNumber,
   readLinearArtifact,
+  rowPredictor,
+  type BatchPredictor,
   type FamilyChecks,
 } from './family.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import type { FitSpec, ModelArtifact, ModelFamily } from './types.ts';
 
-/** Hyper-parameters of `logistic-regression`. */
-export interface SoftmaxParams {
+/** Hyper-parameters of `logistic-regression`, with scikit-learn's defaults. */
+export const logisticRegressionParamsSchema = z.strictObject({
   /** Inverse strength of the L2 penalty, as scikit-learn's `C`: smaller is stronger. */
-  C: number;
+  C: z.number().gt(0).max(1e12).default(1),
   /** L-BFGS iterations at most. */
-  maxIterations: number;
+  maxIterations: z.int().min(1).max(100_000).default(100),
   /** Stop when no component of the objective's gradient exceeds this. */
-  tolerance: number;
-}
-
-/** Defaults: scikit-learn's (`C` 1, 100 iterations, tolerance 1e-4). */
-export const DEFAULT_SOFTMAX_PARAMS: Readonly<SoftmaxParams> = Object.freeze({
-  C: 1,
-  maxIterations: 100,
-  tolerance: 1e-4,
+  tolerance: z.number().gt(0).max(1).default(1e-4),
 });
+
+/** Hyper-parameters of `logistic-regression`. */
+export type LogisticRegressionParams = z.output<typeof logisticRegressionParamsSchema>;
+
+/** Every default of {@link logisticRegressionParamsSchema}. */
+export const DEFAULT_LOGISTIC_REGRESSION_PARAMS: Readonly<LogisticRegressionParams> = Object.freeze(
+  logisticRegressionParamsSchema.parse({}),
+);
 
 const KIND = 'softmax-regression';
 const FORMAT_VERSION = 1;
 
-const CHECKS: FamilyChecks = {
-  algorithm: 'logistic-regression',
+const CHECKS = {
+  algorithm: 'logistic-regression' as const,
   kind: KIND,
   formatVersion: FORMAT_VERSION,
-  params: paramsCheck<SoftmaxParams>({
-    C: positiveNumber,
-    maxIterations: integerAtLeast(1),
-    tolerance: positiveNumber,
-  }),
+  params: logisticRegressionParamsSchema,
   seeded: false,
-};
+} satisfies FamilyChecks;
 
 /**
  * The `softmax-regression` artifact (format version 1). For a row `x`, with
  * `z[j] = (x[j] - mean[j]) / scale[j]`, class c scores `s[c] = weights[c][0..d-1] · z +
  * weights[c][d]` (the intercept last), and its probability is `exp(s[c]) / sum(exp(s))`.
  */
-export interface SoftmaxArtifact extends ModelArtifact {
+export interface LogisticRegressionArtifact extends ModelArtifact {
   kind: typeof KIND;
   formatVersion: typeof FORMAT_VERSION;
-  params: SoftmaxParams;
+  params: LogisticRegressionParams;
   standardize: { mean: number[]; scale: number[] };
   /** One row per class: a weight per standardised feature, then the intercept. */
   weights: number[][];
 }
 
 /** The `logistic-regression` family. Artifact kind `softmax-regression`. */
-export const softmaxFamily: ModelFamily<SoftmaxParams> = {
+export const logisticRegressionFamily: ModelFamily<
+  typeof logisticRegressionParamsSchema,
+  'logistic-regression'
+> = {
   algorithm: CHECKS.algorithm,
   kind: KIND,
+  params: CHECKS.params,
   fit(rows, y, spec) {
-    return fitSoftmax(rows, y, spec);
+    return fitLogisticRegression(rows, y, spec);
   },
   load(artifact) {
-    return new SoftmaxClassifier(readArtifact(artifact));
+    return new LogisticRegressionClassifier(readArtifact(artifact));
+  },
+  compile(artifact) {
+    return compileLogisticRegression(readArtifact(artifact));
   },
 };
 
 /** What the family's `fit` does; also reports how the optimiser ended. */
-export function fitSoftmax(
+export function fitLogisticRegression(
   rows: readonly (readonly number[])[],
   y: readonly number[],
-  spec: FitSpec<SoftmaxParams>,
-): SoftmaxClassifier {
+  spec: FitSpec<LogisticRegressionParams>,
+): LogisticRegressionClassifier {
   checkFit(CHECKS, rows, y, spec);
   const params = spec.params;
   const n = rows.length;
@@ -164,7 +169,7 @@ export function fitSoftmax(
       { params },
     );
   }
-  return new SoftmaxClassifier(
+  return new LogisticRegressionClassifier(
     {
       kind: KIND,
       formatVersion: FORMAT_VERSION,
@@ -182,7 +187,7 @@ export function fitSoftmax(
 function standardization(
   rows: readonly (readonly number[])[],
   d: number,
-): SoftmaxArtifact['standardize'] {
+): LogisticRegressionArtifact['standardize'] {
   const n = rows.length;
   const mean: number[] = [];
   const scale: number[] = [];
@@ -209,64 +214,62 @@ function standardization(
   return { mean, scale };
 }
 
-/** A fitted or loaded `logistic-regression`. */
-export class SoftmaxClassifier extends BatchClassifier<SoftmaxArtifact> {
+/** A fitted or loaded `logistic-regression`: its compiled predictor and its artifact. */
+export class LogisticRegressionClassifier extends PredictorClassifier<LogisticRegressionArtifact> {
   /** How the optimiser ended, for a model fitted in this process (not kept in the artifact). */
   readonly optimizer: { iterations: number; converged: boolean } | undefined;
-  readonly #mean: Float64Array;
-  readonly #scale: Float64Array;
-  readonly #weights: Float64Array;
 
-  constructor(artifact: SoftmaxArtifact, optimizer?: { iterations: number; converged: boolean }) {
-    super(artifact);
+  constructor(
+    artifact: LogisticRegressionArtifact,
+    optimizer?: { iterations: number; converged: boolean },
+  ) {
+    super(artifact, compileLogisticRegression(artifact));
     this.optimizer = optimizer;
-    this.#mean = Float64Array.from(artifact.standardize.mean);
-    this.#scale = Float64Array.from(artifact.standardize.scale);
-    this.#weights = Float64Array.from(artifact.weights.flat());
-  }
-
-  predictBatch(x: Float64Array, rows: number, proba?: Float64Array): Uint32Array {
-    const d = this.features.length;
-    const k = this.classes.length;
-    const width = d + 1;
-    const mean = this.#mean;
-    const scale = this.#scale;
-    const w = this.#weights;
-    const z = new Float64Array(d);
-    const s = new Float64Array(k);
-    const index = new Uint32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < d; j++)
-        z[j] = ((x[i * d + j] as number) - (mean[j] as number)) / (scale[j] as number);
-      let top = -Infinity;
-      for (let c = 0; c < k; c++) {
-        const at = c * width;
-        let score = w[at + d] as number;
-        for (let j = 0; j < d; j++) score += (w[at + j] as number) * (z[j] as number);
-        s[c] = score;
-        if (score > top) top = score;
-      }
-      let total = 0;
-      for (let c = 0; c < k; c++) {
-        const e = Math.exp((s[c] as number) - top);
-        s[c] = e;
-        total += e;
-      }
-      // The class of the highest probability, as the server picks it (ties to the lower index).
-      let best = 0;
-      for (let c = 0; c < k; c++) {
-        const p = (s[c] as number) / total;
-        s[c] = p;
-        if (p > (s[best] as number)) best = c;
-      }
-      index[i] = best;
-      if (proba !== undefined) proba.set(s, i * k);
-    }
-    return index;
   }
 }
 
+/**
+ * The predictor of a `softmax-regression` artifact (already checked): standardise, one score
+ * per class (intercept last), the softmax of the scores; the class of the highest probability.
+ */
+export function compileLogisticRegression(a: LogisticRegressionArtifact): BatchPredictor {
+  const d = a.features.length;
+  const k = a.classes.length;
+  const width = d + 1;
+  const mean = Float64Array.from(a.standardize.mean);
+  const scale = Float64Array.from(a.standardize.scale);
+  const w = Float64Array.from(a.weights.flat());
+  const z = new Float64Array(d);
+  return rowPredictor(a, (x, at, out, outAt) => {
+    for (let j = 0; j < d; j++) {
+      z[j] = ((x[at + j] as number) - (mean[j] as number)) / (scale[j] as number);
+    }
+    let top = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const base = c * width;
+      let score = w[base + d] as number;
+      for (let j = 0; j < d; j++) score += (w[base + j] as number) * (z[j] as number);
+      out[outAt + c] = score;
+      if (score > top) top = score;
+    }
+    let total = 0;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp((out[outAt + c] as number) - top);
+      out[outAt + c] = e;
+      total += e;
+    }
+    // The class of the highest probability, as the server picks it (ties to the lower index).
+    let best = 0;
+    for (let c = 0; c < k; c++) {
+      const p = (out[outAt + c] as number) / total;
+      out[outAt + c] = p;
+      if (p > (out[outAt + best] as number)) best = c;
+    }
+    return best;
+  });
+}
+
 /** Checks a `softmax-regression` artifact field by field; the error names the first bad field. */
-function readArtifact(value: unknown): SoftmaxArtifact {
-  return readLinearArtifact(CHECKS, value) as SoftmaxArtifact;
+function readArtifact(value: unknown): LogisticRegressionArtifact {
+  return readLinearArtifact(CHECKS, value) as LogisticRegressionArtifact;
 }

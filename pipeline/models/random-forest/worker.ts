@@ -1,16 +1,16 @@
 /**
- * The helper threads' side of `forest-threads.ts`. A job names shared memory (binned rows to
+ * The helper threads' side of `threads.ts`. A job names shared memory (binned rows to
  * grow trees from, or rows to predict) and a counter of tasks (tree indices, or blocks of
  * rows); each thread takes the next task from the counter and does it, until none is left.
  * Grown trees are posted back; predictions are written straight into shared memory.
  *
  * No top-level await and no import but pure modules: under tsx a thread loads this file
- * through tsx's CommonJS hook (`forest-threads.ts` says why).
+ * through tsx's CommonJS hook (`threads.ts` says why).
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 
 import { FlatForest, type FlatForestParts } from './flat-forest.ts';
-import { growTree, type GrownTree, type TreeOptions } from './forest-tree.ts';
+import { growTree, type GrownTree, type TreeOptions } from './tree.ts';
 
 /** Slots of a job's control counters (an Int32Array over shared memory). */
 export const NEXT_TASK = 0;

@@ -7,11 +7,11 @@ import { ModelFormatError, PinmlError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { accuracy, type Blobs, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
 import {
-  DEFAULT_LOGISTIC_PARAMS,
-  type LogisticArtifact,
-  type LogisticParams,
-  logisticFamily,
-} from './logistic.ts';
+  DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
+  type MlLogisticRegressionArtifact,
+  type MlLogisticRegressionParams,
+  mlLogisticRegressionFamily,
+} from './ml-logistic-regression.ts';
 import type { FitSpec } from './types.ts';
 
 const CENTRES = [
@@ -25,33 +25,35 @@ const [train, test] = splitBlobs(blobs, 25, 3);
 const overlapping = gaussianBlobs(CENTRES, 30, 2.5, 5);
 const CLASSES = ['a', 'b', 'c'];
 
-function spec(overrides: Partial<FitSpec<LogisticParams>> = {}): FitSpec<LogisticParams> {
+function spec(
+  overrides: Partial<FitSpec<MlLogisticRegressionParams>> = {},
+): FitSpec<MlLogisticRegressionParams> {
   return {
     features: train.features,
     classes: CLASSES,
-    params: DEFAULT_LOGISTIC_PARAMS,
+    params: DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS,
     seed: 1,
     ...overrides,
   };
 }
 
-function fit(data: Blobs = train, overrides: Partial<FitSpec<LogisticParams>> = {}) {
+function fit(data: Blobs = train, overrides: Partial<FitSpec<MlLogisticRegressionParams>> = {}) {
   const classes = new Set(data.y).size === 2 ? ['no', 'yes'] : CLASSES;
-  return logisticFamily.fit(
+  return mlLogisticRegressionFamily.fit(
     data.rows,
     data.y,
     spec({ features: data.features, classes, ...overrides }),
   );
 }
 
-function artifact(data: Blobs = train): LogisticArtifact {
-  return fit(data).toJSON() as LogisticArtifact;
+function artifact(data: Blobs = train): MlLogisticRegressionArtifact {
+  return fit(data).toJSON() as MlLogisticRegressionArtifact;
 }
 
 /** What ml-logistic-regression itself predicts for the standardised rows, trained alike. */
 function libraryPredict(
   data: Blobs,
-  a: LogisticArtifact,
+  a: MlLogisticRegressionArtifact,
 ): { predicted: number[]; weights: number[][] } {
   const { mean, scale } = a.standardize;
   const X = new Matrix(data.rows.map((r) => [...r.map((x, j) => (x - mean[j]!) / scale[j]!), 1]));
@@ -73,20 +75,20 @@ function libraryPredict(
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
-describe('logisticFamily', () => {
+describe('mlLogisticRegressionFamily', () => {
   it('predicts held-out rows of three separated blobs with accuracy >= 0.95', () => {
     expect(accuracy(fit().predictIndex(test.rows), test.y)).toBeGreaterThanOrEqual(0.95);
   });
 
   it('agrees with the library’s own predict() on its training rows', () => {
     const model = fit(overlapping);
-    const a = model.toJSON() as LogisticArtifact;
+    const a = model.toJSON() as MlLogisticRegressionArtifact;
     const library = libraryPredict(overlapping, a);
     const ours = model.predictIndex(overlapping.rows);
     expect(ours).toEqual(library.predicted);
     // Not a trivial agreement: both get some of these rows wrong.
     expect(accuracy(ours, overlapping.y)).toBeLessThan(1);
-    // The artifact's weights are the library's, negated (see LogisticArtifact).
+    // The artifact's weights are the library's, negated (see MlLogisticRegressionArtifact).
     expect(a.weights).toEqual(library.weights.map((row) => row.map((w) => -w)));
   });
 
@@ -117,13 +119,13 @@ describe('logisticFamily', () => {
   it('standardises with the population standard deviation, and scale 1 for a constant feature', () => {
     // Six times 0.1 averages to 0.09999999999999999: a naive sd would be 1.4e-17, not 0.
     const rows = [1, 2, 3, 4, 5, 6].map((a) => [a, 0.1, a <= 3 ? 5 : 7]);
-    const model = logisticFamily.fit(rows, [0, 0, 0, 1, 1, 1], {
+    const model = mlLogisticRegressionFamily.fit(rows, [0, 0, 0, 1, 1, 1], {
       features: ['a', 'b', 'c'],
       classes: ['lo', 'hi'],
       params: { steps: 50, learningRate: 1 },
       seed: 0,
     });
-    const { mean, scale } = (model.toJSON() as LogisticArtifact).standardize;
+    const { mean, scale } = (model.toJSON() as MlLogisticRegressionArtifact).standardize;
     expect(mean[0]).toBeCloseTo(3.5, 12);
     expect(mean[2]).toBeCloseTo(6, 12);
     expect(scale[0]).toBeCloseTo(Math.sqrt(35 / 12), 12);
@@ -157,7 +159,7 @@ describe('logisticFamily', () => {
     );
     const [tr, te] = splitBlobs(two, 20, 2);
     const model = fit(tr);
-    const a = model.toJSON() as LogisticArtifact;
+    const a = model.toJSON() as MlLogisticRegressionArtifact;
     expect(a.weights).toHaveLength(2);
     expect(a.weights.every((w) => w.length === 3)).toBe(true);
     expect(accuracy(model.predictIndex(te.rows), te.y)).toBeGreaterThanOrEqual(0.95);
@@ -176,7 +178,7 @@ describe('logisticFamily', () => {
   it('loads its canonical JSON into a model that predicts identical labels and probabilities', () => {
     const model = fit(overlapping);
     const text = canonicalJson(model.toJSON());
-    const loaded = logisticFamily.load(JSON.parse(text));
+    const loaded = mlLogisticRegressionFamily.load(JSON.parse(text));
     expect(loaded.predict(blobs.rows)).toEqual(model.predict(blobs.rows));
     expect(loaded.predictProba(blobs.rows)).toEqual(model.predictProba(blobs.rows));
     expect(canonicalJson(loaded.toJSON())).toBe(text);
@@ -185,20 +187,22 @@ describe('logisticFamily', () => {
   it('writes byte-identical artifacts for the same rows, labels and spec, and others for other params', () => {
     const first = canonicalJson(artifact());
     expect(canonicalJson(artifact())).toBe(first);
-    const other = fit(train, { params: { ...DEFAULT_LOGISTIC_PARAMS, steps: 10 } }).toJSON();
+    const other = fit(train, {
+      params: { ...DEFAULT_ML_LOGISTIC_REGRESSION_PARAMS, steps: 10 },
+    }).toJSON();
     expect(canonicalJson(other)).not.toBe(first);
   });
 
-  it('refuses training rows without every class, bad params and a diverging fit', () => {
+  it('refuses training rows without every class, and params out of range (a learning rate that would diverge included)', () => {
     const twoOfThree = train.y.map((k) => (k === 1 ? 2 : k));
-    expect(() => logisticFamily.fit(train.rows, twoOfThree, spec())).toThrow(
+    expect(() => mlLogisticRegressionFamily.fit(train.rows, twoOfThree, spec())).toThrow(
       /needs a training row of every class; none for "b"/,
     );
     expect(() => fit(train, { params: { steps: 0, learningRate: 1 } })).toThrow(
-      /params\.steps must be an integer >= 1/,
+      /params\.steps must be an integer from 1 to 100000, got 0/,
     );
     expect(() => fit(train, { params: { steps: 2, learningRate: Number.MAX_VALUE } })).toThrow(
-      /diverged.*lower params\.learningRate/,
+      /params\.learningRate must be a number in \(0, 100\], got 1\.7976931348623157e\+308/,
     );
     expect(() => fit(train, { params: { steps: 0, learningRate: 1 } })).toThrow(PinmlError);
   });
@@ -208,12 +212,12 @@ describe('logisticFamily', () => {
   });
 });
 
-describe('logisticFamily.load', () => {
+describe('mlLogisticRegressionFamily.load', () => {
   const good = artifact();
-  const refused = (change: (a: LogisticArtifact) => void): unknown => {
-    const a = JSON.parse(canonicalJson(good)) as LogisticArtifact;
+  const refused = (change: (a: MlLogisticRegressionArtifact) => void): unknown => {
+    const a = JSON.parse(canonicalJson(good)) as MlLogisticRegressionArtifact;
     change(a);
-    return () => logisticFamily.load(a);
+    return () => mlLogisticRegressionFamily.load(a);
   };
 
   it('refuses another kind', () => {
@@ -223,9 +227,9 @@ describe('logisticFamily.load', () => {
   });
 
   it('refuses a missing format version, and a newer one with advice to upgrade', () => {
-    expect(refused((a) => delete (a as Partial<LogisticArtifact>).formatVersion)).toThrow(
-      /formatVersion is missing/,
-    );
+    expect(
+      refused((a) => delete (a as Partial<MlLogisticRegressionArtifact>).formatVersion),
+    ).toThrow(/formatVersion is missing/);
     expect(refused((a) => ((a as { formatVersion: number }).formatVersion = 3))).toThrow(
       /written by a newer pinml; upgrade/,
     );

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { FlatForest, type ForestEngine } from './flat-forest.ts';
-import { stopForestThreads } from './forest-threads.ts';
-import { gaussianBlobs } from './fixtures/gaussian-blobs.ts';
-import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './random-forest.ts';
+import { stopForestThreads } from './threads.ts';
+import { gaussianBlobs } from '../fixtures/gaussian-blobs.ts';
+import { DEFAULT_RANDOM_FOREST_PARAMS, fitRandomForest } from './index.ts';
 
 // Five classes in six dimensions: deep trees, and k > 4 so the class loop of the
 // WebAssembly walk runs past a group of four rows' worth of sums.

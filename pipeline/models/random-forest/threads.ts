@@ -11,7 +11,7 @@
  *
  * Where a thread's code comes from:
  * - From TypeScript source (tsx in development, vitest in tests), a thread loads
- *   `forest-worker.ts` through tsx's CommonJS hook: on Node 20, module hooks registered in the
+ *   `worker.ts` through tsx's CommonJS hook: on Node 20, module hooks registered in the
  *   main thread (tsx's ESM loader) do not reach worker threads.
  * - From a bundle (the actions' `dist/index.js`, one ESM file per action), there is no separate
  *   file to start: the thread starts the bundle itself, and this module, near the top of it,
@@ -20,7 +20,8 @@
  * - Anywhere a thread cannot start (no tsx beside TypeScript source, a CommonJS bundle without
  *   `import.meta.url`, a thread that fails to load), the calling thread grows every tree itself:
  *   same forest, one core.
- * `PINML_TRAIN_THREADS` caps the number of threads (1: never start one).
+ * The caller caps the number of threads (`maxThreads`; the CLI and the actions pass
+ * `PINML_TRAIN_THREADS`; 1: never start one).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -34,8 +35,8 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 
-import { PinmlError } from '../errors.ts';
-import { growTree, type BinnedRows, type GrownTree, type TreeOptions } from './forest-tree.ts';
+import { PinmlError } from '../../errors.ts';
+import { growTree, type BinnedRows, type GrownTree, type TreeOptions } from './tree.ts';
 import { FlatForest } from './flat-forest.ts';
 import {
   CONTROL_SLOTS,
@@ -48,7 +49,7 @@ import {
   type PredictJob,
   type TaskMessage,
   type ThreadJob,
-} from './forest-worker.ts';
+} from './worker.ts';
 
 /** The `workerData` key that marks a training thread. */
 const THREAD_MARK = 'pinmlForestThread';
@@ -72,11 +73,10 @@ interface Thread {
 const threads: Thread[] = [];
 let jobs = 0;
 
-/** The number of threads to train with: the cores, capped by `PINML_TRAIN_THREADS`. */
-export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+/** The number of threads to work on: the cores, at most `max` (an integer >= 1) when given. */
+export function threadCount(max?: number): number {
   const cores = Math.max(1, availableParallelism());
-  const cap = Number.parseInt(env.PINML_TRAIN_THREADS ?? '', 10);
-  return Number.isSafeInteger(cap) && cap >= 1 ? Math.min(cap, cores) : cores;
+  return max !== undefined && Number.isSafeInteger(max) && max >= 1 ? Math.min(max, cores) : cores;
 }
 
 /** Starts a training thread, or returns undefined where none can start. */
@@ -89,7 +89,7 @@ function startThread(): Thread | undefined {
     if (here.endsWith('.ts')) {
       const require = createRequire(here);
       const tsx = require.resolve('tsx/cjs/api');
-      const entry = fileURLToPath(new URL('./forest-worker.ts', here));
+      const entry = fileURLToPath(new URL('./worker.ts', here));
       const code = [
         "const { workerData } = require('node:worker_threads');",
         `require(${JSON.stringify(tsx)}).register();`,
@@ -269,17 +269,19 @@ const THREADED_PREDICTION = 2_000_000;
 /**
  * Predicts `rows` rows of `x` (row-major) with `forest`: each row's class and, with
  * `proba: true`, its probabilities (`rows * classes` numbers; empty otherwise). Large batches
- * are split over threads (`threads`, by default the cores); the numbers do not depend on it.
+ * are split over threads (exactly `threads`, or by default the cores, at most `maxThreads`);
+ * the numbers do not depend on it.
  */
 export function predictForest(
   forest: FlatForest,
   x: Float64Array,
   rows: number,
-  options: { proba?: boolean; threads?: number } = {},
+  options: { proba?: boolean; threads?: number; maxThreads?: number } = {},
 ): { index: Uint32Array; proba: Float64Array } {
   const k = forest.classes;
   const wanted =
-    options.threads ?? (rows * forest.trees >= THREADED_PREDICTION ? defaultThreadCount() : 1);
+    options.threads ??
+    (rows * forest.trees >= THREADED_PREDICTION ? threadCount(options.maxThreads) : 1);
   const tasks = Math.ceil(rows / PREDICT_BLOCK);
   const helpers = wanted > 1 && tasks > 1 ? threadPool(Math.min(wanted, tasks) - 1) : [];
   if (helpers.length === 0) {

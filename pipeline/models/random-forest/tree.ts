@@ -1,19 +1,22 @@
 /**
  * Grows one classification tree of the `random-forest` family on binned, column-major rows.
  *
- * Pure and self-contained (typed arrays in, typed arrays out, no imports): the training
- * threads load this module on its own, and a tree depends only on the data, the options, the
- * forest's seed and the tree's index, so a forest comes out the same whichever thread grew
- * which tree.
+ * Pure (typed arrays in, typed arrays out): the training threads load this module (and its two
+ * helpers, `tree-random.ts` and `split-score.ts`) on their own, and a tree depends only on the
+ * data, the options, the forest's seed and the tree's index, so a forest comes out the same
+ * whichever thread grew which tree.
  *
  * The split search is histogram based: every feature was cut once into at most 256 quantile
- * bins (`forest-bins.ts`), a node sums the class weights of its rows per bin of a feature, and
+ * bins (`bins.ts`), a node sums the class weights of its rows per bin of a feature, and
  * the best split is found by one scan over the bins. Where a node sees most of the features
  * (`maxFeatures` at least half of them), nodes keep a histogram of every feature and the larger
  * child's is the parent's minus the smaller child's (histogram subtraction), so only the smaller
  * child's rows are read; elsewhere reading the few features a node draws is cheaper, and that is
  * what happens.
  */
+
+import { impurityOf, splitScore } from './split-score.ts';
+import { treeRandom } from './tree-random.ts';
 
 /** Rows cut into bins, column by column, with their class indices. */
 export interface BinnedRows {
@@ -72,38 +75,7 @@ export interface GrownTree {
 const MAX_FULL_HISTOGRAM = 1 << 18;
 
 /** Nodes with at most this many distinct rows sort them per feature instead of binning them. */
-const SMALL_NODE = Number(process.env.SMALLN ?? 64);
-
-/**
- * A generator of floats in [0, 1) for tree `tree` of a forest seeded `seed`: sfc32 started from
- * a splitmix32 hash of both, so neighbouring seeds and trees get unrelated streams.
- */
-export function treeRandom(seed: number, tree: number): () => number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul((tree | 0) + 0x632be5ab, 0x85ebca77)) >>> 0;
-  const next = (): number => {
-    h = (h + 0x9e3779b9) >>> 0;
-    let z = h;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = next();
-  let b = next();
-  let c = next();
-  let d = next() | 1;
-  const random = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  // Discard the first outputs: sfc32 mixes its state over its first few steps.
-  for (let i = 0; i < 12; i++) random();
-  return random;
-}
+const SMALL_NODE = 64;
 
 /** Growable arrays for the tree's nodes. */
 class NodeList {
@@ -515,56 +487,4 @@ function sum(values: Float64Array, k: number): number {
   let s = 0;
   for (let c = 0; c < k; c++) s += values[c] as number;
   return s;
-}
-
-/** Gini impurity or entropy (in nats) of class weights summing to `total`. */
-function impurityOf(counts: Float64Array, total: number, k: number, entropy: boolean): number {
-  if (total <= 0) return 0;
-  let s = 0;
-  if (entropy) {
-    for (let c = 0; c < k; c++) {
-      const p = (counts[c] as number) / total;
-      if (p > 0) s -= p * Math.log(p);
-    }
-    return s;
-  }
-  for (let c = 0; c < k; c++) {
-    const p = (counts[c] as number) / total;
-    s += p * p;
-  }
-  return 1 - s;
-}
-
-/**
- * A score that orders splits as the weighted impurity of the children does, reversed (higher
- * is better), without the parent's constant terms: for Gini, sum of squared class weights over
- * each side's weight; for entropy, minus the children's weighted entropy.
- */
-function splitScore(
-  left: Float64Array,
-  counts: Float64Array,
-  leftTotal: number,
-  rightTotal: number,
-  k: number,
-  entropy: boolean,
-): number {
-  if (entropy) {
-    let s = leftTotal * Math.log(leftTotal) + rightTotal * Math.log(rightTotal);
-    for (let c = 0; c < k; c++) {
-      const l = left[c] as number;
-      const r = (counts[c] as number) - l;
-      if (l > 0) s -= l * Math.log(l);
-      if (r > 0) s -= r * Math.log(r);
-    }
-    return -s;
-  }
-  let sl = 0;
-  let sr = 0;
-  for (let c = 0; c < k; c++) {
-    const l = left[c] as number;
-    const r = (counts[c] as number) - l;
-    sl += l * l;
-    sr += r * r;
-  }
-  return sl / leftTotal + sr / rightTotal;
 }

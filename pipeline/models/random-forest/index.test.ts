@@ -1,19 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ModelFormatError, PinmlError } from '../errors.ts';
-import { canonicalJson } from '../json.ts';
+import { ModelFormatError, PinmlError } from '../../errors.ts';
+import { canonicalJson } from '../../json.ts';
 import { decodeArray, encodeArray } from './encoded-array.ts';
-import { quantileThresholds } from './forest-bins.ts';
-import { predictForest, runningForestThreads, stopForestThreads } from './forest-threads.ts';
-import { accuracy, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
+import { quantileThresholds } from './bins.ts';
+import { predictForest, runningForestThreads, stopForestThreads } from './threads.ts';
+import { accuracy, gaussianBlobs, splitBlobs } from '../fixtures/gaussian-blobs.ts';
 import {
   DEFAULT_RANDOM_FOREST_PARAMS,
   type RandomForestArtifact,
   type RandomForestParams,
   fitRandomForest,
   randomForestFamily,
-} from './random-forest.ts';
-import type { FitSpec } from './types.ts';
+} from './index.ts';
+import type { FitSpec } from '../types.ts';
 
 const CENTRES = [
   [0, 0, 0, 0],
@@ -259,7 +259,9 @@ describe('randomForestFamily', () => {
   it('refuses params out of range', () => {
     const fit = (params: Partial<RandomForestParams>): unknown =>
       randomForestFamily.fit(train.rows, train.y, spec({ params: { ...SMALL, ...params } }));
-    expect(() => fit({ trees: 0 })).toThrow(/params\.trees must be an integer >= 1/);
+    expect(() => fit({ trees: 0 })).toThrow(
+      /params\.trees must be an integer from 1 to 2000, got 0/,
+    );
     expect(() => fit({ maxFeatures: 1.5 })).toThrow(/params\.maxFeatures must be "sqrt", "log2"/);
     expect(() => fit({ maxFeatures: 'all' as never })).toThrow(/params\.maxFeatures/);
     expect(() => fit({ bins: 300 })).toThrow(/params\.bins must be an integer from 2 to 256/);
