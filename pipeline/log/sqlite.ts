@@ -410,7 +410,9 @@ export class SqliteLog implements LogStore {
 
 /** Brings a database to {@link SCHEMA_VERSION}; refuses one written by a newer release. */
 function migrate(db: Db, file: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
+  // libsql's pragma() ignores `{ simple: true }`: read the value from the row.
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number })
+    .user_version;
   if (version > SCHEMA_VERSION) {
     throw new PinmlError(
       'E_LOG_STORE',
