@@ -109,7 +109,17 @@ export class SqliteLog implements LogStore {
   }
 
   #open(): Db {
-    mkdirSync(dirname(this.location), { recursive: true });
+    const folder = dirname(this.location);
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (err) {
+      throw new PinmlError(
+        'E_LOG_STORE',
+        `the prediction log's folder ${folder} cannot be created (${(err as Error).message}): check that it is a folder this user may write (--data-dir)`,
+        { file: this.location },
+        { cause: err },
+      );
+    }
     let db: Db | undefined;
     try {
       db = new Database(this.location);

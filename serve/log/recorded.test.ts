@@ -267,7 +267,11 @@ describe('the prediction log, filled by the routes', () => {
 
   it('refuses /logs and /feedback without the token, and says how to turn them on when off', async () => {
     const { app } = served();
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong' },
+      { authorization: TOKEN },
+    ]) {
       const res = await app.request('/logs', { headers });
       expect(res.status).toBe(401);
       const text = await res.text();

@@ -65,6 +65,8 @@ export interface RecorderStatus {
 
 /** How long between two warnings about the same trouble. */
 const WARN_EVERY_MS = 30_000;
+/** The longest wait between two attempts to write to a failing store. */
+const MAX_RETRY_MS = 4000;
 
 /** Enqueues answered rows and writes them off the request path. */
 export class Recorder {
@@ -77,10 +79,10 @@ export class Recorder {
   #written = 0;
   #dropped = 0;
   #failures = 0;
+  #failingInARow = 0;
   #unmatched = 0;
   #reason: string | undefined;
   #lastWarning = -Infinity;
-  #signed = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #retentionTimer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
@@ -115,12 +117,17 @@ export class Recorder {
     if (this.#queued > this.#peak) this.#peak = this.#queued;
   }
 
-  /** Starts writing every flush interval and applying retention. */
+  /**
+   * Starts writing every flush interval and applying retention. While the store fails, the
+   * interval doubles up to {@link MAX_RETRY_MS}: SQLite writes are synchronous, and a locked file
+   * holds each attempt for the busy timeout, so failing attempts are kept rare.
+   */
   start(): void {
     const tick = (): void => {
+      const delay = Math.min(this.#o.flushMs * 2 ** this.#failingInARow, MAX_RETRY_MS);
       this.#timer = setTimeout(() => {
         void this.flush().finally(tick);
-      }, this.#o.flushMs);
+      }, Math.max(this.#o.flushMs, delay));
       this.#timer.unref();
     };
     tick();
@@ -150,11 +157,15 @@ export class Recorder {
         take++;
       }
       const entries = this.#queue.slice(0, take);
+      // Each batch carries the signatures of its versions (a store recreated since the last
+      // batch must learn them again; writing one already stored costs an ignored insert).
       const signatures: LoggedSignature[] = [];
+      const signed = new Set<string>();
       const records: PredictionRecord[] = [];
       for (const e of entries) {
         const key = `${e.model.name}\u0000${e.model.version}`;
-        if (!this.#signed.has(key)) {
+        if (!signed.has(key)) {
+          signed.add(key);
           signatures.push({
             model: e.model.name,
             version: e.model.version,
@@ -168,13 +179,14 @@ export class Recorder {
         await this.#o.store.append(records, signatures);
       } catch (err) {
         this.#failures++;
+        this.#failingInARow++;
         this.#reason = `writing to ${this.#o.store.location} failed: ${(err as Error).message}`;
         this.#warn(
           `${this.#reason}; ${this.#queued} rows wait in memory (at most ${this.#o.queueRows})`,
         );
         return;
       }
-      for (const s of signatures) this.#signed.add(`${s.model}\u0000${s.version}`);
+      this.#failingInARow = 0;
       this.#queue.splice(0, take);
       this.#queued -= n;
       this.#written += n;

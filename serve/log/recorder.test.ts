@@ -1,0 +1,164 @@
+/**
+ * The recorder when the store fails, with the real SQLite store made unwritable the ways a
+ * disk does it (its folder gone or replaced by a file, its file deleted): answers stay 200, rows
+ * wait in the bounded queue, then are dropped and counted with one warning per interval, `/health`
+ * says degraded and why, and writing resumes by itself when the store comes back.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { openSqliteLog } from '../../pipeline/log/sqlite.ts';
+import { createApp } from '../app.ts';
+import { depsOf, stateOf } from '../testing/fixtures.ts';
+import { FEATURES, forest, post, rows } from '../testing/routes.ts';
+import { Recorder } from './recorder.ts';
+
+const base = await mkdtemp(join(tmpdir(), 'pinml-recorder-'));
+afterAll(() => rm(base, { recursive: true, force: true }));
+let counter = 0;
+
+/** A recorder on a store in its own folder, an app that answers through it, its log lines. */
+async function setup(queueRows = 1000) {
+  const folder = join(base, `case-${++counter}`);
+  await mkdir(folder);
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  let now = 1_000_000;
+  const store = openSqliteLog(join(folder, 'predictions.db'));
+  const recorder = new Recorder({
+    store,
+    log: pino({ level: 'info' }, sink),
+    logInputs: true,
+    sampleRate: 1,
+    queueRows,
+    flushMs: 50,
+    batchRows: 1000,
+    retention: {},
+    retentionEveryMs: 60_000,
+    now: () => now,
+  });
+  const app = createApp(depsOf(stateOf([forest]), { recorder }));
+  const row = Object.fromEntries(FEATURES.map((f, j) => [f, (rows[0] as number[])[j] as number]));
+  const predict = async (): Promise<number> =>
+    (await app.request(post('/predict', { inputs: row }))).status;
+  const health = async (): Promise<Record<string, unknown>> =>
+    (await (await app.request('/health')).json()) as Record<string, unknown>;
+  const advance = (ms: number): void => {
+    now += ms;
+  };
+  const count = async (): Promise<number> => {
+    let n = 0;
+    let after: number | undefined;
+    for (;;) {
+      const page = await store.read({ limit: 1000, after });
+      n += page.rows.length;
+      if (page.next === null) return n;
+      after = page.next;
+    }
+  };
+  return { folder, recorder, store, predict, health, lines, advance, count };
+}
+
+const warnings = (lines: Record<string, unknown>[]): Record<string, unknown>[] =>
+  lines.filter((l) => l.level === 40);
+
+describe('the recorder when the store fails', () => {
+  it('keeps answering while its folder is a file, queues then drops and counts, warns once, and resumes', async () => {
+    const t = await setup(20);
+    // The folder is replaced by a file: nothing can be created there.
+    await rm(t.folder, { recursive: true });
+    await writeFile(t.folder, 'not a folder');
+    for (let i = 0; i < 30; i++) expect(await t.predict()).toBe(200);
+    await t.recorder.flush();
+    await t.recorder.flush();
+    expect(t.recorder.status()).toMatchObject({ state: 'degraded', queued: 20, dropped: 10 });
+    expect(t.recorder.status().failures).toBeGreaterThanOrEqual(1);
+    const health = await t.health();
+    expect(health.status).toBe('degraded');
+    expect(health.predictionLog).toMatchObject({ state: 'degraded', queued: 20, dropped: 10 });
+    expect(String((health.predictionLog as { reason: string }).reason)).toMatch(
+      /folder .*case-1 cannot be created .*EEXIST.*--data-dir/,
+    );
+    // One warning for all of it, however many rows were dropped and writes failed.
+    expect(warnings(t.lines)).toHaveLength(1);
+    // Past the warning interval, trouble that lasts is said once more.
+    t.advance(31_000);
+    await t.recorder.flush();
+    expect(warnings(t.lines)).toHaveLength(2);
+
+    // The folder comes back: the queued rows are written, by the next flush, and it says so.
+    await rm(t.folder);
+    await mkdir(t.folder);
+    await t.recorder.flush();
+    expect(t.recorder.status()).toMatchObject({ state: 'ok', queued: 0, written: 20, dropped: 10 });
+    expect(await t.count()).toBe(20);
+    expect(t.lines.some((l) => l.msg === 'the prediction log is written again')).toBe(true);
+    expect((await t.health()).status).toBe('ok');
+    await t.recorder.stop();
+  });
+
+  it('starts a new file when its file is deleted, with the signatures its rows need', async () => {
+    const t = await setup();
+    for (let i = 0; i < 3; i++) await t.predict();
+    await t.recorder.flush();
+    expect(await t.count()).toBe(3);
+    await rm(join(t.folder, 'predictions.db'));
+    await rm(join(t.folder, 'predictions.db-wal'), { force: true });
+    await rm(join(t.folder, 'predictions.db-shm'), { force: true });
+    for (let i = 0; i < 2; i++) await t.predict();
+    await t.recorder.flush();
+    expect(t.recorder.status()).toMatchObject({ state: 'ok', written: 5 });
+    const page = await t.store.read({ limit: 10 });
+    expect(page.rows).toHaveLength(2);
+    // The inputs are keyed by feature: the new file learned iris@1's signature.
+    expect(Object.keys(page.rows[0]?.inputs ?? {})).toEqual(FEATURES);
+    await t.recorder.stop();
+  });
+
+  it('retries a failing store while stopping, and writes everything once it returns', async () => {
+    const t = await setup();
+    await rm(t.folder, { recursive: true });
+    await writeFile(t.folder, 'not a folder');
+    for (let i = 0; i < 4; i++) await t.predict();
+    setTimeout(() => {
+      void rm(t.folder).then(() => mkdir(t.folder));
+    }, 150);
+    await t.recorder.stop(5000);
+    const store = openSqliteLog(join(t.folder, 'predictions.db'));
+    expect((await store.read({ limit: 10 })).rows).toHaveLength(4);
+    await store.close();
+  });
+
+  it('backs off while the store fails, and returns to the flush interval once it writes', async () => {
+    const t = await setup();
+    await rm(t.folder, { recursive: true });
+    await writeFile(t.folder, 'not a folder');
+    await t.predict();
+    t.recorder.start();
+    // Five flush intervals: with the interval doubling, at most three attempts fit.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const failures = t.recorder.status().failures;
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(failures).toBeLessThanOrEqual(3);
+    await rm(t.folder);
+    await mkdir(t.folder);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(t.recorder.status()).toMatchObject({ state: 'ok', written: 1 });
+    await t.predict();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.recorder.status().written).toBe(2);
+    await t.recorder.stop();
+  });
+});
