@@ -21,7 +21,7 @@ import { Recorder } from './log/recorder.ts';
 import { createMetrics, type ServeMetrics } from './metrics.ts';
 
 /** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
-const LOG_QUEUE_ROWS = 100_000;
+export const LOG_QUEUE_ROWS = 100_000;
 /** How often the prediction log is written: a crash loses at most the rows of one interval. */
 const LOG_FLUSH_MS = 250;
 

@@ -15,7 +15,11 @@
  *    `POST /predict`, the Open Inference Protocol's `POST /v2/models/iris/infer`, MLflow's
  *    `POST /invocations` and KServe v1's `POST /v1/models/iris:predict`. They run side by side
  *    and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
- *    warm-up; each figure is the median of its rounds. Then the server's resident memory.
+ *    warm-up; each figure is the median of its rounds. pinml runs twice: with the prediction
+ *    log on (the default: every row recorded in SQLite) and with it off (`/predict` only), so
+ *    the log's cost is measured in the same run. Then the server's resident memory.
+ * 2b. The prediction log at full rate for `--sustain` (30) s on `/predict`: the queue's peak
+ *    depth against its bound and the rows dropped (from `/metrics`), and the memory after.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
  *    `--peer-runs` (3) runs; skipped, with the reason, when its Python packages or wrk are missing.
  *
@@ -24,7 +28,7 @@
  *
  *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--poll 1]
  *                          [--reconcile-runs 5] [--peer-runs 3] [--peer-duration 15] [--no-peer]
- *                          [--tool wrk|autocannon] [--json]
+ *                          [--sustain 30] [--tool wrk|autocannon] [--json]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +41,7 @@ import { parseArgs, promisify } from 'node:util';
 import autocannonModule from 'autocannon';
 
 import { COMMIT_HEADER } from '../answer/respond.ts';
+import { LOG_QUEUE_ROWS } from '../main.ts';
 import { irisRows } from '../testing/fixtures.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { pushWebhook } from '../testing/server.ts';
@@ -68,6 +73,7 @@ const { values: args } = parseArgs({
     'peer-runs': { type: 'string', default: '3' },
     'peer-duration': { type: 'string', default: '15' },
     'no-peer': { type: 'boolean', default: false },
+    sustain: { type: 'string', default: '30' },
     tool: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -77,6 +83,7 @@ const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
 const POLL_S = Number(args.poll);
 const RECONCILE_RUNS = Number(args['reconcile-runs']);
+const SUSTAIN_S = Number(args.sustain);
 
 async function hasWrk(): Promise<boolean> {
   try {
@@ -262,11 +269,11 @@ interface Load {
 
 type Request = { method: string; path: string; headers: Record<string, string>; body: string };
 
-async function load(url: string, requests?: Request[]): Promise<Load> {
-  if (TOOL === 'wrk') return loadWrk(url, requests);
+async function load(url: string, requests?: Request[], seconds = DURATION): Promise<Load> {
+  if (TOOL === 'wrk') return loadWrk(url, requests, seconds);
   const options = { url, connections: CONNECTIONS, ...(requests ? { requests } : {}) };
   await autocannon({ ...options, duration: 2 });
-  const r = await autocannon({ ...options, duration: DURATION });
+  const r = await autocannon({ ...options, duration: seconds });
   return {
     rps: round(r.requests.total / r.duration, 0),
     p99Ms: r.latency.p99,
@@ -287,7 +294,7 @@ end
 `;
 
 /** wrk (as the peer is measured): 2 threads, a Lua script that cycles through the bodies. */
-async function loadWrk(url: string, requests?: Request[]): Promise<Load> {
+async function loadWrk(url: string, requests?: Request[], seconds = DURATION): Promise<Load> {
   const dir = await mkdtemp(join(tmpdir(), 'pinml-bench-'));
   try {
     const lua = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
@@ -322,7 +329,7 @@ async function loadWrk(url: string, requests?: Request[]): Promise<Load> {
         )
       ).stdout;
     await run(2);
-    const out = await run(DURATION);
+    const out = await run(seconds);
     const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
     if (line === undefined) throw new Error(`wrk printed no summary:\n${out}`);
     const j = JSON.parse(line.slice('WRK_JSON '.length)) as {
@@ -375,6 +382,39 @@ async function distinctRows(n = 1200): Promise<Record<string, number>[]> {
     out.push(Object.fromEntries(features.map((f, j) => [f, values[j] as number])));
   }
   return out;
+}
+
+/** The prediction log's figures from `/metrics`, once its queue has been written. */
+async function logFigures(
+  url: string,
+): Promise<{
+  queuePeakRows: number;
+  queueBoundRows: number;
+  droppedRows: number;
+  writtenRows: number;
+}> {
+  const read = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (name: string): number =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return {
+      queued: value('pinml_log_queue_rows'),
+      peak: value('pinml_log_queue_peak_rows'),
+      dropped: value('pinml_log_rows_dropped_total'),
+      written: value('pinml_log_rows_written_total'),
+    };
+  };
+  let m = await read();
+  for (let i = 0; i < 100 && m.queued !== 0; i++) {
+    await sleep(100);
+    m = await read();
+  }
+  return {
+    queuePeakRows: m.peak as number,
+    queueBoundRows: LOG_QUEUE_ROWS,
+    droppedRows: m.dropped as number,
+    writtenRows: m.written as number,
+  };
 }
 
 // ------------------------------------------------------------------------------------ peer
@@ -475,7 +515,9 @@ async function main(): Promise<void> {
       ['--input-type=module', '-e', NODE_POST],
       {},
     );
+    // As `npm start` runs it: the prediction log on (the default), and with it off.
     const pinml = await startPinml(sandbox, {});
+    const pinmlNoLog = await startPinml(sandbox, { PINML_PREDICTION_LOG: 'off' });
     const rows = await distinctRows();
     const features = Object.keys(rows[0] as object);
     const post = (path: string, body: (row: Record<string, number>) => unknown): Request[] =>
@@ -514,7 +556,7 @@ async function main(): Promise<void> {
       }
       await check.arrayBuffer();
     }
-    const names = ['honoPost', 'nodePost', ...Object.keys(loads)] as const;
+    const names = ['honoPost', 'nodePost', ...Object.keys(loads), 'pinmlPredictLogOff'] as const;
     const rounds: Record<string, Load[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 1; r <= ROUNDS; r++) {
       rounds.honoPost?.push(await load(honoPost.url, loads.pinmlPredict));
@@ -522,10 +564,18 @@ async function main(): Promise<void> {
       for (const [name, requests] of Object.entries(loads)) {
         rounds[name]?.push(await load(pinml.url, requests));
       }
+      rounds.pinmlPredictLogOff?.push(await load(pinmlNoLog.url, loads.pinmlPredict));
       say(`round ${r}: ${names.map((n) => `${n} ${rounds[n]?.at(-1)?.rps} req/s`).join(', ')}`);
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
-    await Promise.all([honoPost.stop(), nodePost.stop(), pinml.stop()]);
+    // The prediction log at full rate for --sustain seconds: the queue's peak depth since the
+    // server started (every round above, then this run) and the rows dropped.
+    say(`prediction log: /predict at full rate for ${SUSTAIN_S} s…`);
+    const sustained = await load(pinml.url, loads.pinmlPredict, SUSTAIN_S);
+    figures.predictionLog = { ...(await logFigures(pinml.url)), sustained };
+    figures.memoryAfterSustain = await rssOf(pinml.proc.pid as number);
+    say(`prediction log   ${JSON.stringify(figures.predictionLog)}`);
+    await Promise.all([honoPost.stop(), nodePost.stop(), pinml.stop(), pinmlNoLog.stop()]);
     for (const name of names) {
       figures[name] = { ...summarise(rounds[name] ?? []), distinctRows: rows.length };
       say(`${name.padEnd(17)} ${JSON.stringify(figures[name])}`);
@@ -558,7 +608,8 @@ async function main(): Promise<void> {
   const hono = figures.honoPost as Load;
   const peer = figures.peer as { rps?: number };
   const reconcile = figures.reconcile as { webhookMs: { max: number } };
-  const memory = figures.memory as { peakMb: number };
+  // The high-water mark after every round and the sustained run.
+  const memory = figures.memoryAfterSustain as { peakMb: number };
   const pinmlLoads = ['pinmlPredict', 'pinmlInfer', 'pinmlInvocations', 'pinmlKserve'];
   const of = (name: string): Load => figures[name] as Load;
   const vsHono = (name: string, target: number) => ({
@@ -574,7 +625,14 @@ async function main(): Promise<void> {
           ok: of(name).rps >= 100 * peer.rps,
         }
       : { value: null, target: '>= 100', ok: null };
-  const errors = pinmlLoads.reduce((n, name) => n + of(name).non2xx + of(name).errors, 0);
+  const errors = [...pinmlLoads, 'pinmlPredictLogOff'].reduce(
+    (n, name) => n + of(name).non2xx + of(name).errors,
+    0,
+  );
+  const log = figures.predictionLog as Awaited<ReturnType<typeof logFigures>> & {
+    sustained: Load;
+  };
+  const logCost = 1 - of('pinmlPredict').rps / of('pinmlPredictLogOff').rps;
   const targets = {
     predictVsHonoPostRps: vsHono('pinmlPredict', 0.7),
     predictVsHonoPostP99: {
@@ -589,7 +647,22 @@ async function main(): Promise<void> {
     inferVsPeerRps: vsPeer('pinmlInfer'),
     invocationsVsPeerRps: vsPeer('pinmlInvocations'),
     kserveVsPeerRps: vsPeer('pinmlKserve'),
-    zeroErrors: { value: errors, target: '0', ok: errors === 0 },
+    predictionLogCostPct: {
+      value: round(100 * logCost, 1),
+      target: '<= 10',
+      ok: logCost <= 0.1,
+    },
+    predictionLogQueuePeakRows: {
+      value: log.queuePeakRows,
+      target: `<= ${log.queueBoundRows}`,
+      ok: log.queuePeakRows <= log.queueBoundRows,
+    },
+    predictionLogDroppedRows: { value: log.droppedRows, target: '0', ok: log.droppedRows === 0 },
+    zeroErrors: {
+      value: errors + log.sustained.non2xx + log.sustained.errors,
+      target: '0',
+      ok: errors + log.sustained.non2xx + log.sustained.errors === 0,
+    },
     peakRssMb: { value: memory.peakMb, target: '<= 150', ok: memory.peakMb <= 150 },
     reconcileWebhookMaxMs: {
       value: reconcile.webhookMs.max,
