@@ -6,6 +6,12 @@
  * replicas, is another).
  */
 
+/** The server's data folder when `--data-dir` (`PINML_DATA_DIR`) is not given, under its working folder. */
+export const DEFAULT_DATA_DIR = '.pinml/serve';
+
+/** The embedded store's file in a server's data folder. */
+export const LOG_FILE_NAME = 'predictions.db';
+
 /** The pin a row was answered from. */
 export type Pin = 'production' | 'canary' | 'shadow';
 
@@ -103,9 +109,11 @@ export interface QualityCounts {
   rows: number;
   /** The smallest sampling rate among them (1: every row was recorded). */
   sampleRate: number;
+  /** The version's classes, in its signature's order (empty when the store does not know it). */
+  classes: string[];
   /** Recorded rows per predicted class. */
   predicted: Record<string, number>;
-  /** Labelled rows per (true label, predicted class). */
+  /** Labelled rows per (true label, predicted class), sorted by label, then predicted class. */
   confusion: { label: string; predicted: string; rows: number }[];
 }
 
