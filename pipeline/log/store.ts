@@ -94,6 +94,9 @@ export interface LoggedRow {
   label: string | null;
 }
 
+/** The response header of `GET /logs` that carries the next page's cursor (absent after the last). */
+export const LOG_CURSOR_HEADER = 'X-Pinml-Next-Cursor';
+
 /** One page of rows; `next` is the cursor of the following page, null after the last. */
 export interface LogPage {
   rows: LoggedRow[];
