@@ -5,14 +5,19 @@
 import type { GateVerdict } from './gate.ts';
 import type { RunRecord } from './train.ts';
 
-/** Lays out rows as aligned columns (first row is the header). */
-export function table(rows: readonly (readonly string[])[]): string {
+/**
+ * Lays out rows as aligned columns (first row is the header): the first column and the columns
+ * in `left` aligned left, the others right.
+ */
+export function table(rows: readonly (readonly string[])[], left: readonly number[] = []): string {
   const widths: number[] = [];
   for (const row of rows)
     row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   const fmt = (row: readonly string[]): string =>
     row
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .map((cell, i) =>
+        i === 0 || left.includes(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
+      )
       .join('  ')
       .trimEnd();
   const [head, ...body] = rows;

@@ -13,6 +13,8 @@ export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   cwd: string;
+  /** The environment variables a command reads (`PINML_ADMIN_TOKEN`, `PINML_DATA_DIR`). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A command's view of the CLI. */

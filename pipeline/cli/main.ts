@@ -12,6 +12,7 @@ import { configSchemaCommand } from './config-schema.ts';
 import type { CliContext, CliIO } from './context.ts';
 import { historyCommand } from './history.ts';
 import { initCommand } from './init.ts';
+import { liveCommand } from './live.ts';
 import { mergeCommand } from './merge.ts';
 import { pipelineCommand } from './pipeline.ts';
 import { promoteCommand } from './promote.ts';
@@ -36,6 +37,7 @@ const COMMANDS = [
   rollbackCommand,
   historyCommand,
   showCommand,
+  liveCommand,
   verifyCommand,
   initCommand,
   configSchemaCommand,
@@ -65,6 +67,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
     stdout: io?.stdout ?? process.stdout,
     stderr: io?.stderr ?? process.stderr,
     cwd: io?.cwd ?? process.cwd(),
+    env: io?.env ?? process.env,
   };
   let exitCode = 0;
   const program = buildProgram(streams, (code) => (exitCode = code));

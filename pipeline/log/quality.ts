@@ -121,15 +121,17 @@ export function macroF1(confusion: Float64Array, k: number): number {
 }
 
 /**
- * Live quality from a window's counts. `classes` are the version's classes (the macro average
- * runs over them and any label or prediction outside them).
+ * Live quality from a window's counts. The macro average runs over the version's classes (the
+ * counts' `classes`, and `classes` when the caller knows more), and any label or prediction
+ * outside them: a class of the version that is never true and never predicted counts 0.
  */
 export function liveQuality(
   counts: QualityCounts,
   classes: readonly string[] = [],
   options: QualityOptions = DEFAULT_QUALITY_OPTIONS,
 ): LiveQuality {
-  const names = [...classes];
+  const names: string[] = [];
+  for (const name of [...counts.classes, ...classes]) if (!names.includes(name)) names.push(name);
   for (const cell of counts.confusion) {
     for (const name of [cell.label, cell.predicted]) if (!names.includes(name)) names.push(name);
   }

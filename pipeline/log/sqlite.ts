@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import Database from 'libsql';
 
 import { PinmlError } from '../errors.ts';
+import { QualityTally } from './counts.ts';
 import type {
   FeedbackOutcome,
   FeedbackRecord,
@@ -66,8 +67,16 @@ const MIGRATIONS: readonly string[] = [
 /** The schema version this release writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** How long a write waits for another connection's lock before it fails (SQLITE_BUSY). */
-const BUSY_TIMEOUT_MS = 5000;
+/** How the store is opened. */
+export interface SqliteLogOptions {
+  /**
+   * How long a statement waits for another connection's lock before it fails (SQLITE_BUSY), in
+   * milliseconds (5000). libsql is synchronous: the wait blocks the calling thread.
+   */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 type Db = InstanceType<typeof Database>;
 
@@ -93,37 +102,44 @@ function numbers(values: ArrayLike<number>): string {
 }
 
 /** The SQLite log at `file` (created with its folder on first use). */
-export function openSqliteLog(file: string): SqliteLog {
-  return new SqliteLog(file);
+export function openSqliteLog(file: string, options: SqliteLogOptions = {}): SqliteLog {
+  return new SqliteLog(file, options);
 }
 
-/** The SQLite prediction log. */
+/** The SQLite prediction log. Every method returns a promise, rejected with a `PinmlError` (`E_LOG_STORE`) when the file cannot be opened or written. */
 export class SqliteLog implements LogStore {
   readonly location: string;
+  readonly #busyTimeoutMs: number;
   #db: Db | undefined;
   #inode: number | undefined;
   #signatures = new Map<string, { features: string[]; classes: string[] }>();
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteLogOptions = {}) {
     this.location = file;
+    const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!(Number.isInteger(busy) && busy >= 0)) {
+      throw new RangeError(
+        `busyTimeoutMs must be a whole number of milliseconds >= 0, got ${busy}`,
+      );
+    }
+    this.#busyTimeoutMs = busy;
   }
 
   #open(): Db {
     const folder = dirname(this.location);
-    try {
-      mkdirSync(folder, { recursive: true });
-    } catch (err) {
-      throw new PinmlError(
-        'E_LOG_STORE',
-        `the prediction log's folder ${folder} cannot be created (${(err as Error).message}): check that it is a folder this user may write (--data-dir)`,
-        { file: this.location },
-        { cause: err },
-      );
-    }
     let db: Db | undefined;
     try {
+      try {
+        mkdirSync(folder, { recursive: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+        throw new Error(`${folder} is not a folder (${code}): point --data-dir at a folder`, {
+          cause: err,
+        });
+      }
       db = new Database(this.location);
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db, this.location);
@@ -140,31 +156,53 @@ export class SqliteLog implements LogStore {
     return db;
   }
 
+  /** Runs `work` on the open database: its result, or a rejection that says what failed where. */
+  #attempt<T>(what: string, work: (db: Db) => T): Promise<T> {
+    try {
+      return Promise.resolve(work(this.#current()));
+    } catch (err) {
+      return Promise.reject(this.#failure(what, err));
+    }
+  }
+
+  #failure(what: string, err: unknown): PinmlError {
+    if (err instanceof PinmlError) return err;
+    const code = (err as { code?: unknown }).code;
+    const busy =
+      typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+        ? ` (another connection held the lock longer than the busy timeout of ${this.#busyTimeoutMs} ms)`
+        : '';
+    return new PinmlError(
+      'E_LOG_STORE',
+      `the prediction log ${this.location}: ${what} failed: ${(err as Error).message}${busy}`,
+      { file: this.location, ...(typeof code === 'string' ? { sqlite: code } : {}) },
+      { cause: err },
+    );
+  }
+
   /** The open database: opened now if it is not, or if its file was deleted or replaced. */
   #current(): Db {
-    let inode: number | undefined;
+    const inode = inodeOf(this.location);
+    if (this.#db !== undefined && inode === this.#inode) return this.#db;
     try {
-      inode = statSync(this.location).ino;
+      this.#db?.close();
     } catch {
-      inode = undefined;
+      // the old handle is gone with its file
     }
-    if (this.#db === undefined || inode !== this.#inode) {
-      try {
-        this.#db?.close();
-      } catch {
-        // the old handle is gone with its file
-      }
-      this.#db = undefined;
-      this.#signatures.clear();
-      const db = this.#open();
-      this.#inode = statSync(this.location).ino;
-      this.#db = db;
-    }
-    return this.#db;
+    this.#db = undefined;
+    this.#signatures.clear();
+    const db = this.#open();
+    // While this connection holds the file open, its inode number cannot be reused.
+    this.#inode = inodeOf(this.location);
+    this.#db = db;
+    return db;
   }
 
   append(rows: readonly PredictionRecord[], signatures: readonly LoggedSignature[]): Promise<void> {
-    const db = this.#current();
+    return this.#attempt('writing rows', (db) => this.#append(db, rows, signatures));
+  }
+
+  #append(db: Db, rows: readonly PredictionRecord[], signatures: readonly LoggedSignature[]): void {
     const insertRow = db.prepare(
       `INSERT INTO predictions (id, time, model, version, commit_sha, pin, inputs, class,
          probabilities, latency_ms, sample_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -196,32 +234,40 @@ export class SqliteLog implements LogStore {
           r.sampleRate,
         );
       }
-    })();
-    return Promise.resolve();
+    }).immediate();
   }
 
   appendFeedback(items: readonly FeedbackRecord[]): Promise<FeedbackOutcome[]> {
-    const db = this.#current();
+    return this.#attempt('writing feedback', (db) => this.#appendFeedback(db, items));
+  }
+
+  #appendFeedback(db: Db, items: readonly FeedbackRecord[]): FeedbackOutcome[] {
     const find = db.prepare('SELECT label FROM feedback WHERE model = ? AND id = ?');
     const insert = db.prepare('INSERT INTO feedback (model, id, label, time) VALUES (?, ?, ?, ?)');
     const update = db.prepare('UPDATE feedback SET label = ?, time = ? WHERE model = ? AND id = ?');
-    const outcomes = db.transaction(() =>
-      items.map((item): FeedbackOutcome => {
-        const old = find.get(item.model, item.id) as { label: string } | undefined;
-        if (old === undefined) {
-          insert.run(item.model, item.id, item.label, item.time);
-          return 'created';
-        }
-        if (old.label === item.label) return 'unchanged';
-        update.run(item.label, item.time, item.model, item.id);
-        return 'replaced';
-      }),
-    )();
-    return Promise.resolve(outcomes);
+    // IMMEDIATE: a read that turns into a write inside a deferred transaction fails at once
+    // (SQLITE_BUSY_SNAPSHOT, no busy wait) when another process wrote in between.
+    return db
+      .transaction(() =>
+        items.map((item): FeedbackOutcome => {
+          const old = find.get(item.model, item.id) as { label: string } | undefined;
+          if (old === undefined) {
+            insert.run(item.model, item.id, item.label, item.time);
+            return 'created';
+          }
+          if (old.label === item.label) return 'unchanged';
+          update.run(item.label, item.time, item.model, item.id);
+          return 'replaced';
+        }),
+      )
+      .immediate();
   }
 
   read(query: LogQuery): Promise<LogPage> {
-    const db = this.#current();
+    return this.#attempt('reading rows', (db) => this.#read(db, query));
+  }
+
+  #read(db: Db, query: LogQuery): LogPage {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (clause: string, value: unknown): void => {
@@ -246,25 +292,26 @@ export class SqliteLog implements LogStore {
       .all(...params, query.limit + 1) as PredictionRow[];
     const more = rows.length > query.limit;
     const page = more ? rows.slice(0, query.limit) : rows;
-    return Promise.resolve({
+    return {
       rows: page.map((r) => this.#loggedRow(db, r)),
       next: more ? (page.at(-1)?.seq ?? null) : null,
-    });
+    };
   }
 
   #signature(db: Db, model: string, version: number): { features: string[]; classes: string[] } {
     const key = `${model}\u0000${version}`;
-    let s = this.#signatures.get(key);
-    if (s === undefined) {
-      const row = db
-        .prepare('SELECT features, classes FROM signatures WHERE model = ? AND version = ?')
-        .get(model, version) as { features: string; classes: string } | undefined;
-      s = {
-        features: row ? (JSON.parse(row.features) as string[]) : [],
-        classes: row ? (JSON.parse(row.classes) as string[]) : [],
-      };
-      this.#signatures.set(key, s);
-    }
+    const known = this.#signatures.get(key);
+    if (known !== undefined) return known;
+    const row = db
+      .prepare('SELECT features, classes FROM signatures WHERE model = ? AND version = ?')
+      .get(model, version) as { features: string; classes: string } | undefined;
+    if (row === undefined) return { features: [], classes: [] };
+    // Only a signature found is kept: another process may write it later.
+    const s = {
+      features: JSON.parse(row.features) as string[],
+      classes: JSON.parse(row.classes) as string[],
+    };
+    this.#signatures.set(key, s);
     return s;
   }
 
@@ -290,22 +337,16 @@ export class SqliteLog implements LogStore {
   }
 
   quality(window: { from: number; until: number; model?: string }): Promise<QualityCounts[]> {
-    const db = this.#current();
+    return this.#attempt('reading live-quality counts', (db) => this.#quality(db, window));
+  }
+
+  #quality(db: Db, window: { from: number; until: number; model?: string }): QualityCounts[] {
     const filter = `p.time >= ? AND p.time < ?${window.model === undefined ? '' : ' AND p.model = ?'}`;
     const params =
       window.model === undefined
         ? [window.from, window.until]
         : [window.from, window.until, window.model];
-    const groups = new Map<string, QualityCounts>();
-    const group = (model: string, version: number, pin: Pin): QualityCounts => {
-      const key = `${model}\u0000${version}\u0000${pin}`;
-      let g = groups.get(key);
-      if (g === undefined) {
-        g = { model, version, pin, rows: 0, sampleRate: 1, predicted: {}, confusion: [] };
-        groups.set(key, g);
-      }
-      return g;
-    };
+    const tally = new QualityTally();
     const byClass = db
       .prepare(
         `SELECT p.model, p.version, p.pin, p.class, count(*) AS n, min(p.sample_rate) AS rate
@@ -320,10 +361,8 @@ export class SqliteLog implements LogStore {
       rate: number;
     }[];
     for (const r of byClass) {
-      const g = group(r.model, r.version, r.pin);
-      g.rows += r.n;
-      g.sampleRate = Math.min(g.sampleRate, r.rate);
-      g.predicted[r.class] = r.n;
+      tally.addPredicted(r, r.class, r.n, r.rate);
+      tally.addClasses(r.model, r.version, this.#signature(db, r.model, r.version).classes);
     }
     const labelled = db
       .prepare(
@@ -339,70 +378,81 @@ export class SqliteLog implements LogStore {
       class: string;
       n: number;
     }[];
-    for (const r of labelled) {
-      group(r.model, r.version, r.pin).confusion.push({
-        label: r.label,
-        predicted: r.class,
-        rows: r.n,
-      });
-    }
-    return Promise.resolve(
-      [...groups.values()].sort(
-        (a, b) =>
-          a.model.localeCompare(b.model) || a.version - b.version || a.pin.localeCompare(b.pin),
-      ),
-    );
+    for (const r of labelled) tally.addLabelled(r, r.label, r.class, r.n);
+    return tally.counts();
   }
 
   async retain(policy: RetentionPolicy, now: number, batchRows = 5000): Promise<RetentionResult> {
+    if (!(Number.isInteger(batchRows) && batchRows >= 1)) {
+      throw new RangeError(`batchRows must be a whole number >= 1, got ${batchRows}`);
+    }
     const result: RetentionResult = { deletedRows: 0, deletedFeedback: 0, unmatchedFeedback: 0 };
-    const step = async (sql: string, ...params: unknown[]): Promise<number> => {
+    const get = <T>(what: string, sql: string, ...params: unknown[]): Promise<T> =>
+      this.#attempt(what, (db) => db.prepare(sql).get(...params) as T);
+    // Deletes `batchRows` at a time (at most `limit` in all) until a batch comes back short.
+    const step = async (sql: string, param: number, limit = Infinity): Promise<number> => {
       let total = 0;
-      for (;;) {
-        const db = this.#current();
-        const changes = db.prepare(sql).run(...params, batchRows).changes;
+      while (total < limit) {
+        const take = Math.min(batchRows, limit - total);
+        const changes = await this.#attempt(
+          'deleting old rows',
+          (db) => db.prepare(sql).run(param, take).changes,
+        );
         total += changes;
-        if (changes < batchRows) return total;
+        if (changes < take) break;
         // Between batches, let the answers and the writer run.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      return total;
     };
-    let cutoff: number | undefined;
-    if (policy.maxAgeMs !== undefined) {
-      cutoff = now - policy.maxAgeMs;
-      result.deletedRows += await step(
-        'DELETE FROM predictions WHERE seq IN (SELECT seq FROM predictions WHERE time < ? ORDER BY seq LIMIT ?)',
-        cutoff,
-      );
-    }
+    const ageCutoff = policy.maxAgeMs === undefined ? undefined : now - policy.maxAgeMs;
+    // Rows kept by count: the newest maxRows of those younger than the age limit.
+    let countCutoff: { seq: number; time: number } | undefined;
     if (policy.maxRows !== undefined) {
-      const db = this.#current();
-      const { n } = db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number };
-      let excess = n - policy.maxRows;
-      while (excess > 0) {
-        const take = Math.min(excess, batchRows);
-        excess -= this.#current()
-          .prepare(
-            'DELETE FROM predictions WHERE seq IN (SELECT seq FROM predictions ORDER BY seq LIMIT ?)',
-          )
-          .run(take).changes;
-        result.deletedRows += take;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      // Feedback older than the oldest row kept can no longer meet its row.
-      const oldest = this.#current().prepare('SELECT min(time) AS t FROM predictions').get() as {
-        t: number | null;
-      };
-      if (oldest.t !== null) cutoff = Math.max(cutoff ?? -Infinity, oldest.t);
+      const oldestKept = await get<{ seq: number; time: number } | undefined>(
+        'reading the log size',
+        `SELECT seq, time FROM predictions WHERE time >= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`,
+        ageCutoff ?? Number.MIN_SAFE_INTEGER,
+        policy.maxRows - 1,
+      );
+      const next = await get<{ seq: number; time: number } | undefined>(
+        'reading the log size',
+        `SELECT seq, time FROM predictions WHERE time >= ? AND seq < ? ORDER BY seq DESC LIMIT 1`,
+        ageCutoff ?? Number.MIN_SAFE_INTEGER,
+        oldestKept?.seq ?? -1,
+      );
+      if (oldestKept !== undefined && next !== undefined) countCutoff = oldestKept;
     }
+    // Feedback older than the oldest row kept can no longer meet its row (a row is answered
+    // before its feedback arrives).
+    const cutoff =
+      countCutoff === undefined
+        ? ageCutoff
+        : Math.max(ageCutoff ?? Number.MIN_SAFE_INTEGER, countCutoff.time);
     if (cutoff !== undefined) {
-      const { n } = this.#current()
-        .prepare(
+      // Counted before the rows go, so feedback whose row was recorded is not counted.
+      result.unmatchedFeedback = (
+        await get<{ n: number }>(
+          'counting unmatched feedback',
           `SELECT count(*) AS n FROM feedback f WHERE f.time < ?
              AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.model = f.model AND p.id = f.id)`,
+          cutoff,
         )
-        .get(cutoff) as { n: number };
-      result.unmatchedFeedback = n;
+      ).n;
+    }
+    if (ageCutoff !== undefined) {
+      result.deletedRows += await step(
+        'DELETE FROM predictions WHERE seq IN (SELECT seq FROM predictions WHERE time < ? ORDER BY seq LIMIT ?)',
+        ageCutoff,
+      );
+    }
+    if (countCutoff !== undefined) {
+      result.deletedRows += await step(
+        'DELETE FROM predictions WHERE seq IN (SELECT seq FROM predictions WHERE seq < ? ORDER BY seq LIMIT ?)',
+        countCutoff.seq,
+      );
+    }
+    if (cutoff !== undefined) {
       result.deletedFeedback = await step(
         'DELETE FROM feedback WHERE rowid IN (SELECT rowid FROM feedback WHERE time < ? LIMIT ?)',
         cutoff,
@@ -412,28 +462,51 @@ export class SqliteLog implements LogStore {
   }
 
   close(): Promise<void> {
-    this.#db?.close();
+    const db = this.#db;
     this.#db = undefined;
-    return Promise.resolve();
+    try {
+      db?.close();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(this.#failure('closing', err));
+    }
+  }
+}
+
+/** The file's inode number; undefined when it is not there. */
+function inodeOf(file: string): number | undefined {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return undefined;
   }
 }
 
 /** Brings a database to {@link SCHEMA_VERSION}; refuses one written by a newer release. */
 function migrate(db: Db, file: string): void {
-  // libsql's pragma() ignores `{ simple: true }`: read the value from the row.
-  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number })
-    .user_version;
-  if (version > SCHEMA_VERSION) {
-    throw new PinmlError(
-      'E_LOG_STORE',
-      `the prediction log ${file} has schema version ${version}, newer than this release's ${SCHEMA_VERSION}: upgrade pinml or point --data-dir elsewhere`,
-      { file, version },
-    );
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const refuse = (version: number): void => {
+    if (version > SCHEMA_VERSION) {
+      throw new PinmlError(
+        'E_LOG_STORE',
+        `the prediction log ${file} has schema version ${version}, newer than this release's ${SCHEMA_VERSION}: upgrade pinml or point --data-dir elsewhere`,
+        { file, version },
+      );
+    }
+  };
+  const before = userVersion(db);
+  refuse(before);
+  if (before === SCHEMA_VERSION) return;
+  // Read again under the write lock: another process may have migrated it meanwhile.
+  db.transaction(() => {
+    const version = userVersion(db);
+    refuse(version);
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** `PRAGMA user_version`. (libsql's `pragma(…, { simple: true })` returns the whole row.) */
+export function userVersion(db: Db): number {
+  const [version] = db.prepare('PRAGMA user_version').raw().get() as [number];
+  return version;
 }

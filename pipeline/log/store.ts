@@ -6,6 +6,12 @@
  * replicas, is another).
  */
 
+/** The server's data folder when `--data-dir` (`PINML_DATA_DIR`) is not given, under its working folder. */
+export const DEFAULT_DATA_DIR = '.pinml/serve';
+
+/** The embedded store's file in a server's data folder. */
+export const LOG_FILE_NAME = 'predictions.db';
+
 /** The pin a row was answered from. */
 export type Pin = 'production' | 'canary' | 'shadow';
 
@@ -88,6 +94,9 @@ export interface LoggedRow {
   label: string | null;
 }
 
+/** The response header of `GET /logs` that carries the next page's cursor (absent after the last). */
+export const LOG_CURSOR_HEADER = 'X-Pinml-Next-Cursor';
+
 /** One page of rows; `next` is the cursor of the following page, null after the last. */
 export interface LogPage {
   rows: LoggedRow[];
@@ -103,9 +112,11 @@ export interface QualityCounts {
   rows: number;
   /** The smallest sampling rate among them (1: every row was recorded). */
   sampleRate: number;
+  /** The version's classes, in its signature's order (empty when the store does not know it). */
+  classes: string[];
   /** Recorded rows per predicted class. */
   predicted: Record<string, number>;
-  /** Labelled rows per (true label, predicted class). */
+  /** Labelled rows per (true label, predicted class), sorted by label, then predicted class. */
   confusion: { label: string; predicted: string; rows: number }[];
 }
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { UsageError } from '../../pipeline/errors.ts';
+import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../../pipeline/log/store.ts';
 import { parseDuration } from '../../pipeline/log/window.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -249,13 +250,13 @@ export function parseConfig(
       throw new UsageError((err as Error).message);
     }
   };
-  const dataDir = resolve(cwd, pick('data-dir', 'PINML_DATA_DIR') ?? join('.pinml', 'serve'));
+  const dataDir = resolve(cwd, pick('data-dir', 'PINML_DATA_DIR') ?? DEFAULT_DATA_DIR);
   const predictionLog: PredictionLogConfig | undefined = onOff(
     'prediction-log',
     'PINML_PREDICTION_LOG',
   )
     ? {
-        file: join(dataDir, 'predictions.db'),
+        file: join(dataDir, LOG_FILE_NAME),
         logInputs: onOff('log-inputs', 'PINML_LOG_INPUTS'),
         sampleRate: number(
           'log-sample',

@@ -89,7 +89,7 @@ describe('the recorder when the store fails', () => {
     expect(health.status).toBe('degraded');
     expect(health.predictionLog).toMatchObject({ state: 'degraded', queued: 20, dropped: 10 });
     expect(String((health.predictionLog as { reason: string }).reason)).toMatch(
-      /folder .*case-1 cannot be created .*EEXIST.*--data-dir/,
+      /case-1 is not a folder \(EEXIST\): point --data-dir at a folder/,
     );
     // One warning for all of it, however many rows were dropped and writes failed.
     expect(warnings(t.lines)).toHaveLength(1);

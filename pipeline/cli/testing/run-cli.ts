@@ -26,11 +26,20 @@ export interface Result {
 }
 
 /** Runs `pinml ...argv` in-process in `cwd`. */
-export async function pinml(cwd: string, ...argv: string[]): Promise<Result> {
+export function pinml(cwd: string, ...argv: string[]): Promise<Result> {
+  return pinmlWith({ cwd }, ...argv);
+}
+
+/** Runs `pinml ...argv` in-process in `cwd` with the environment `env` (default: this process's). */
+export async function pinmlWith(
+  where: { cwd: string; env?: Record<string, string | undefined> },
+  ...argv: string[]
+): Promise<Result> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
-    cwd,
+    cwd: where.cwd,
+    ...(where.env === undefined ? {} : { env: where.env }),
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   });
