@@ -22,6 +22,8 @@ import { createMetrics, type ServeMetrics } from './metrics.ts';
 
 /** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
 export const LOG_QUEUE_ROWS = 100_000;
+/** How long a write waits for another process's lock on the prediction log. */
+const LOG_BUSY_TIMEOUT_MS = 1000;
 /** How often the prediction log is written: a crash loses at most the rows of one interval. */
 const LOG_FLUSH_MS = 250;
 
@@ -175,7 +177,10 @@ function predictionLog(
 ): { recorder: Recorder | undefined; live: LiveMonitor | undefined } {
   const c = config.predictionLog;
   if (c === undefined) return { recorder: undefined, live: undefined };
-  const store = openSqliteLog(c.file);
+  // SQLite writes are synchronous: a file another program holds locked stalls the answers for
+  // up to the busy timeout per attempt, so it is short (WAL commits take milliseconds) and a
+  // failing store is retried less and less often (recorder.ts).
+  const store = openSqliteLog(c.file, { busyTimeoutMs: LOG_BUSY_TIMEOUT_MS });
   const recorder = new Recorder({
     store,
     log,

@@ -16,6 +16,10 @@ import { createApp } from '../app.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { FEATURES, forest, logistic, post, probabilitiesOf, rows } from '../testing/routes.ts';
 import { CURSOR_HEADER } from '../routes/logs.ts';
+import { pinmlWith } from '../../pipeline/cli/testing/run-cli.ts';
+import type { LiveQuality } from '../../pipeline/log/quality.ts';
+import { createHttpServer } from '../http/server.ts';
+import { listenLoopback, stopServer } from '../testing/server.ts';
 import { LiveMonitor } from './live.ts';
 import { Recorder } from './recorder.ts';
 
@@ -366,6 +370,38 @@ describe('the prediction log, filled by the routes', () => {
       labelled: 0,
       accuracy: null,
     });
+
+    // `pinml live --server` reads the same rows through GET /logs, over a socket.
+    const server = createHttpServer(app.fetch, {
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+    });
+    const port = await listenLoopback(server);
+    try {
+      const cli = await pinmlWith(
+        { cwd: dir, env: { PINML_ADMIN_TOKEN: TOKEN } },
+        'live',
+        'iris',
+        '--server',
+        `http://127.0.0.1:${port}`,
+        '--json',
+      );
+      expect(cli.stderr).toBe('');
+      expect(cli.code).toBe(0);
+      const [fromServer] = JSON.parse(cli.stdout) as LiveQuality[];
+      expect(fromServer).toEqual(iris);
+      const human = await pinmlWith(
+        { cwd: dir, env: { PINML_ADMIN_TOKEN: TOKEN } },
+        'live',
+        'iris',
+        '--server',
+        `http://127.0.0.1:${port}`,
+      );
+      expect(human.stdout).toMatch(/0\.75/);
+      expect(human.stdout + human.stderr).not.toContain(TOKEN);
+    } finally {
+      await stopServer(server);
+    }
 
     const metrics = await (await app.request('/metrics')).text();
     expect(metrics).toContain(

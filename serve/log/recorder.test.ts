@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
+import Database from 'libsql';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -23,7 +24,7 @@ afterAll(() => rm(base, { recursive: true, force: true }));
 let counter = 0;
 
 /** A recorder on a store in its own folder, an app that answers through it, its log lines. */
-async function setup(queueRows = 1000) {
+async function setup(queueRows = 1000, busyTimeoutMs = 100) {
   const folder = join(base, `case-${++counter}`);
   await mkdir(folder);
   const lines: Record<string, unknown>[] = [];
@@ -36,7 +37,7 @@ async function setup(queueRows = 1000) {
     },
   });
   let now = 1_000_000;
-  const store = openSqliteLog(join(folder, 'predictions.db'));
+  const store = openSqliteLog(join(folder, 'predictions.db'), { busyTimeoutMs });
   const recorder = new Recorder({
     store,
     log: pino({ level: 'info' }, sink),
@@ -159,6 +160,32 @@ describe('the recorder when the store fails', () => {
     await t.predict();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(t.recorder.status().written).toBe(2);
+    await t.recorder.stop();
+  });
+
+  it('keeps answering while another program holds the file locked, and writes once it lets go', async () => {
+    const t = await setup();
+    await t.predict();
+    await t.recorder.flush();
+    const other = new Database(join(t.folder, 'predictions.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      for (let i = 0; i < 3; i++) expect(await t.predict()).toBe(200);
+      const started = performance.now();
+      await t.recorder.flush();
+      // One attempt waits the busy timeout (100 ms here, 1 s in the server), no longer.
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(t.recorder.status()).toMatchObject({ state: 'degraded', queued: 3, written: 1 });
+      expect(String((await t.health()).predictionLog && t.recorder.status().reason)).toMatch(
+        /busy|locked/i,
+      );
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    await t.recorder.flush();
+    expect(t.recorder.status()).toMatchObject({ state: 'ok', queued: 0, written: 4 });
+    expect(await t.count()).toBe(4);
     await t.recorder.stop();
   });
 });

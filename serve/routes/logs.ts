@@ -7,7 +7,12 @@
 import { z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
 
-import type { LogQuery, LoggedRow, Pin } from '../../pipeline/log/store.ts';
+import {
+  LOG_CURSOR_HEADER,
+  type LogQuery,
+  type LoggedRow,
+  type Pin,
+} from '../../pipeline/log/store.ts';
 import { parseInstant } from '../../pipeline/log/window.ts';
 import { respond } from '../answer/respond.ts';
 import { requireAdmin } from '../http/auth.ts';
@@ -15,7 +20,7 @@ import { RequestError, invalidInput } from '../http/errors.ts';
 import { declare, errorResponses, type Routes } from './declare.ts';
 
 /** The header that carries the next page's cursor. */
-export const CURSOR_HEADER = 'X-Pinml-Next-Cursor';
+export const CURSOR_HEADER = LOG_CURSOR_HEADER;
 const PINS: readonly Pin[] = ['production', 'canary', 'shadow'];
 const MAX_PAGE = 10_000;
 
