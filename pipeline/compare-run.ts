@@ -16,8 +16,9 @@ import { parseDataset, type Dataset } from './dataset.ts';
 import { PinmlError, RunFolderError } from './errors.ts';
 import type { GitRepo } from './git/repo.ts';
 import { compactJson, sha256 } from './json.ts';
+import type { Label } from './label.ts';
 import { loadModel } from './models/index.ts';
-import type { Classifier, Label } from './models/types.ts';
+import type { Classifier } from './models/types.ts';
 import { readHistory } from './registry/history.ts';
 import { ref } from './registry/messages.ts';
 import {

@@ -17,8 +17,8 @@
  */
 import type { CompareConfig } from './config.ts';
 import type { GateVerdict } from './gate.ts';
-import { round, scoreClassification, type Metrics } from './metrics.ts';
-import type { Label } from './models/types.ts';
+import type { Label } from './label.ts';
+import { macroF1Of, round, scoreClassification, type Metrics } from './metrics.ts';
 import { mcnemarExact, percentileBootstrap, type BootstrapInterval } from './stats.ts';
 
 /** Two models' predicted class indices for the same rows, and the true ones. */
@@ -71,33 +71,6 @@ export interface PairedComparison {
   /** Full metrics of both models on the compared rows (confusion matrices included). */
   production: Metrics;
   candidate: Metrics;
-}
-
-/** Macro-F1 (scikit-learn's `zero_division=0`) over a sample of rows, without building metrics. */
-export function macroF1Of(
-  yTrue: readonly number[],
-  yPred: readonly number[],
-  rows: readonly number[],
-  classes: number,
-): number {
-  const tp = new Float64Array(classes);
-  const predicted = new Float64Array(classes);
-  const support = new Float64Array(classes);
-  for (const i of rows) {
-    const t = yTrue[i] as number;
-    const p = yPred[i] as number;
-    support[t] = (support[t] ?? 0) + 1;
-    predicted[p] = (predicted[p] ?? 0) + 1;
-    if (t === p) tp[t] = (tp[t] ?? 0) + 1;
-  }
-  let sum = 0;
-  for (let c = 0; c < classes; c++) {
-    const hit = tp[c] ?? 0;
-    const precision = predicted[c] ? hit / (predicted[c] ?? 1) : 0;
-    const recall = support[c] ? hit / (support[c] ?? 1) : 0;
-    sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  }
-  return sum / Math.max(1, classes);
 }
 
 const pick = (m: { precision: number; recall: number; f1: number }) => ({

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CsvError, parse, type Info } from 'csv-parse/sync';
 import { DataError, MAX_PROBLEMS, type Problem } from './errors.ts';
 import { compactJson, sha256 } from './json.ts';
-import type { Label } from './models/types.ts';
+import type { Label } from './label.ts';
 
 /** Which file to read and which of its columns to use, as `pinml.yaml` configures them. */
 export interface DatasetSpec {

@@ -3,17 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli/main.ts';
 import { assessCandidate, decideCandidate } from './decide.ts';
 import { readCodeVersion } from './code-version.ts';
 import { parseConfig, type ModelConfig } from './config.ts';
 import { parseDataset, type Dataset } from './dataset.ts';
-import { jitteredRows } from './demo/jittered-rows.ts';
 import { canonicalJson } from './json.ts';
 import { DEFAULT_RANDOM_FOREST_PARAMS } from './models/random-forest/index.ts';
 import { GitRepo, type FileChange } from './git/repo.ts';
 import { renderReportMarkdown, type PromotionReport } from './report.ts';
 import { readRunFolder } from './run-folder.ts';
+import { pinml } from './testing/run-cli.ts';
 import { trainModel, type TrainRun } from './train.ts';
 import { readRunDataset } from './workspace.ts';
 
@@ -286,11 +285,12 @@ describe('assessCandidate on the bundled Iris data against the committed iris@1'
 describe('assessCandidate when the dataset and the split changed since production', () => {
   it('says the dataset changed and leaves production’s training rows out of the hold-out', async () => {
     const original = await readFile(path.join(root, 'data', 'iris.csv'), 'utf8');
-    const grown =
-      original.trimEnd() +
-      '\n' +
-      jitteredRows(original, { count: 30, label: 'species', seed: 5 }).join('\n') +
-      '\n';
+    // 30 new flowers: copies of the first 30 with every measurement 0.05 cm longer.
+    const more = original
+      .split('\n')
+      .slice(1, 31)
+      .map((row) => row.replace(/\d+\.\d+/g, (x) => (Number(x) + 0.05).toFixed(2)));
+    const grown = `${original.trimEnd()}\n${more.join('\n')}\n`;
     // Production's card must point at the commit that holds the data it trained on.
     const reg = await registry({
       data: grown,
@@ -364,20 +364,6 @@ models:
     });
     await reg.repo.updateBranch('main', at);
     return dir;
-  }
-
-  async function pinml(
-    cwd: string,
-    ...argv: string[]
-  ): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, {
-      cwd,
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-    });
-    return { code, stdout, stderr };
   }
 
   it('pinml compare prints the report and writes report.md and report.json', async () => {

@@ -3,7 +3,7 @@
  * and the confusion matrix. A class never predicted has precision 0 (scikit-learn's
  * `zero_division=0`), so macro figures never divide by zero.
  */
-import type { Label } from './models/types.ts';
+import type { Label } from './label.ts';
 
 export interface ClassMetrics {
   class: Label;
@@ -76,4 +76,31 @@ export function scoreClassification(
     perClass,
     confusion,
   };
+}
+
+/** Macro-F1 (scikit-learn's `zero_division=0`) over a sample of rows, without building metrics. */
+export function macroF1Of(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  rows: readonly number[],
+  classes: number,
+): number {
+  const tp = new Float64Array(classes);
+  const predicted = new Float64Array(classes);
+  const support = new Float64Array(classes);
+  for (const i of rows) {
+    const t = yTrue[i] as number;
+    const p = yPred[i] as number;
+    support[t] = (support[t] ?? 0) + 1;
+    predicted[p] = (predicted[p] ?? 0) + 1;
+    if (t === p) tp[t] = (tp[t] ?? 0) + 1;
+  }
+  let sum = 0;
+  for (let c = 0; c < classes; c++) {
+    const hit = tp[c] ?? 0;
+    const precision = predicted[c] ? hit / (predicted[c] ?? 1) : 0;
+    const recall = support[c] ? hit / (support[c] ?? 1) : 0;
+    sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  }
+  return sum / Math.max(1, classes);
 }

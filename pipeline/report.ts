@@ -14,7 +14,7 @@
 import type { CompareConfig } from './config.ts';
 import type { Decision, PairedComparison } from './compare.ts';
 import { canonicalJson } from './json.ts';
-import type { Label } from './models/types.ts';
+import type { Label } from './label.ts';
 import type { RunRecord } from './train.ts';
 
 /** GitHub's limit on a pull request (and issue) body, in characters. */

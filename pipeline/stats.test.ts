@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { macroF1Of } from './compare.ts';
+import { macroF1Of } from './metrics.ts';
 import {
   binomialHalfCdf,
   mcnemarExact,

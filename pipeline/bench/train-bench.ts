@@ -21,7 +21,7 @@
  *   npm run bench:train -- [--reps 3] [--predict-rows 1000000] [--iris-seeds 20] [--json]
  */
 import { execFile } from 'node:child_process';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,25 +41,13 @@ import {
   DEFAULT_LOGISTIC_REGRESSION_PARAMS,
   fitLogisticRegression,
 } from '../models/logistic-regression.ts';
+import { peer, peerDir, type Figures, type Learner, type Peer } from './scikit-learn.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const peerDir = path.resolve(root, '..', 'shared', 'bench', 'peer');
-const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const DATASETS = ['synth_10k', 'synth_100k'] as const;
 const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9'];
-
-/** One learner's figures on one data set. */
-interface Figures {
-  fitSeconds: number;
-  accuracy: number;
-  artifactBytes: number;
-  predictRowsPerSecond: number;
-  peakMemoryMiB: number | null;
-}
-
-type Learner = 'random-forest' | 'logistic-regression';
 
 const { values: args } = parseArgs({
   options: {
@@ -162,63 +150,6 @@ async function ours(learner: Learner, name: string): Promise<Figures> {
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Figures;
 }
 
-interface Peer {
-  available: boolean;
-  reason?: string;
-  results: Partial<Record<Learner, Figures>>;
-}
-
-/** scikit-learn's side on one data set, through the peer's own script. */
-async function peer(name: string): Promise<Peer> {
-  try {
-    await run(PYTHON, ['-c', 'import sklearn, threadpoolctl']);
-  } catch {
-    return {
-      available: false,
-      reason: `${PYTHON} cannot import sklearn: apt-get update && apt-get install -y python3-sklearn`,
-      results: {},
-    };
-  }
-  const script = [
-    'train_bench_split.py',
-    `data/${name}.train.csv`,
-    `data/${name}.test.csv`,
-    '--trees',
-    '100',
-    '--reps',
-    String(reps),
-    '--predict-rows',
-    String(predictRows),
-  ];
-  const timed = await access('/usr/bin/time')
-    .then(() => true)
-    .catch(() => false);
-  const { stdout, stderr } = timed
-    ? await run('/usr/bin/time', ['-f', 'PEAK_KB %M', PYTHON, ...script], { cwd: peerDir })
-    : await run(PYTHON, script, { cwd: peerDir });
-  const peak = /PEAK_KB (\d+)/.exec(stderr);
-  const results: Partial<Record<Learner, Figures>> = {};
-  for (const line of stdout.trim().split('\n')) {
-    const r = JSON.parse(line) as {
-      model: string;
-      fit_s: number;
-      accuracy: number;
-      predict_rows_per_s: number;
-      pickle_bytes: number;
-    };
-    const learner: Learner = r.model === 'random_forest' ? 'random-forest' : 'logistic-regression';
-    results[learner] = {
-      fitSeconds: r.fit_s,
-      accuracy: r.accuracy,
-      artifactBytes: r.pickle_bytes,
-      predictRowsPerSecond: r.predict_rows_per_s,
-      // One process fits both models: its peak is the larger one's.
-      peakMemoryMiB: peak ? Number(peak[1]) / 1024 : null,
-    };
-  }
-  return { available: true, results };
-}
-
 /** A stratified 70/30 split of Iris, shuffled by `seed` within each class. */
 function irisSplit(iris: Dataset, seed: number): { train: number[]; test: number[] } {
   let s = seed >>> 0;
@@ -302,7 +233,7 @@ async function main(): Promise<void> {
   const figures: Record<string, { pinml: Partial<Record<Learner, Figures>>; sklearn: Peer }> = {};
   for (const name of DATASETS) {
     log(`${name}: scikit-learn …`);
-    const sklearn = await peer(name);
+    const sklearn = await peer(name, { reps, predictRows });
     log(`${name}: pinml …`);
     const pinml = {
       'random-forest': await ours('random-forest', name),

@@ -9,7 +9,7 @@ import { parseInstant } from '../log/window.ts';
 import { wilsonInterval, type LiveQuality } from '../log/quality.ts';
 import { SqliteLog } from '../log/sqlite.ts';
 import { LOG_CURSOR_HEADER, type PredictionRecord } from '../log/store.ts';
-import { pinmlWith, tempDirs } from './testing/run-cli.ts';
+import { pinmlWith, tempDirs } from '../testing/run-cli.ts';
 
 const temps = tempDirs();
 const closers: (() => Promise<unknown>)[] = [];

@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { irisProject, pinml, repoRoot, tempDirs } from './testing/run-cli.ts';
+import { irisProject, pinml, tempDirs } from '../testing/run-cli.ts';
+import { repoRoot } from '../testing/runtimes.ts';
 
 const temps = tempDirs();
 const tempDir = temps.make;

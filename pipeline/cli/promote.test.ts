@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBareRepo, startGitServer, type GitServer } from '../git/testing/git-server.ts';
-import { createTrainedWorkspace, pinmlOk, type Workspace } from '../registry/testing/project.ts';
+import { createTrainedWorkspace, type Workspace } from '../registry/testing/project.ts';
+import { pinmlOk } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let server: GitServer;

@@ -1,7 +1,8 @@
 import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { irisProject, pinml, repoRoot, tempDirs, type Result } from './testing/run-cli.ts';
+import { irisProject, pinml, tempDirs, type CliResult } from '../testing/run-cli.ts';
+import { repoRoot } from '../testing/runtimes.ts';
 
 const temps = tempDirs();
 const tempDir = temps.make;
@@ -19,7 +20,7 @@ afterAll(async () => {
 
 describe('pinml train on the bundled Iris data', () => {
   let project: string;
-  let first: Result;
+  let first: CliResult;
 
   beforeAll(async () => {
     project = await irisProject(await tempDir());
@@ -156,7 +157,7 @@ describe('bad data is refused with exit code 1 and a located message', () => {
     (rows[row] as string[])[col] = value;
   };
 
-  async function trainOn(text: string): Promise<Result> {
+  async function trainOn(text: string): Promise<CliResult> {
     const dir = await irisProject(await tempDir());
     await writeFile(path.join(dir, 'data', 'iris.csv'), text);
     return pinml(dir, 'train');

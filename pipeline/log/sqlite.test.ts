@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { PinmlError } from '../errors.ts';
 import { liveQuality } from './quality.ts';
-import { SCHEMA_VERSION, SqliteLog, userVersion } from './sqlite.ts';
+import { SCHEMA_VERSION, userVersion } from './sqlite-schema.ts';
+import { SqliteLog } from './sqlite.ts';
 import type { LogQuery, LoggedSignature, PredictionRecord } from './store.ts';
 
 const made: string[] = [];

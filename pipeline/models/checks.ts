@@ -4,7 +4,8 @@
  * the small value tests and the message formatting they use.
  */
 import { ModelFormatError, PinmlError } from '../errors.ts';
-import type { FitSpec, Label, ModelArtifact } from './types.ts';
+import type { Label } from '../label.ts';
+import type { FitSpec, ModelArtifact } from './types.ts';
 
 /**
  * A thrower for one artifact kind: `fail(field, message)` throws a `ModelFormatError`

@@ -5,6 +5,7 @@
  * so the families word their errors and keep their artifacts alike.
  */
 import { PinmlError } from '../errors.ts';
+import type { Label } from '../label.ts';
 import {
   artifactFailure,
   checkFitInputs,
@@ -16,14 +17,7 @@ import {
   show,
 } from './checks.ts';
 import { paramsProblem } from './params.ts';
-import type {
-  Classifier,
-  FitSpec,
-  Label,
-  ModelArtifact,
-  ParamsSchema,
-  Predictor,
-} from './types.ts';
+import type { Classifier, FitSpec, ModelArtifact, ParamsSchema, Predictor } from './types.ts';
 
 /** What the checks opening a fit and a load need to know about a family. */
 export interface FamilyChecks {

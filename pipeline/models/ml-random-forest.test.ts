@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { ModelFormatError, PinmlError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
+import type { Label } from '../label.ts';
 import {
   DEFAULT_ML_RANDOM_FOREST_PARAMS,
   type MlRandomForestParams,
   mlRandomForestFamily,
 } from './ml-random-forest.ts';
 import { accuracy, gaussianBlobs, splitBlobs } from './fixtures/gaussian-blobs.ts';
-import type { FitSpec, Label, ModelArtifact } from './types.ts';
+import type { FitSpec, ModelArtifact } from './types.ts';
 
 const CENTRES = [
   [0, 0, 0, 0],

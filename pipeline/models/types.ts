@@ -3,15 +3,13 @@
  * labels and probabilities, serialise to plain JSON with a kind tag and a format version.
  */
 import type { z } from 'zod';
+import type { Label } from '../label.ts';
 
 /**
  * A family's hyper-parameters: a strict zod object whose every field has its rule and its
  * default (checked with `params.ts`).
  */
 export type ParamsSchema = z.ZodObject<z.core.$ZodShape, z.core.$strict>;
-
-/** A class label as it appears in the data: a string, or a number when the labels are numeric. */
-export type Label = string | number;
 
 /** What a family needs besides the rows: the signature names and the seed. */
 export interface FitSpec<P> {

@@ -10,11 +10,10 @@ import { renderHistory } from './render.ts';
 import {
   allRefs,
   createWorkspace,
-  pinml,
-  pinmlOk,
   trainRunFolder,
   type Workspace,
 } from './testing/project.ts';
+import { pinml, pinmlOk } from '../testing/run-cli.ts';
 
 describe('buildHistory', () => {
   let clock = 1_700_000_000;

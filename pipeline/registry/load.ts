@@ -7,8 +7,8 @@
  */
 import { ModelFormatError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
+import type { Label } from '../label.ts';
 import { compilePredictor, type Predictor } from '../models/predictor.ts';
-import type { Label } from '../models/types.ts';
 import { paths } from './paths.ts';
 import { readArtifact, readCard } from './registry.ts';
 import type { Card } from './schema.ts';

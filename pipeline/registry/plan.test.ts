@@ -9,9 +9,9 @@ import { readModelState, type ModelState } from './registry.ts';
 import {
   allRefs,
   createTrainedWorkspace,
-  pinmlOk,
   type Workspace,
 } from './testing/project.ts';
+import { pinmlOk } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let runA: string;

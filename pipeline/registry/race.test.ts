@@ -11,10 +11,10 @@ import { registerRun, type RegisterResult } from './apply.ts';
 import {
   createWorkspace,
   irisRows,
-  repoRoot,
   trainRunFolder,
   type Workspace,
 } from './testing/project.ts';
+import { repoRoot } from '../testing/runtimes.ts';
 
 const execFileAsync = promisify(execFile);
 const script = path.join(repoRoot, 'pipeline', 'registry', 'testing', 'race-register.ts');

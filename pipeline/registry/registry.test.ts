@@ -9,10 +9,9 @@ import { readArtifact, readModelState } from './registry.ts';
 import {
   allRefs,
   createTrainedWorkspace,
-  pinml,
-  pinmlOk,
   type Workspace,
 } from './testing/project.ts';
+import { pinml, pinmlOk } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let runA: string;

@@ -8,11 +8,10 @@ import { verifyVersion } from './verify.ts';
 import {
   allRefs,
   createWorkspace,
-  pinml,
-  pinmlOk,
   trainRunFolder,
   type Workspace,
 } from './testing/project.ts';
+import { pinml, pinmlOk } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let run: string;

@@ -16,7 +16,7 @@ import { createApp } from '../app.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { FEATURES, forest, logistic, post, probabilitiesOf, rows } from '../testing/routes.ts';
 import { CURSOR_HEADER } from '../routes/logs.ts';
-import { pinmlWith } from '../../pipeline/cli/testing/run-cli.ts';
+import { pinmlWith } from '../../pipeline/testing/run-cli.ts';
 import type { LiveQuality } from '../../pipeline/log/quality.ts';
 import { createHttpServer } from '../http/server.ts';
 import { listenLoopback, stopServer } from '../testing/server.ts';

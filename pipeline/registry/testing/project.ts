@@ -1,29 +1,20 @@
 /**
  * Test helpers for the registry: a small Iris configuration whose candidates train in a tenth
- * of a second, run folders trained once per test file, throw-away project repositories made
- * with the real git CLI, and the pinml CLI run in-process.
+ * of a second, run folders trained once per test file, and throw-away project repositories made
+ * with the real git CLI (the pinml CLI run in-process is `pipeline/testing/run-cli.ts`).
  *
  * Test helper only: product code never imports it.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { main } from '../../cli/main.ts';
 import { readCodeVersion } from '../../code-version.ts';
 import { parseConfig, selectModels, type ModelConfig } from '../../config.ts';
 import { readDataset } from '../../dataset.ts';
 import { gitCli, gitEnv, type GitCli } from '../../git/testing/git-cli.ts';
 import { writeRunFolder } from '../../run-folder.ts';
+import { repoRoot } from '../../testing/runtimes.ts';
 import { trainModel, type TrainRun } from '../../train.ts';
-
-/** The root of this repository (where `data/iris.csv` lives). */
-export const repoRoot = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-);
 
 /** The bundled Iris dataset. */
 export const IRIS_CSV = path.join(repoRoot, 'data', 'iris.csv');
@@ -150,34 +141,6 @@ export async function createTrainedWorkspace<const C extends readonly Candidate[
     runs.push(out);
   }
   return { ws, runs: runs as { [K in keyof C]: string } };
-}
-
-/** What one in-process run of the CLI printed and returned. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `pinml ...argv` in-process in `cwd`. */
-export async function pinml(cwd: string, ...argv: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    cwd,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
-
-/** Runs `pinml ...argv` and fails with its output unless it exits 0. */
-export async function pinmlOk(cwd: string, ...argv: string[]): Promise<CliResult> {
-  const r = await pinml(cwd, ...argv);
-  if (r.code !== 0) {
-    throw new Error(`pinml ${argv.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  }
-  return r;
 }
 
 /** Every ref of a repository and HEAD, as `git for-each-ref` prints them. */

@@ -1,32 +1,26 @@
 /**
- * Test helpers for the CLI's own tests: `pinml` run in-process with its output captured, and
- * throw-away project folders with the bundled pinml.yaml and Iris data.
+ * The `pinml` CLI run in-process for tests, with its output captured, and throw-away project
+ * folders with the bundled pinml.yaml and Iris data. The one door from a test below the CLI to
+ * the CLI: tests of the registry and of the steps that check what a user's command does come
+ * through here (the lint rules let nothing else under `pipeline/` import `pipeline/cli/`).
  *
  * Test helper only: product code never imports it.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { main } from '../main.ts';
-
-/** The root of this repository (where `pinml.yaml` and `data/iris.csv` live). */
-export const repoRoot = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-);
+import { main } from '../cli/main.ts';
+import { repoRoot } from './runtimes.ts';
 
 /** What one in-process run of the CLI printed and returned. */
-export interface Result {
+export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
 /** Runs `pinml ...argv` in-process in `cwd`. */
-export function pinml(cwd: string, ...argv: string[]): Promise<Result> {
+export function pinml(cwd: string, ...argv: string[]): Promise<CliResult> {
   return pinmlWith({ cwd }, ...argv);
 }
 
@@ -34,7 +28,7 @@ export function pinml(cwd: string, ...argv: string[]): Promise<Result> {
 export async function pinmlWith(
   where: { cwd: string; env?: Record<string, string | undefined> },
   ...argv: string[]
-): Promise<Result> {
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -44,6 +38,15 @@ export async function pinmlWith(
     stderr: { write: (s: string) => (stderr += s) },
   });
   return { code, stdout, stderr };
+}
+
+/** Runs `pinml ...argv` and fails with its output unless it exits 0. */
+export async function pinmlOk(cwd: string, ...argv: string[]): Promise<CliResult> {
+  const r = await pinml(cwd, ...argv);
+  if (r.code !== 0) {
+    throw new Error(`pinml ${argv.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  }
+  return r;
 }
 
 /** Temp folders for one test file, removed together. */
