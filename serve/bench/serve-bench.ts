@@ -385,9 +385,7 @@ async function distinctRows(n = 1200): Promise<Record<string, number>[]> {
 }
 
 /** The prediction log's figures from `/metrics`, once its queue has been written. */
-async function logFigures(
-  url: string,
-): Promise<{
+async function logFigures(url: string): Promise<{
   queuePeakRows: number;
   queueBoundRows: number;
   droppedRows: number;

@@ -125,9 +125,12 @@ export class Recorder {
   start(): void {
     const tick = (): void => {
       const delay = Math.min(this.#o.flushMs * 2 ** this.#failingInARow, MAX_RETRY_MS);
-      this.#timer = setTimeout(() => {
-        void this.flush().finally(tick);
-      }, Math.max(this.#o.flushMs, delay));
+      this.#timer = setTimeout(
+        () => {
+          void this.flush().finally(tick);
+        },
+        Math.max(this.#o.flushMs, delay),
+      );
       this.#timer.unref();
     };
     tick();
