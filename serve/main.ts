@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { PinmlError, UsageError } from '../pipeline/errors.ts';
-import { openSqliteLog } from '../pipeline/log/sqlite.ts';
+import { openThreadedSqliteLog } from '../pipeline/log/thread.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { Reconciler, type ServingState } from './follow/reconcile.ts';
 import { localSource, remoteSource, type RegistrySource } from './follow/source.ts';
@@ -23,7 +23,7 @@ import { createMetrics, type ServeMetrics } from './metrics.ts';
 /** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
 export const LOG_QUEUE_ROWS = 100_000;
 /** How long a write waits for another process's lock on the prediction log. */
-const LOG_BUSY_TIMEOUT_MS = 1000;
+const LOG_BUSY_TIMEOUT_MS = 5000;
 /** How often the prediction log is written: a crash loses at most the rows of one interval. */
 const LOG_FLUSH_MS = 250;
 
@@ -177,10 +177,8 @@ function predictionLog(
 ): { recorder: Recorder | undefined; live: LiveMonitor | undefined } {
   const c = config.predictionLog;
   if (c === undefined) return { recorder: undefined, live: undefined };
-  // SQLite writes are synchronous: a file another program holds locked stalls the answers for
-  // up to the busy timeout per attempt, so it is short (WAL commits take milliseconds) and a
-  // failing store is retried less and less often (recorder.ts).
-  const store = openSqliteLog(c.file, { busyTimeoutMs: LOG_BUSY_TIMEOUT_MS });
+  // On its own thread: SQLite calls are synchronous and would hold every answer meanwhile.
+  const store = openThreadedSqliteLog(c.file, { busyTimeoutMs: LOG_BUSY_TIMEOUT_MS });
   const recorder = new Recorder({
     store,
     log,
