@@ -63,12 +63,37 @@ export function migrate(db: Db, file: string): void {
   refuse(before);
   if (before === SCHEMA_VERSION) return;
   // Read again under the write lock: another process may have migrated it meanwhile.
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const version = userVersion(db);
     refuse(version);
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  });
+}
+
+/**
+ * Runs `work` in a write transaction (`BEGIN IMMEDIATE`: the write lock up front, so a read that
+ * turns into a write never fails without the busy wait when another process wrote in between).
+ * libsql's `transaction()` rolls back unconditionally, and when SQLite has already rolled back
+ * (a full disk, an I/O error) its ROLLBACK fails and hides the real error: here the real one is
+ * thrown.
+ */
+export function writeTransaction<T>(db: Db, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    if (db.inTransaction) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // the error that matters is the one being thrown
+      }
+    }
+    throw err;
+  }
 }
 
 /** `PRAGMA user_version`. (libsql's `pragma(…, { simple: true })` returns the whole row.) */

@@ -13,7 +13,7 @@ import Database from 'libsql';
 
 import { PinmlError } from '../errors.ts';
 import { QualityTally } from './counts.ts';
-import { migrate } from './sqlite-schema.ts';
+import { migrate, writeTransaction } from './sqlite-schema.ts';
 import type {
   FeedbackOutcome,
   FeedbackRecord,
@@ -172,7 +172,7 @@ export class SqliteLog implements LogStore {
     const insertSignature = db.prepare(
       'INSERT OR IGNORE INTO signatures (model, version, features, classes) VALUES (?, ?, ?, ?)',
     );
-    db.transaction(() => {
+    writeTransaction(db, () => {
       for (const s of signatures) {
         insertSignature.run(
           s.model,
@@ -196,7 +196,7 @@ export class SqliteLog implements LogStore {
           r.sampleRate,
         );
       }
-    }).immediate();
+    });
   }
 
   appendFeedback(items: readonly FeedbackRecord[]): Promise<FeedbackOutcome[]> {
@@ -209,20 +209,18 @@ export class SqliteLog implements LogStore {
     const update = db.prepare('UPDATE feedback SET label = ?, time = ? WHERE model = ? AND id = ?');
     // IMMEDIATE: a read that turns into a write inside a deferred transaction fails at once
     // (SQLITE_BUSY_SNAPSHOT, no busy wait) when another process wrote in between.
-    return db
-      .transaction(() =>
-        items.map((item): FeedbackOutcome => {
-          const old = find.get(item.model, item.id) as { label: string } | undefined;
-          if (old === undefined) {
-            insert.run(item.model, item.id, item.label, item.time);
-            return 'created';
-          }
-          if (old.label === item.label) return 'unchanged';
-          update.run(item.label, item.time, item.model, item.id);
-          return 'replaced';
-        }),
-      )
-      .immediate();
+    return writeTransaction(db, () =>
+      items.map((item): FeedbackOutcome => {
+        const old = find.get(item.model, item.id) as { label: string } | undefined;
+        if (old === undefined) {
+          insert.run(item.model, item.id, item.label, item.time);
+          return 'created';
+        }
+        if (old.label === item.label) return 'unchanged';
+        update.run(item.label, item.time, item.model, item.id);
+        return 'replaced';
+      }),
+    );
   }
 
   read(query: LogQuery): Promise<LogPage> {

@@ -4,6 +4,7 @@
  * wait in the bounded queue, then are dropped and counted with one warning per interval, `/health`
  * says degraded and why, and writing resumes by itself when the store comes back.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,23 @@ import { FEATURES, forest, post, rows } from '../testing/routes.ts';
 import { Recorder } from './recorder.ts';
 
 const base = await mkdtemp(join(tmpdir(), 'pinml-recorder-'));
+
+/** Mounts a tmpfs of `size` at `dir` (root only); false where this machine does not allow it. */
+function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const canMount = await (async () => {
+  const probe = join(base, 'probe');
+  await mkdir(probe);
+  const ok = mountTmpfs(probe, '64k');
+  if (ok) execFileSync('umount', [probe]);
+  return ok;
+})();
 afterAll(() => rm(base, { recursive: true, force: true }));
 let counter = 0;
 
@@ -188,4 +206,37 @@ describe('the recorder when the store fails', () => {
     expect(await t.count()).toBe(4);
     await t.recorder.stop();
   });
+
+  it.skipIf(!canMount)(
+    'keeps answering on a full disk, and writes the queued rows once there is room',
+    async () => {
+      const t = await setup(100_000);
+      if (!mountTmpfs(t.folder, '400k')) throw new Error('mount failed');
+      try {
+        // Until the disk is full: every answer 200, the rows that did not fit wait.
+        let answered = 0;
+        for (let round = 0; round < 60 && t.recorder.status().state === 'ok'; round++) {
+          for (let i = 0; i < 200; i++) {
+            expect(await t.predict()).toBe(200);
+            answered++;
+          }
+          await t.recorder.flush();
+        }
+        const full = t.recorder.status();
+        expect(full.state).toBe('degraded');
+        expect(full.reason).toMatch(/full/i);
+        expect(full.queued).toBeGreaterThan(0);
+        expect(((await t.health()).predictionLog as { state: string }).state).toBe('degraded');
+        // Room again: everything answered is written, nothing was dropped.
+        execFileSync('mount', ['-o', 'remount,size=16m', t.folder]);
+        await t.recorder.flush();
+        expect(t.recorder.status()).toMatchObject({ state: 'ok', queued: 0, dropped: 0 });
+        expect(await t.count()).toBe(answered);
+        await t.recorder.stop();
+      } finally {
+        execFileSync('umount', ['-l', t.folder]);
+      }
+    },
+    30_000,
+  );
 });
