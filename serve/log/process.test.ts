@@ -105,8 +105,17 @@ const env = (dir: string): Record<string, string> => ({
 describe('the prediction log of a server process', () => {
   it('writes every answered row before exiting on SIGTERM', async () => {
     const dir = join(data, 'term');
-    const server = await startServe(thisNode, env(dir));
+    const token = 'admin-token-never-logged-5c1e';
+    const server = await startServe(thisNode, { ...env(dir), PINML_ADMIN_TOKEN: token });
     servers.push(server);
+    // A wrong token and the right one, then load.
+    for (const bearer of ['wrong', token]) {
+      await (
+        await fetch(`${server.url}/logs?limit=1`, {
+          headers: { authorization: `Bearer ${bearer}` },
+        })
+      ).text();
+    }
     const traffic = load(server.url, 'term');
     await waitFor('load', () => Promise.resolve(traffic.answered.size > 3000 ? true : undefined));
     server.child.kill('SIGTERM');
@@ -115,6 +124,8 @@ describe('the prediction log of a server process', () => {
     const logged = await loggedIds(dir);
     const missing = [...traffic.answered.keys()].filter((id) => !logged.has(id));
     expect(missing).toEqual([]);
+    expect(server.logs.length).toBeGreaterThan(2);
+    expect(JSON.stringify(server.logs)).not.toContain(token);
   }, 60_000);
 
   it('loses at most the rows of the last flush interval to kill -9', async () => {

@@ -42,7 +42,7 @@ afterAll(() => rm(base, { recursive: true, force: true }));
 let counter = 0;
 
 /** A recorder on a store in its own folder, an app that answers through it, its log lines. */
-async function setup(queueRows = 1000, busyTimeoutMs = 100) {
+async function setup(queueRows = 1000, busyTimeoutMs = 100, sampleRate = 1) {
   const folder = join(base, `case-${++counter}`);
   await mkdir(folder);
   const lines: Record<string, unknown>[] = [];
@@ -55,12 +55,14 @@ async function setup(queueRows = 1000, busyTimeoutMs = 100) {
     },
   });
   let now = 1_000_000;
+  let draws = 0;
   const store = openSqliteLog(join(folder, 'predictions.db'), { busyTimeoutMs });
   const recorder = new Recorder({
     store,
     log: pino({ level: 'info' }, sink),
     logInputs: true,
-    sampleRate: 1,
+    sampleRate,
+    random: () => (draws++ % 4) / 4,
     queueRows,
     flushMs: 50,
     batchRows: 1000,
@@ -239,4 +241,17 @@ describe('the recorder when the store fails', () => {
     },
     30_000,
   );
+
+  it('records the sampled share of requests, each row saying the rate it was sampled at', async () => {
+    const t = await setup(1000, 100, 0.5);
+    for (let i = 0; i < 8; i++) expect(await t.predict()).toBe(200);
+    await t.recorder.flush();
+    // The draws go 0, 0.25, 0.5, 0.75, ...: half of them fall below the rate.
+    const page = await t.store.read({ limit: 100 });
+    expect(page.rows).toHaveLength(4);
+    expect(page.rows.every((r) => r.sampleRate === 0.5)).toBe(true);
+    const [counts] = await t.store.quality({ from: 0, until: Number.MAX_SAFE_INTEGER });
+    expect(counts).toMatchObject({ rows: 4, sampleRate: 0.5 });
+    await t.recorder.stop();
+  });
 });
