@@ -5,6 +5,8 @@ export default defineConfig({
   logLevel: 'error',
   test: {
     include: ['pipeline/**/*.test.ts', 'serve/**/*.test.ts', 'actions/**/*.test.ts'],
+    // Installs Node 24 for the node24 tests once (pipeline/testing/global-setup.ts).
+    globalSetup: ['pipeline/testing/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // GitHub's workflow parser imports JSON without import attributes, which Node refuses;

@@ -17,7 +17,13 @@ import { interpolate, type Contexts } from './expressions.ts';
 
 import type { Runtime as NodeRuntime } from '../../pipeline/testing/runtimes.ts';
 
-export { node20, node24, node24Path, repoRoot } from '../../pipeline/testing/runtimes.ts';
+export {
+  node20,
+  node24,
+  node24Available,
+  node24Path,
+  repoRoot,
+} from '../../pipeline/testing/runtimes.ts';
 export type { NodeRuntime };
 
 /** What the runner knows about the run (the `github` context, in part). */

