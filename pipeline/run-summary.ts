@@ -39,14 +39,14 @@ export function renderGate(gate: GateVerdict): string {
 /** The whole run: candidates, hold-out metrics, per-class figures and the gate. */
 export function renderRun(record: RunRecord): string {
   const candidates = table([
-    ['candidate', 'algorithm', 'cv macro-F1', '± sd', 'cv accuracy', ''],
+    ['candidate', 'algorithm', 'cv macro-F1', '± sd', 'cv accuracy', 'chosen'],
     ...record.candidates.map((c) => [
       c.name,
       c.algorithm,
       f4(c.cv.mean.macroF1),
       f4(c.cv.std.macroF1),
       f4(c.cv.mean.accuracy),
-      c.name === record.chosen.name ? '← chosen' : '',
+      c.name === record.chosen.name ? 'yes' : '',
     ]),
   ]);
   const h = record.chosen.holdout;

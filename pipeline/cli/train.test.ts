@@ -38,7 +38,20 @@ describe('pinml train on the bundled Iris data', () => {
     expect(run.candidates).toHaveLength(6);
     expect(run.chosen.holdout.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(run.gate.passed).toBe(true);
-    expect(first.stdout).toMatch(/← chosen/);
+    // Every column of the candidates' table is named, the chosen one marked in its own.
+    const lines = first.stdout.split('\n');
+    const header = lines.find((l) => l.startsWith('candidate '));
+    expect(header?.trim().split(/\s{2,}/)).toEqual([
+      'candidate',
+      'algorithm',
+      'cv macro-F1',
+      '± sd',
+      'cv accuracy',
+      'chosen',
+    ]);
+    const marked = lines.filter((l) => / yes$/.test(l));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toMatch(/^\S+ +\S+ +[\d.]+ +[\d.]+ +[\d.]+ +yes$/);
     expect(first.stdout).toMatch(/gate: PASSED/);
   });
 
