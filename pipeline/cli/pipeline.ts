@@ -16,10 +16,12 @@ import { defaultReportDir, writeReportFiles } from '../report-files.ts';
 import { renderDecisionText } from '../report.ts';
 import { renderRun } from '../run-summary.ts';
 import type { TrainRun } from '../train.ts';
+import { PinmlError } from '../errors.ts';
 import {
   defaultRunDir,
   parseThreads,
   readConfig,
+  readModelDataset,
   readRunDataset,
   trainToFolder,
 } from '../workspace.ts';
@@ -80,6 +82,31 @@ async function registerAndPropose(
   );
 }
 
+/**
+ * Reads every model's dataset; throws when any is bad: the one error, or, for several, one error
+ * listing each model's (nothing trained, registered or written).
+ */
+async function checkDatasets(root: string, models: readonly ModelConfig[]): Promise<void> {
+  const bad: { model: string; err: PinmlError }[] = [];
+  for (const model of models) {
+    try {
+      await readModelDataset(root, model);
+    } catch (err) {
+      if (!(err instanceof PinmlError)) throw err;
+      bad.push({ model: model.name, err });
+    }
+  }
+  const [first] = bad;
+  if (first === undefined) return;
+  if (bad.length === 1 && models.length === 1) throw first.err;
+  throw new PinmlError(
+    first.err.code,
+    `${bad.length} of ${models.length} models have bad data; nothing was trained or registered:\n` +
+      bad.map((b) => `- ${b.model}: ${b.err.message}`).join('\n'),
+    { models: bad.map((b) => b.model) },
+  );
+}
+
 export function pipelineCommand(program: Command, cli: CliContext): void {
   program
     .command('pipeline')
@@ -91,8 +118,12 @@ export function pipelineCommand(program: Command, cli: CliContext): void {
     .action(async (opts: { config: string; register: boolean }) => {
       const { io } = cli;
       const config = await readConfig(cli.root(), opts.config);
+      const models = selectModels(config);
+      // Every model's data is checked before any trains: one model's bad data must not stop
+      // the run after another was registered and committed.
+      await checkDatasets(cli.root(), models);
       let failed = 0;
-      for (const model of selectModels(config)) {
+      for (const model of models) {
         const dir = defaultRunDir(cli.root(), model.name);
         const run = await trainToFolder(cli.root(), model, {
           threads: parseThreads(process.env.PINML_TRAIN_THREADS),
