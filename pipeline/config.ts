@@ -2,11 +2,12 @@
  * `pinml.yaml`: the pipeline's definition. Parsed with `yaml` (which keeps source positions)
  * and checked with a zod schema; every mistake is reported with its line, column and path.
  */
-import { LineCounter, isMap, isPair, isScalar, parseDocument } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type Problem } from './errors.ts';
 import { families } from './models/index.ts';
+import { closest } from './suggest.ts';
 import type { ModelFamily } from './models/types.ts';
 
 /** Names of models and candidates: they become folder and branch names, so keep them plain. */
@@ -400,30 +401,28 @@ function allowedKeys(path: readonly PathKey[], data: unknown): string[] {
 
 /** "did you mean" for a misspelt key: the allowed key at edit distance ≤ 2. */
 function suggestion(key: string, allowed: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
+  const best = closest(key, allowed);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+/**
+ * Where `pinml.yaml` names a column of a model (one of its `features`, or its `label`): line and
+ * column, or undefined when the text does not name it there (a shorthand, another file).
+ */
+export function locateColumnName(
+  text: string,
+  model: string,
+  name: string,
+): { line: number; col: number } | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const nodes: unknown[] = [doc.getIn(['models', model, 'label'], true)];
+  const features = doc.getIn(['models', model, 'features'], true);
+  if (isSeq(features)) nodes.push(...features.items);
+  for (const node of nodes) {
+    if (isScalar(node) && node.value === name && node.range) {
+      return lineCounter.linePos(node.range[0]);
     }
-    prev = cur;
   }
-  return prev[b.length] ?? 0;
+  return undefined;
 }

@@ -10,6 +10,7 @@ import { CsvError, parse, type Info } from 'csv-parse/sync';
 import { DataError, MAX_PROBLEMS, type Problem } from './errors.ts';
 import { compactJson, sha256 } from './json.ts';
 import type { Label } from './label.ts';
+import { closest } from './suggest.ts';
 
 /** Which file to read and which of its columns to use, as `pinml.yaml` configures them. */
 export interface DatasetSpec {
@@ -268,6 +269,12 @@ function syntaxProblem(err: CsvError): string {
   }
 }
 
+/** ` (did you mean "x"?)` when a header name is close to `name`. */
+function didYouMean(name: string, header: readonly string[]): string {
+  const best = closest(name, header);
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
 /** Checks the header; returns each wanted column's index, or undefined if one is missing. */
 function checkHeader(
   header: readonly string[],
@@ -297,7 +304,7 @@ function checkHeader(
     problems.add({
       line,
       column: name,
-      message: `the header has no column "${name}" (it has ${header.map((h) => `"${h}"`).join(', ')}); fix the header or the \`features\`/\`label\` names in pinml.yaml`,
+      message: `the header has no column "${name}"${didYouMean(name, header)} (it has ${header.map((h) => `"${h}"`).join(', ')}); fix the header or the \`features\`/\`label\` names in pinml.yaml`,
     });
   }
   return complete ? index : undefined;

@@ -6,9 +6,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readCodeVersion } from './code-version.ts';
-import { parseConfig, selectModels, type ModelConfig, type PinmlConfig } from './config.ts';
+import {
+  locateColumnName,
+  parseConfig,
+  selectModels,
+  type ModelConfig,
+  type PinmlConfig,
+} from './config.ts';
 import { readDataset, type Dataset } from './dataset.ts';
-import { ConfigError, RunFolderError, UsageError } from './errors.ts';
+import { ConfigError, DataError, RunFolderError, UsageError } from './errors.ts';
 import { writeRunFolder } from './run-folder.ts';
 import { trainModel, type RunRecord, type TrainEvent, type TrainRun } from './train.ts';
 
@@ -31,15 +37,55 @@ export async function readConfig(root: string, file = 'pinml.yaml'): Promise<Pin
   return parseConfig(text, shown);
 }
 
-/** Reads and validates a model's dataset under `root`. */
-export function readModelDataset(root: string, model: ModelConfig): Promise<Dataset> {
-  return readDataset(root, {
-    path: model.dataset,
-    features: model.features,
-    label: model.label,
-    ...(model.classes ? { classes: model.classes } : {}),
-    minRowsPerClass: model.split.folds,
+/**
+ * Reads and validates a model's dataset under `root`. A column the header lacks is also pointed
+ * at where `configFile` names it.
+ */
+export async function readModelDataset(
+  root: string,
+  model: ModelConfig,
+  configFile = 'pinml.yaml',
+): Promise<Dataset> {
+  try {
+    return await readDataset(root, {
+      path: model.dataset,
+      features: model.features,
+      label: model.label,
+      ...(model.classes ? { classes: model.classes } : {}),
+      minRowsPerClass: model.split.folds,
+    });
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    throw await withConfigPlaces(err, root, model.name, configFile);
+  }
+}
+
+/** The error with each missing column's place in the configuration added to its problem. */
+async function withConfigPlaces(
+  err: DataError,
+  root: string,
+  model: string,
+  configFile: string,
+): Promise<DataError> {
+  const missing = err.problems.filter((p) => p.message.startsWith('the header has no column'));
+  if (missing.length === 0) return err;
+  const text = await readFile(path.resolve(root, configFile), 'utf8').catch(() => undefined);
+  if (text === undefined) return err;
+  const shown = path.relative(root, path.resolve(root, configFile)) || configFile;
+  const problems = err.problems.map((p) => {
+    if (!missing.includes(p) || p.column === undefined) return p;
+    const at = locateColumnName(text, model, String(p.column));
+    return at === undefined
+      ? p
+      : {
+          ...p,
+          message: p.message.replace(
+            /the `features`\/`label` names in pinml\.yaml$/,
+            `the name at ${shown}:${at.line}:${at.col}`,
+          ),
+        };
   });
+  return new DataError(problems, (err.data as { total?: number }).total ?? problems.length);
 }
 
 /**

@@ -86,11 +86,15 @@ async function registerAndPropose(
  * Reads every model's dataset; throws when any is bad: the one error, or, for several, one error
  * listing each model's (nothing trained, registered or written).
  */
-async function checkDatasets(root: string, models: readonly ModelConfig[]): Promise<void> {
+async function checkDatasets(
+  root: string,
+  models: readonly ModelConfig[],
+  configFile: string,
+): Promise<void> {
   const bad: { model: string; err: PinmlError }[] = [];
   for (const model of models) {
     try {
-      await readModelDataset(root, model);
+      await readModelDataset(root, model, configFile);
     } catch (err) {
       if (!(err instanceof PinmlError)) throw err;
       bad.push({ model: model.name, err });
@@ -121,7 +125,7 @@ export function pipelineCommand(program: Command, cli: CliContext): void {
       const models = selectModels(config);
       // Every model's data is checked before any trains: one model's bad data must not stop
       // the run after another was registered and committed.
-      await checkDatasets(cli.root(), models);
+      await checkDatasets(cli.root(), models, opts.config);
       let failed = 0;
       for (const model of models) {
         const dir = defaultRunDir(cli.root(), model.name);

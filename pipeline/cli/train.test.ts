@@ -222,6 +222,23 @@ describe('bad data is refused with exit code 1 and a located message', () => {
     });
   }
 
+  it('points at the pinml.yaml line that names a column the header lacks, with a did-you-mean', async () => {
+    const dir = await irisProject(await tempDir());
+    const file = path.join(dir, 'pinml.yaml');
+    const yaml = (await readFile(file, 'utf8')).replace(
+      /(features: \[[^\]]*)petal_width/,
+      '$1petal_widht',
+    );
+    await writeFile(file, yaml);
+    const before = yaml.slice(0, yaml.indexOf('petal_widht')).split('\n');
+    const at = `pinml.yaml:${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+    const r = await pinml(dir, 'train');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('data/iris.csv:1: column "petal_widht"');
+    expect(r.stderr).toContain('(did you mean "petal_width"?)');
+    expect(r.stderr).toContain(`fix the header or the name at ${at}`);
+  });
+
   it('lists several problems at once', async () => {
     const r = await trainOn(
       csv((rows) => {
