@@ -18,7 +18,8 @@ import { openSqliteLog } from '../../pipeline/log/sqlite.ts';
 import { createApp } from '../app.ts';
 import { depsOf, stateOf } from '../testing/fixtures.ts';
 import { FEATURES, forest, post, rows } from '../testing/routes.ts';
-import { Recorder } from './recorder.ts';
+import { waitFor } from '../testing/server.ts';
+import { Recorder, flushDelay } from './recorder.ts';
 
 const base = await mkdtemp(join(tmpdir(), 'pinml-recorder-'));
 
@@ -162,24 +163,32 @@ describe('the recorder when the store fails', () => {
     await store.close();
   });
 
-  it('backs off while the store fails, and returns to the flush interval once it writes', async () => {
+  it('backs off while the store fails: the interval doubles up to 4 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map((n) => flushDelay(250, n))).toEqual([
+      250, 500, 1000, 2000, 4000, 4000, 4000,
+    ]);
+    expect(flushDelay(5000, 3)).toBe(5000);
+  });
+
+  it('writes on its own timer, and again by itself once a failing store returns', async () => {
     const t = await setup();
     await rm(t.folder, { recursive: true });
     await writeFile(t.folder, 'not a folder');
     await t.predict();
     t.recorder.start();
-    // Five flush intervals: with the interval doubling, at most three attempts fit.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const failures = t.recorder.status().failures;
-    expect(failures).toBeGreaterThanOrEqual(1);
-    expect(failures).toBeLessThanOrEqual(3);
+    await waitFor('a failed write', () =>
+      Promise.resolve(t.recorder.status().failures > 0 ? true : undefined),
+    );
     await rm(t.folder);
     await mkdir(t.folder);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect(t.recorder.status()).toMatchObject({ state: 'ok', written: 1 });
+    await waitFor('the queued row written', () =>
+      Promise.resolve(t.recorder.status().written === 1 ? true : undefined),
+    );
+    expect(t.recorder.status().state).toBe('ok');
     await t.predict();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(t.recorder.status().written).toBe(2);
+    await waitFor('the next row written', () =>
+      Promise.resolve(t.recorder.status().written === 2 ? true : undefined),
+    );
     await t.recorder.stop();
   });
 

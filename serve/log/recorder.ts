@@ -68,6 +68,14 @@ const WARN_EVERY_MS = 30_000;
 /** The longest wait between two attempts to write to a failing store. */
 const MAX_RETRY_MS = 4000;
 
+/**
+ * The wait before the next write: the flush interval, doubled for each write that failed in a
+ * row, at most {@link MAX_RETRY_MS} (and never less than the interval).
+ */
+export function flushDelay(flushMs: number, failingInARow: number): number {
+  return Math.max(flushMs, Math.min(flushMs * 2 ** failingInARow, MAX_RETRY_MS));
+}
+
 /** Enqueues answered rows and writes them off the request path. */
 export class Recorder {
   readonly #o: RecorderOptions;
@@ -124,12 +132,11 @@ export class Recorder {
    */
   start(): void {
     const tick = (): void => {
-      const delay = Math.min(this.#o.flushMs * 2 ** this.#failingInARow, MAX_RETRY_MS);
       this.#timer = setTimeout(
         () => {
           void this.flush().finally(tick);
         },
-        Math.max(this.#o.flushMs, delay),
+        flushDelay(this.#o.flushMs, this.#failingInARow),
       );
       this.#timer.unref();
     };
