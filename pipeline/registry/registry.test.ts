@@ -11,7 +11,7 @@ import {
   createTrainedWorkspace,
   type Workspace,
 } from './testing/project.ts';
-import { pinml, pinmlOk } from '../testing/run-cli.ts';
+import { pinml, pinmlOk, pinmlWith } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let runA: string;
@@ -341,5 +341,33 @@ describe('a model name that is not in the registry', () => {
       message: `no model iris2 in registry/ at ${tip.slice(0, 12)} (models: iris); did you mean iris?`,
       data: { model: 'iris2', at: tip.slice(0, 12), commit: tip, models: ['iris'], suggestion: 'iris' },
     });
+  });
+});
+
+describe('who a registration commit is by', () => {
+  const by = async (dir: string): Promise<string> =>
+    ws.git(dir, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', 'main');
+
+  it("is the global git configuration's user, the environment's GIT_AUTHOR_* over it, else pinml", async () => {
+    const home = await ws.dir('home');
+    await writeFile(
+      path.join(home, '.gitconfig'),
+      '[user]\n\tname = Grace Hopper\n\temail = grace@example.com\n',
+    );
+    const global = await ws.project();
+    await expect(pinmlWith({ cwd: global, env: { HOME: home } }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(global)).toBe('Grace Hopper <grace@example.com>|Grace Hopper <grace@example.com>');
+
+    const env = { HOME: home, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com' };
+    const fromEnv = await ws.project();
+    await expect(pinmlWith({ cwd: fromEnv, env }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(fromEnv)).toBe('Ada <ada@example.com>|Grace Hopper <grace@example.com>');
+
+    const nobody = await ws.project();
+    const empty = await ws.dir('home');
+    await expect(pinmlWith({ cwd: nobody, env: { HOME: empty } }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(nobody)).toBe(
+      'pinml <pinml@users.noreply.github.com>|pinml <pinml@users.noreply.github.com>',
+    );
   });
 });
