@@ -34,14 +34,14 @@ const BOTTOM = [
   'pipeline/errors.ts',
   'pipeline/json.ts',
   'pipeline/label.ts',
-  'pipeline/suggest.ts',
+  'pipeline/closest-name.ts',
 ];
 
 /**
  * The leaves: each imports only the bottom and files of its own folder. `config.ts` is not one
  * (ARCHITECTURE.md lists it): it builds the candidate union from the model families' schemas,
  * so it sits on `models/`. `label.ts` is the `Label` type moved down out of `models/types.ts`,
- * because the dataset and the metrics name classes with it too; `suggest.ts` is the did-you-mean
+ * because the dataset and the metrics name classes with it too; `closest-name.ts` is the did-you-mean
  * the dataset's and the configuration's messages share.
  */
 const LEAVES = [
@@ -117,7 +117,7 @@ function layerZones(kind) {
         target: leaf,
         from: 'pipeline',
         except: [...BOTTOM, ...(leaf.endsWith('.ts') ? [] : [leaf])].map(underPipeline),
-        message: `${leaf} is a leaf: it imports only errors.ts, json.ts, label.ts and suggest.ts${leaf.endsWith('.ts') ? '' : ', and its own folder'}.`,
+        message: `${leaf} is a leaf: it imports only errors.ts, json.ts, label.ts and closest-name.ts${leaf.endsWith('.ts') ? '' : ', and its own folder'}.`,
       });
     }
   }

@@ -5,9 +5,9 @@
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { closestName } from './closest-name.ts';
 import { ConfigError, type Problem } from './errors.ts';
 import { families } from './models/index.ts';
-import { closest } from './suggest.ts';
 import type { ModelFamily } from './models/types.ts';
 
 /** Names of models and candidates: they become folder and branch names, so keep them plain. */
@@ -401,7 +401,7 @@ function allowedKeys(path: readonly PathKey[], data: unknown): string[] {
 
 /** "did you mean" for a misspelt key: the allowed key at edit distance ≤ 2. */
 function suggestion(key: string, allowed: readonly string[]): string {
-  const best = closest(key, allowed);
+  const best = closestName(key, allowed);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 

@@ -10,7 +10,7 @@ import { CsvError, parse, type Info } from 'csv-parse/sync';
 import { DataError, MAX_PROBLEMS, type Problem } from './errors.ts';
 import { compactJson, sha256 } from './json.ts';
 import type { Label } from './label.ts';
-import { closest } from './suggest.ts';
+import { closestName } from './closest-name.ts';
 
 /** Which file to read and which of its columns to use, as `pinml.yaml` configures them. */
 export interface DatasetSpec {
@@ -271,7 +271,7 @@ function syntaxProblem(err: CsvError): string {
 
 /** ` (did you mean "x"?)` when a header name is close to `name`. */
 function didYouMean(name: string, header: readonly string[]): string {
-  const best = closest(name, header);
+  const best = closestName(name, header);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 

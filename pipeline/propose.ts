@@ -22,7 +22,13 @@ import {
   type BranchPlan,
   type StandingProposal,
 } from './registry/plan.ts';
-import { cardOf, parseEntry, readArtifact, readModelState } from './registry/registry.ts';
+import {
+  cardOf,
+  parseEntry,
+  readArtifact,
+  readModelState,
+  requireModel,
+} from './registry/registry.ts';
 import { renderCard } from './registry/render.ts';
 import { pinsSchema, type Card } from './registry/schema.ts';
 import { readReportBody } from './report-files.ts';
@@ -122,6 +128,7 @@ async function promotionPlan(
   input: PromotionInput,
 ): Promise<{ planned: Unchanged | Planned; card: Card }> {
   const { repo, at, model, version } = input;
+  await requireModel(repo, at, model, input.base);
   const state = await readModelState(repo, at, model);
   const card = cardOf(state, version);
   await readArtifact(repo, at, card);
@@ -151,6 +158,7 @@ export async function proposePromotion(input: PromotionInput): Promise<Unchanged
 /** Plans the revert of the commit that set the production pin now in effect (a dry run). */
 export async function planRollbackProposal(input: ProposeInput): Promise<Planned> {
   const { repo, at, model } = input;
+  await requireModel(repo, at, model, input.base);
   const plan = planRollback(
     await readModelState(repo, at, model),
     await readHistory(repo, at, model),

@@ -13,7 +13,7 @@ export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   cwd: string;
-  /** The environment variables a command reads (`PINML_ADMIN_TOKEN`, `PINML_DATA_DIR`). */
+  /** The environment variables a command reads (`PINML_ADMIN_TOKEN`, `PINML_DATA_DIR`; git's identity). */
   env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { canonicalJson } from '../json.ts';
 import { readHistory } from '../registry/history.ts';
+import { requireModel } from '../registry/registry.ts';
 import { renderHistory } from '../registry/render.ts';
 import { modelRef, type CliContext } from './context.ts';
 
@@ -15,7 +16,9 @@ export function historyCommand(program: Command, cli: CliContext): void {
     .action(async (target: string, opts: { ref: string; json?: boolean }) => {
       const { model } = modelRef(target, false);
       const repo = cli.repo();
-      const history = await readHistory(repo, await repo.resolve(opts.ref), model);
+      const commit = await repo.resolve(opts.ref);
+      await requireModel(repo, commit, model, opts.ref);
+      const history = await readHistory(repo, commit, model);
       cli.io.stdout.write(
         opts.json ? canonicalJson(history.entries) : renderHistory(model, history),
       );

@@ -56,7 +56,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .showSuggestionAfterError()
     .allowExcessArguments(false);
   const root = (): string => path.resolve(io.cwd, program.opts<{ root: string }>().root);
-  const cli: CliContext = { io, root, repo: () => GitRepo.open(root()), setExit };
+  const cli: CliContext = { io, root, repo: () => GitRepo.open(root(), { env: io.env }), setExit };
   for (const command of COMMANDS) command(program, cli);
   return program;
 }

@@ -1,7 +1,13 @@
 /** `pinml show`: a model's versions and pins, or one version's card. */
 import type { Command } from 'commander';
 import { canonicalJson } from '../json.ts';
-import { cardOf, listModels, productionVersion, readModelState } from '../registry/registry.ts';
+import {
+  cardOf,
+  listModels,
+  productionVersion,
+  readModelState,
+  requireModel,
+} from '../registry/registry.ts';
 import { renderCard, renderModel } from '../registry/render.ts';
 import { modelRef, type CliContext } from './context.ts';
 
@@ -16,9 +22,10 @@ export function showCommand(program: Command, cli: CliContext): void {
       const out = cli.io.stdout;
       const repo = cli.repo();
       const commit = await repo.resolve(opts.ref);
-      const names =
-        target === undefined ? await listModels(repo, commit) : [modelRef(target, false).model];
-      const version = target === undefined ? undefined : modelRef(target, false).version;
+      const wanted = target === undefined ? undefined : modelRef(target, false);
+      if (wanted !== undefined) await requireModel(repo, commit, wanted.model, opts.ref);
+      const names = wanted === undefined ? await listModels(repo, commit) : [wanted.model];
+      const version = wanted?.version;
       const found: unknown[] = [];
       for (const name of names) {
         const state = await readModelState(repo, commit, name);

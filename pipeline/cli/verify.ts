@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { readCodeVersion } from '../code-version.ts';
 import { canonicalJson } from '../json.ts';
 import { ref } from '../registry/messages.ts';
+import { requireModel } from '../registry/registry.ts';
 import { verifyVersion, type VerifyResult } from '../registry/verify.ts';
 import { modelRef, type CliContext } from './context.ts';
 
@@ -40,6 +41,7 @@ export function verifyCommand(program: Command, cli: CliContext): void {
       const { model, version } = modelRef(target, true);
       const repo = cli.repo();
       const at = await repo.resolve(opts.ref);
+      await requireModel(repo, at, model, opts.ref);
       const result = await verifyVersion(repo, at, model, version, await readCodeVersion());
       cli.io.stdout.write(
         opts.json ? canonicalJson(result) : renderVerdict(ref(model, version), result),

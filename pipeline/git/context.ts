@@ -22,6 +22,8 @@ export interface GitContext {
   token: string | undefined;
   /** isomorphic-git's object cache shared between calls, if the caller gave one. */
   packCache: object | undefined;
+  /** The environment a commit's default identity is read from, as git reads it (`identity.ts`). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** An entry in a tree: a file (blob), a folder (tree) or a submodule (commit). */

@@ -44,7 +44,7 @@ import { assertBranchName, assertPath, cleanPath } from './validate.ts';
 import { writeCommit } from './write.ts';
 
 export { stripCredentials } from './credentials.ts';
-export { DEFAULT_IDENTITY } from './write.ts';
+export { DEFAULT_IDENTITY } from './identity.ts';
 export type {
   DirEntry,
   FileChange,
@@ -83,6 +83,7 @@ export class GitRepo {
       bare: this.bare,
       token: options.token,
       packCache: options.packCache,
+      env: options.env ?? process.env,
     };
   }
 

@@ -23,6 +23,12 @@ export interface GitRepoOptions {
    * cost of keeping the packs read in memory. By default each call starts with an empty one.
    */
   packCache?: object;
+  /**
+   * The environment git's identity is read from when a commit names no author or committer:
+   * `GIT_AUTHOR_*`, `GIT_COMMITTER_*`, `EMAIL`, and `HOME`, `XDG_CONFIG_HOME` and
+   * `GIT_CONFIG_GLOBAL` for the global configuration. `process.env` by default.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Who wrote or committed a commit; time and zone default to now and the local zone. */

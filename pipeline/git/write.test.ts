@@ -79,7 +79,8 @@ describe('GitRepo.writeCommit', () => {
 
   it('uses the identity in the repository config, else pinml', async () => {
     const dir = await freshDir('ident');
-    const repo = await GitRepo.init(dir);
+    // No environment: no HOME, so no global configuration, and no GIT_AUTHOR_*.
+    const repo = await GitRepo.init(dir, { env: {} });
     const plain = await repo.writeCommit({ parent: null, changes: [], message: 'empty' });
     expect((await repo.readCommit(plain)).author).toMatchObject({
       name: 'pinml',

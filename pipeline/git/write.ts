@@ -7,14 +7,9 @@ import git from 'isomorphic-git';
 import { GitError } from '../errors.ts';
 import { run, short } from './context.ts';
 import type { GitContext, ReadCache } from './context.ts';
+import { defaultIdentity, type IdentityRole } from './identity.ts';
 import { loadCommit, loadTree, resolveCommit } from './read.ts';
 import type { GitIdentity, GitSignature, WriteCommitInput } from './types.ts';
-
-/** The identity used when none is given and the repository's config names none. */
-export const DEFAULT_IDENTITY = {
-  name: 'pinml',
-  email: 'pinml@users.noreply.github.com',
-} as const;
 
 /** git's empty tree. */
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -173,20 +168,21 @@ async function buildTree(
 
 /**
  * A commit's author and committer: the committer defaults to the author when one is given,
- * else both come from the repository's config (`user.name`, `user.email`), else pinml.
+ * else each is read as git reads it (the environment, the repository's config, the global
+ * config; `identity.ts`), else pinml.
  */
 export async function signatures(
   ctx: GitContext,
   author: GitIdentity | undefined,
   committer: GitIdentity | undefined,
 ): Promise<{ author: GitSignature; committer: GitSignature }> {
-  const authorSig = await identity(ctx, author);
+  const authorSig = await identity(ctx, author, 'author');
   const committerSig =
     committer !== undefined
-      ? await identity(ctx, committer)
+      ? await identity(ctx, committer, 'committer')
       : author !== undefined
         ? authorSig
-        : await identity(ctx, undefined);
+        : await identity(ctx, undefined, 'committer');
   return { author: authorSig, committer: committerSig };
 }
 
@@ -217,19 +213,12 @@ export async function writeCommitObject(
   );
 }
 
-async function identity(ctx: GitContext, given: GitIdentity | undefined): Promise<GitSignature> {
-  let name = given?.name;
-  let email = given?.email;
-  if (name === undefined || email === undefined) {
-    const read = async (path: string): Promise<string | undefined> => {
-      const value: unknown = await git
-        .getConfig({ fs: ctx.fs, gitdir: ctx.gitdir, path })
-        .catch(() => undefined);
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    };
-    name ??= (await read('user.name')) ?? DEFAULT_IDENTITY.name;
-    email ??= (await read('user.email')) ?? DEFAULT_IDENTITY.email;
-  }
+async function identity(
+  ctx: GitContext,
+  given: GitIdentity | undefined,
+  role: IdentityRole,
+): Promise<GitSignature> {
+  const { name, email } = given ?? (await defaultIdentity(ctx, role));
   const timestamp = given?.timestamp ?? Math.floor(Date.now() / 1000);
   const timezoneOffset = given?.timezoneOffset ?? new Date(timestamp * 1000).getTimezoneOffset();
   return { name, email, timestamp, timezoneOffset };

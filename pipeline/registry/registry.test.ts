@@ -5,13 +5,13 @@ import { RegistryError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
 import { canonicalJson } from '../json.ts';
 import { checkModelName, paths } from './paths.ts';
-import { readArtifact, readModelState } from './registry.ts';
+import { readArtifact, readModelState, requireModel } from './registry.ts';
 import {
   allRefs,
   createTrainedWorkspace,
   type Workspace,
 } from './testing/project.ts';
-import { pinml, pinmlOk } from '../testing/run-cli.ts';
+import { pinml, pinmlOk, pinmlWith } from '../testing/run-cli.ts';
 
 let ws: Workspace;
 let runA: string;
@@ -286,5 +286,88 @@ describe('model names that could escape the registry', () => {
     expect(dots.code).toBe(1);
     expect(dots.stderr).toMatch(/"x\.\.y" is not a valid model name: must not contain "\.\."/);
     expect(await allRefs(ws.git, dir)).toBe(before);
+  });
+});
+
+describe('a model name that is not in the registry', () => {
+  const commands = [
+    ['show', 'iriss'],
+    ['show', 'iriss@1'],
+    ['history', 'iriss'],
+    ['verify', 'iriss@1'],
+    ['promote', 'iriss@1'],
+    ['promote', 'iriss@1', '--dry-run'],
+    ['rollback', 'iriss'],
+    ['rollback', 'iriss', '--dry-run'],
+  ];
+  for (const argv of commands) {
+    it(`exits 1 from \`pinml ${argv.join(' ')}\`, naming the models and the closest, and writes nothing`, async () => {
+      const dir = await ws.project();
+      await pinmlOk(dir, 'register', runA);
+      const before = await allRefs(ws.git, dir);
+      const r = await pinml(dir, ...argv);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'pinml: no model iriss in registry/ at main (models: iris); did you mean iris?\n',
+      });
+      expect(await allRefs(ws.git, dir)).toBe(before);
+    });
+  }
+
+  it('names no model when none is close, and says so when the registry is empty', async () => {
+    const dir = await ws.project();
+    expect(await pinml(dir, 'history', 'nosuch', '--ref', 'HEAD')).toMatchObject({
+      code: 1,
+      stderr: 'pinml: no model nosuch in registry/ at HEAD (models: none)\n',
+    });
+    await pinmlOk(dir, 'register', runA);
+    expect(await pinml(dir, 'show', 'nosuch')).toMatchObject({
+      code: 1,
+      stderr: 'pinml: no model nosuch in registry/ at main (models: iris)\n',
+    });
+  });
+
+  it('raises a RegistryError whose data lists the models and the suggestion', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', runA);
+    const repo = GitRepo.open(dir);
+    const tip = await repo.resolve('main');
+    expect(await requireModel(repo, tip, 'iris')).toEqual(['iris']);
+    const error: unknown = await requireModel(repo, tip, 'iris2').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as RegistryError).toJSON()).toEqual({
+      code: 'E_REGISTRY',
+      message: `no model iris2 in registry/ at ${tip.slice(0, 12)} (models: iris); did you mean iris?`,
+      data: { model: 'iris2', at: tip.slice(0, 12), commit: tip, models: ['iris'], suggestion: 'iris' },
+    });
+  });
+});
+
+describe('who a registration commit is by', () => {
+  const by = async (dir: string): Promise<string> =>
+    ws.git(dir, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', 'main');
+
+  it("is the global git configuration's user, the environment's GIT_AUTHOR_* over it, else pinml", async () => {
+    const home = await ws.dir('home');
+    await writeFile(
+      path.join(home, '.gitconfig'),
+      '[user]\n\tname = Grace Hopper\n\temail = grace@example.com\n',
+    );
+    const global = await ws.project();
+    await expect(pinmlWith({ cwd: global, env: { HOME: home } }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(global)).toBe('Grace Hopper <grace@example.com>|Grace Hopper <grace@example.com>');
+
+    const env = { HOME: home, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com' };
+    const fromEnv = await ws.project();
+    await expect(pinmlWith({ cwd: fromEnv, env }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(fromEnv)).toBe('Ada <ada@example.com>|Grace Hopper <grace@example.com>');
+
+    const nobody = await ws.project();
+    const empty = await ws.dir('home');
+    await expect(pinmlWith({ cwd: nobody, env: { HOME: empty } }, 'register', runA)).resolves.toMatchObject({ code: 0 });
+    expect(await by(nobody)).toBe(
+      'pinml <pinml@users.noreply.github.com>|pinml <pinml@users.noreply.github.com>',
+    );
   });
 });

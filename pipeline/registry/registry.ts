@@ -3,6 +3,7 @@
  * the cards and the artifacts, each checked against its schema and its recorded hash.
  */
 import type { z } from 'zod';
+import { closestName } from '../closest-name.ts';
 import { RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { sha256 } from '../json.ts';
@@ -85,6 +86,28 @@ export async function listModels(repo: GitRepo, commit: string): Promise<string[
       }
     })
     .sort();
+}
+
+/**
+ * The models at `commit`, after checking `model` is one of them: a RegistryError naming the
+ * ones there are, and the closest as a "did you mean", when it is not. `at` is the ref as the
+ * user wrote it (`main`), for the message.
+ */
+export async function requireModel(
+  repo: GitRepo,
+  commit: string,
+  model: string,
+  at: string = commit.slice(0, 12),
+): Promise<string[]> {
+  checkModelName(model);
+  const models = await listModels(repo, commit);
+  if (models.includes(model)) return models;
+  const near = closestName(model, models);
+  throw new RegistryError(
+    `no model ${model} in ${REGISTRY_DIR}/ at ${at} (models: ${models.join(', ') || 'none'})` +
+      (near === undefined ? '' : `; did you mean ${near}?`),
+    { model, at, commit, models, ...(near === undefined ? {} : { suggestion: near }) },
+  );
 }
 
 /** The pins of a model at `commit`; undefined when it has no `pins.json` (never promoted). */
