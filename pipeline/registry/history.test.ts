@@ -441,6 +441,25 @@ describe('rolling back promotions made and reverted by the real git CLI', () => 
       from: 3,
       to: 1,
     });
-    expect(renderHistory('iris', history)).toMatch(/promote +v1 → v3 .*← in effect/);
+    const text = renderHistory('iris', history);
+    const lines = text.split('\n');
+    // Every column is named, and each header sits over its column.
+    const header = lines[0] ?? '';
+    expect(header.trim().split(/\s{2,}/)).toEqual([
+      'date (UTC)',
+      'change',
+      'production',
+      'commit',
+      'author',
+      'committer',
+      'PR',
+      'in effect',
+    ]);
+    const current = lines.find((l) => / yes$/.test(l)) ?? '';
+    expect(current).toMatch(/promote +v1 → v3 /);
+    for (const name of ['change', 'production', 'commit', 'author', 'in effect']) {
+      const at = header.indexOf(name);
+      expect(current.slice(at, at + 1), name).not.toBe(' ');
+    }
   });
 });

@@ -75,14 +75,15 @@ export function renderHistory(model: string, history: ProductionHistory): string
     `${e.author.name} <${e.author.email}>`,
     e.committer.name === e.author.name ? '' : e.committer.name,
     e.pullRequest === undefined ? '' : `#${e.pullRequest}`,
-    e.commit === current ? '← in effect' : '',
+    e.commit === current ? 'yes' : '',
   ]);
   if (rows.length === 0) return `${model}: production has never been pinned\n`;
   return (
-    table([
-      ['date (UTC)', 'change', 'production', 'commit', 'author', 'committer', 'PR', ''],
-      ...rows,
-    ]) +
+    // Text columns read left-aligned; the last names the pin now in effect.
+    table(
+      [['date (UTC)', 'change', 'production', 'commit', 'author', 'committer', 'PR', 'in effect'], ...rows],
+      [1, 2, 3, 4, 5, 6, 7],
+    ) +
     (history.rolledBack.length > 0
       ? `\nrolled back: ${history.rolledBack.map((n) => `v${n}`).join(', ')}`
       : '') +
