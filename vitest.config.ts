@@ -63,8 +63,9 @@ export default defineConfig({
   logLevel: 'error',
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: UNIT } },
+      { logLevel: 'error', test: { ...shared, name: 'unit', include: UNIT } },
       {
+        logLevel: 'error',
         test: {
           ...shared,
           name: 'e2e',
@@ -74,7 +75,7 @@ export default defineConfig({
           globalSetup: ['pipeline/testing/global-setup.ts'],
         },
       },
-      { test: { ...shared, name: 'system', include: SYSTEM } },
+      { logLevel: 'error', test: { ...shared, name: 'system', include: SYSTEM } },
     ],
   },
 });
