@@ -45,3 +45,29 @@ describe('pinml promote --remote', () => {
     expect(await ws.git(bare, 'rev-parse', 'pinml/promote-iris')).toBe(pushed);
   });
 });
+
+describe('pinml promote after a merged promotion was reverted', () => {
+  it('makes a new pin commit, as its dry run says, and merging it pins the version again', async () => {
+    const dir = await clone();
+    await ws.git(dir, 'config', 'user.name', 'Reviewer');
+    await ws.git(dir, 'config', 'user.email', 'reviewer@example.com');
+    const first = await pinmlOk(dir, 'promote', 'iris@2');
+    expect(first.stdout).toMatch(/^created: pinml\/promote-iris/);
+    // The reviewer merges the pull request, then an operator reverts the merge.
+    await ws.git(dir, 'merge', '--no-ff', '--quiet', '-m', 'Merge promotion', 'pinml/promote-iris');
+    await ws.git(dir, 'revert', '-m', '1', '--no-edit', 'HEAD');
+    const pins = async (): Promise<unknown> =>
+      JSON.parse(await ws.git(dir, 'show', 'HEAD:registry/iris/pins.json').catch(() => 'null'));
+    expect(await pins()).toBeNull();
+
+    const dry = await pinmlOk(dir, 'promote', 'iris@2', '--dry-run');
+    expect(dry.stdout).toMatch(/promote iris: .*→ v2/);
+    const again = await pinmlOk(dir, 'promote', 'iris@2', '--merge');
+    expect(again.stdout).toMatch(/^updated: pinml\/promote-iris \([0-9a-f]{12}\)/);
+    expect(again.stdout).toMatch(/merged into main/);
+    expect(await pins()).toMatchObject({ production: 2 });
+    // The new pin commit sits on the revert, not the old promotion.
+    const tip = await ws.git(dir, 'rev-parse', 'pinml/promote-iris^');
+    expect(await ws.git(dir, 'log', '-1', '--format=%s', tip)).toMatch(/^Revert /);
+  });
+});

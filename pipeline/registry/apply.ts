@@ -212,14 +212,17 @@ async function tryResolve(repo: GitRepo, ref: string): Promise<string | undefine
 /**
  * Whether the branch's commit already makes the change `next` makes: the same message, the
  * same files changed to the same content, on a parent that the new base descends from and
- * that agrees with the base on those files. An unrelated commit on main then leaves the branch
- * (and its pull request) alone instead of rebasing it.
+ * that agrees with the base on those files, and not merged into the base already. An unrelated
+ * commit on main then leaves the branch (and its pull request) alone instead of rebasing it.
  */
 async function isSameChange(repo: GitRepo, existing: string, next: string): Promise<boolean> {
   const [was, now] = [await repo.readCommit(existing), await repo.readCommit(next)];
   const [wasParent, nowParent] = [was.parents[0], now.parents[0]];
   if (was.message !== now.message || was.parents.length !== 1 || !wasParent || !nowParent)
     return false;
+  // A branch commit already in the base's history was merged (and maybe reverted since): it
+  // proposes nothing now, so the change needs a commit of its own.
+  if (await repo.isAncestor(existing, nowParent)) return false;
   if (!(await repo.isAncestor(wasParent, nowParent))) return false;
   const paths = await repo.changedPaths(wasParent, existing);
   const nextPaths = await repo.changedPaths(nowParent, next);
