@@ -113,8 +113,14 @@ const modelSchema = z
     description: z.string().optional(),
     /** Path of the CSV dataset, relative to the repository root. */
     dataset: relativePath,
-    /** Feature columns, in the order the model takes them. */
-    features: z.array(z.string().min(1)).min(1),
+    /**
+     * Feature columns, in the order the model takes them; or `all`: every column of the
+     * dataset's header but the label and `exclude`, in header order (expanded when the
+     * configuration is read with its data, so runs and cards record the list).
+     */
+    features: z.union([z.array(z.string().min(1)).min(1), z.literal('all')]),
+    /** With `features: all`, the columns that are not features (ids, timestamps). */
+    exclude: z.array(z.string().min(1)).optional(),
     /** The label column. */
     label: z.string().min(1),
     /** Expected classes; a label outside them is refused. Derived from the data when absent. */
@@ -126,6 +132,14 @@ const modelSchema = z
   })
   .superRefine((m, ctx) => {
     const seen = new Map<string, number>();
+    if (m.exclude !== undefined && m.features !== 'all') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exclude'],
+        message: 'is only used with `features: all`: list the features, or write `features: all`',
+      });
+    }
+    if (m.features === 'all') return checkCandidates(m, ctx);
     m.features.forEach((f, i) => {
       if (seen.has(f)) {
         ctx.addIssue({ code: 'custom', path: ['features', i], message: `"${f}" is listed twice` });
@@ -139,30 +153,41 @@ const modelSchema = z
         message: `"${m.label}" is also a feature: the label must not be one of the features`,
       });
     }
-    const names = new Set<string>();
-    m.candidates.forEach((c, i) => {
-      if (names.has(c.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['candidates', i, 'name'],
-          message: `candidate name "${c.name}" is used twice; names must be unique`,
-        });
-      }
-      names.add(c.name);
-    });
-    if (m.classes) {
-      const keys = m.classes.map(String);
-      keys.forEach((k, i) => {
-        if (keys.indexOf(k) !== i) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['classes', i],
-            message: `class "${k}" is listed twice`,
-          });
-        }
+    checkCandidates(m, ctx);
+  });
+
+/** The checks every model gets, whatever its features: unique candidate names and classes. */
+function checkCandidates(
+  m: {
+    candidates: readonly { name: string }[];
+    classes?: readonly (string | number)[] | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set<string>();
+  m.candidates.forEach((c, i) => {
+    if (names.has(c.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['candidates', i, 'name'],
+        message: `candidate name "${c.name}" is used twice; names must be unique`,
       });
     }
+    names.add(c.name);
   });
+  if (m.classes) {
+    const keys = m.classes.map(String);
+    keys.forEach((k, i) => {
+      if (keys.indexOf(k) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', i],
+          message: `class "${k}" is listed twice`,
+        });
+      }
+    });
+  }
+}
 
 const configSchema = z.strictObject({
   /** Version of the pinml.yaml format. */
@@ -176,10 +201,18 @@ export type CandidateConfig = z.infer<typeof candidateSchema>;
 export type SplitConfig = z.infer<typeof splitSchema>;
 export type GateConfig = z.infer<typeof gateSchema>;
 export type CompareConfig = z.infer<typeof compareSchema>;
-export type ModelConfig = z.infer<typeof modelSchema> & { name: string };
+/** A model as `pinml.yaml` writes it: `features` may still be `all`. */
+export type ModelConfigInput = z.infer<typeof modelSchema> & { name: string };
+/** A model with its features listed (`features: all` expanded from the dataset's header). */
+export type ModelConfig = Omit<ModelConfigInput, 'features' | 'exclude'> & { features: string[] };
 export interface PinmlConfig {
   version: 1;
   models: Record<string, ModelConfig>;
+}
+/** A configuration as parsed, before `features: all` is expanded (`expandFeatures`). */
+export interface PinmlConfigInput {
+  version: 1;
+  models: Record<string, ModelConfigInput>;
 }
 
 /** The JSON Schema of `pinml.yaml`, for editors and the documentation. */
@@ -191,7 +224,7 @@ export function configJsonSchema(): unknown {
  * Parses and validates the text of a `pinml.yaml`. Throws a ConfigError listing every mistake
  * with its line, column and path; returns the configuration with every default filled in.
  */
-export function parseConfig(text: string, file = 'pinml.yaml'): PinmlConfig {
+export function parseConfig(text: string, file = 'pinml.yaml'): PinmlConfigInput {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
@@ -217,13 +250,16 @@ export function parseConfig(text: string, file = 'pinml.yaml'): PinmlConfig {
       .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
     throw new ConfigError(problems);
   }
-  const models: Record<string, ModelConfig> = {};
+  const models: Record<string, ModelConfigInput> = {};
   for (const [name, model] of Object.entries(result.data.models)) models[name] = { ...model, name };
   return { version: 1, models };
 }
 
 /** Picks one model: by name, or the only one. */
-export function selectModels(config: PinmlConfig, name?: string): ModelConfig[] {
+export function selectModels<M extends { name: string }>(
+  config: { models: Record<string, M> },
+  name?: string,
+): M[] {
   const all = Object.values(config.models);
   if (name === undefined) return all;
   const model = config.models[name];

@@ -5,7 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+
 import { readCodeVersion } from './code-version.ts';
+import { expandFeatures } from './features.ts';
 import {
   locateColumnName,
   parseConfig,
@@ -18,7 +22,22 @@ import { ConfigError, DataError, RunFolderError, UsageError } from './errors.ts'
 import { writeRunFolder } from './run-folder.ts';
 import { trainModel, type RunRecord, type TrainEvent, type TrainRun } from './train.ts';
 
-/** Reads and validates `file` (default `pinml.yaml`) under `root`. */
+/** The header of the CSV file at `file` under `root`; undefined when it cannot be read. */
+async function readCsvHeader(root: string, file: string): Promise<string[] | undefined> {
+  try {
+    const text = await readFile(path.resolve(root, file), 'utf8');
+    const rows: string[][] = parse(text, { bom: true, trim: true, to_line: 1 });
+    return rows[0];
+  } catch {
+    // The dataset check says what is wrong with the file.
+    return undefined;
+  }
+}
+
+/**
+ * Reads and validates `file` (default `pinml.yaml`) under `root`, with `features: all`
+ * expanded from each dataset's header.
+ */
 export async function readConfig(root: string, file = 'pinml.yaml'): Promise<PinmlConfig> {
   const configPath = path.resolve(root, file);
   const shown = path.relative(root, configPath) || configPath;
@@ -34,7 +53,7 @@ export async function readConfig(root: string, file = 'pinml.yaml'): Promise<Pin
       },
     ]);
   }
-  return parseConfig(text, shown);
+  return expandFeatures(parseConfig(text, shown), (dataset) => readCsvHeader(root, dataset), shown);
 }
 
 /**

@@ -39,7 +39,10 @@ function dispatch(log: LogStore, call: LogCall): Promise<unknown> {
   }
 }
 
-/** Serves the log at `file` on `port` until `close` is called. */
+/**
+ * Serves the log at `file` on `port`. After `close` the thread stays until the caller terminates
+ * it: a thread that ended by itself could end before its last answer was read.
+ */
 export function serveLog(port: MessagePort, file: string, options: SqliteLogOptions): void {
   const log = new SqliteLog(file, options);
   let queue = Promise.resolve();
@@ -60,7 +63,6 @@ export function serveLog(port: MessagePort, file: string, options: SqliteLogOpti
         };
       }
       port.postMessage(reply);
-      if (call.method === 'close') port.close();
     });
   });
 }
