@@ -153,7 +153,7 @@ const typesPackages = (() => {
 const NODE_INTERNALS = {
   regex: '^(node:)?_',
   message:
-    'Node’s internal modules (node:_http_common, …) are not a public API: they change without notice.',
+    'Node’s internal modules (their names start with an underscore) are not a public API: they change without notice.',
 };
 
 /** The ban on Node internals for dynamic imports and require(), which no-restricted-imports misses. */
