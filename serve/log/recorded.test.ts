@@ -378,25 +378,21 @@ describe('the prediction log, filled by the routes', () => {
     });
     const port = await listenLoopback(server);
     try {
-      const cli = await pinmlWith(
-        { cwd: dir, env: { PINML_ADMIN_TOKEN: TOKEN } },
-        'live',
-        'iris',
-        '--server',
-        `http://127.0.0.1:${port}`,
-        '--json',
-      );
+      const live = (...extra: string[]) =>
+        pinmlWith(
+          { cwd: dir, env: { PINML_ADMIN_TOKEN: TOKEN } },
+          'live',
+          'iris',
+          '--server',
+          `http://127.0.0.1:${port}`,
+          ...extra,
+        );
+      const cli = await live('--json');
       expect(cli.stderr).toBe('');
       expect(cli.code).toBe(0);
       const [fromServer] = JSON.parse(cli.stdout) as LiveQuality[];
       expect(fromServer).toEqual(iris);
-      const human = await pinmlWith(
-        { cwd: dir, env: { PINML_ADMIN_TOKEN: TOKEN } },
-        'live',
-        'iris',
-        '--server',
-        `http://127.0.0.1:${port}`,
-      );
+      const human = await live();
       expect(human.stdout).toMatch(/0\.75/);
       expect(human.stdout + human.stderr).not.toContain(TOKEN);
     } finally {
