@@ -22,8 +22,6 @@ import { createMetrics, type ServeMetrics } from './metrics.ts';
 
 /** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
 export const LOG_QUEUE_ROWS = 100_000;
-/** How long a write waits for another process's lock on the prediction log. */
-const LOG_BUSY_TIMEOUT_MS = 5000;
 /** How often the prediction log is written: a crash loses at most the rows of one interval. */
 const LOG_FLUSH_MS = 250;
 
@@ -178,7 +176,7 @@ function predictionLog(
   const c = config.predictionLog;
   if (c === undefined) return { recorder: undefined, live: undefined };
   // On its own thread: SQLite calls are synchronous and would hold every answer meanwhile.
-  const store = openThreadedSqliteLog(c.file, { busyTimeoutMs: LOG_BUSY_TIMEOUT_MS });
+  const store = openThreadedSqliteLog(c.file);
   const recorder = new Recorder({
     store,
     log,

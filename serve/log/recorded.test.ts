@@ -11,11 +11,10 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { openSqliteLog } from '../../pipeline/log/sqlite.ts';
-import type { LoggedRow } from '../../pipeline/log/store.ts';
+import { LOG_CURSOR_HEADER, type LoggedRow } from '../../pipeline/log/store.ts';
 import { createApp } from '../app.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import { FEATURES, forest, logistic, post, probabilitiesOf, rows } from '../testing/routes.ts';
-import { CURSOR_HEADER } from '../routes/logs.ts';
 import { pinmlWith } from '../../pipeline/testing/run-cli.ts';
 import type { LiveQuality } from '../../pipeline/log/quality.ts';
 import { createHttpServer } from '../http/server.ts';
@@ -66,7 +65,7 @@ async function allRows(app: ReturnType<typeof served>['app'], query = ''): Promi
     expect(res.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     const text = await res.text();
     for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line) as LoggedRow);
-    const next = res.headers.get(CURSOR_HEADER);
+    const next = res.headers.get(LOG_CURSOR_HEADER);
     if (next === null) return out;
     after = `&after=${next}`;
   }

@@ -127,8 +127,8 @@ export class Recorder {
 
   /**
    * Starts writing every flush interval and applying retention. While the store fails, the
-   * interval doubles up to {@link MAX_RETRY_MS}: SQLite writes are synchronous, and a locked file
-   * holds each attempt for the busy timeout, so failing attempts are kept rare.
+   * interval doubles up to {@link MAX_RETRY_MS}, so a store that stays down is not retried (and
+   * warned about) four times a second.
    */
   start(): void {
     const tick = (): void => {

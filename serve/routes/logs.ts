@@ -19,8 +19,6 @@ import { requireAdmin } from '../http/auth.ts';
 import { RequestError, invalidInput } from '../http/errors.ts';
 import { declare, errorResponses, type Routes } from './declare.ts';
 
-/** The header that carries the next page's cursor. */
-export const CURSOR_HEADER = LOG_CURSOR_HEADER;
 const PINS: readonly Pin[] = ['production', 'canary', 'shadow'];
 const MAX_PAGE = 10_000;
 
@@ -149,7 +147,7 @@ export const logRoutes: Routes = (app, deps) => {
           after: z
             .string()
             .optional()
-            .describe(`The cursor of the previous page (${CURSOR_HEADER})`),
+            .describe(`The cursor of the previous page (${LOG_CURSOR_HEADER})`),
           limit: z.string().optional().describe(`Rows per page, 1 to ${MAX_PAGE} (1000)`),
           format: z.enum(['ndjson', 'csv']).optional(),
         }),
@@ -187,7 +185,7 @@ export const logRoutes: Routes = (app, deps) => {
           `the prediction log cannot be read now: ${(err as Error).message}`,
         );
       }
-      const extra = page.next === null ? undefined : { [CURSOR_HEADER]: String(page.next) };
+      const extra = page.next === null ? undefined : { [LOG_CURSOR_HEADER]: String(page.next) };
       if (csv) return respond(c, logCsv(page.rows), 200, 'text/csv; charset=utf-8', extra);
       const text = page.rows.map((r) => `${JSON.stringify(r)}\n`).join('');
       return respond(c, text, 200, 'application/x-ndjson', extra);
