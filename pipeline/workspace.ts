@@ -118,9 +118,11 @@ export async function trainWorkspaceModel(
     only?: readonly string[];
     onEvent?: (event: TrainEvent) => void;
     threads?: number | undefined;
+    /** The model's dataset, when the caller has read it already. */
+    dataset?: Dataset | undefined;
   } = {},
 ): Promise<TrainRun> {
-  const dataset = await readModelDataset(root, model);
+  const dataset = options.dataset ?? (await readModelDataset(root, model));
   return trainModel({
     model,
     dataset,
@@ -186,12 +188,15 @@ export async function trainToFolder(
     onEvent?: (event: TrainEvent) => void;
     /** The most threads a forest trains on (default: every core). */
     threads?: number | undefined;
+    /** The model's dataset, when the caller has read it already. */
+    dataset?: Dataset | undefined;
   },
 ): Promise<TrainRun> {
   const run = await trainWorkspaceModel(root, model, {
     ...(options.only ? { only: options.only } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     threads: options.threads,
+    dataset: options.dataset,
   });
   await writeRunFolder(options.out, run);
   return run;

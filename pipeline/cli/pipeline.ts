@@ -15,6 +15,7 @@ import { describePlan } from '../registry/plan.ts';
 import { defaultReportDir, writeReportFiles } from '../report-files.ts';
 import { renderDecisionText } from '../report.ts';
 import { renderRun } from '../run-summary.ts';
+import type { Dataset } from '../dataset.ts';
 import type { TrainRun } from '../train.ts';
 import { PinmlError } from '../errors.ts';
 import {
@@ -83,25 +84,26 @@ async function registerAndPropose(
 }
 
 /**
- * Reads every model's dataset; throws when any is bad: the one error, or, for several, one error
- * listing each model's (nothing trained, registered or written).
+ * Reads every model's dataset, by model name; throws when any is bad: the one error, or, for
+ * several, one error listing each model's (nothing trained, registered or written).
  */
-async function checkDatasets(
+async function readDatasets(
   root: string,
   models: readonly ModelConfig[],
   configFile: string,
-): Promise<void> {
+): Promise<Map<string, Dataset>> {
+  const datasets = new Map<string, Dataset>();
   const bad: { model: string; err: PinmlError }[] = [];
   for (const model of models) {
     try {
-      await readModelDataset(root, model, configFile);
+      datasets.set(model.name, await readModelDataset(root, model, configFile));
     } catch (err) {
       if (!(err instanceof PinmlError)) throw err;
       bad.push({ model: model.name, err });
     }
   }
   const [first] = bad;
-  if (first === undefined) return;
+  if (first === undefined) return datasets;
   if (bad.length === 1 && models.length === 1) throw first.err;
   throw new PinmlError(
     first.err.code,
@@ -123,14 +125,15 @@ export function pipelineCommand(program: Command, cli: CliContext): void {
       const { io } = cli;
       const config = await readConfig(cli.root(), opts.config);
       const models = selectModels(config);
-      // Every model's data is checked before any trains: one model's bad data must not stop
-      // the run after another was registered and committed.
-      await checkDatasets(cli.root(), models, opts.config);
+      // Every model's data is read and checked before any trains: one model's bad data must
+      // not stop the run after another was registered and committed.
+      const datasets = await readDatasets(cli.root(), models, opts.config);
       let failed = 0;
       for (const model of models) {
         const dir = defaultRunDir(cli.root(), model.name);
         const run = await trainToFolder(cli.root(), model, {
           threads: parseThreads(process.env.PINML_TRAIN_THREADS),
+          dataset: datasets.get(model.name),
           out: dir,
           onEvent: progressReporter(io.stderr, model.name),
         });
