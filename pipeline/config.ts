@@ -131,7 +131,6 @@ const modelSchema = z
     compare: compareSchema.default(compareSchema.parse({})),
   })
   .superRefine((m, ctx) => {
-    const seen = new Map<string, number>();
     if (m.exclude !== undefined && m.features !== 'all') {
       ctx.addIssue({
         code: 'custom',
@@ -139,55 +138,52 @@ const modelSchema = z
         message: 'is only used with `features: all`: list the features, or write `features: all`',
       });
     }
-    if (m.features === 'all') return checkCandidates(m, ctx);
-    m.features.forEach((f, i) => {
-      if (seen.has(f)) {
-        ctx.addIssue({ code: 'custom', path: ['features', i], message: `"${f}" is listed twice` });
-      }
-      seen.set(f, i);
-    });
-    if (seen.has(m.label)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['label'],
-        message: `"${m.label}" is also a feature: the label must not be one of the features`,
+    // A listed set of features is checked here; `all` is listed from the header without the
+    // label (features.ts).
+    if (m.features !== 'all') {
+      const seen = new Map<string, number>();
+      m.features.forEach((f, i) => {
+        if (seen.has(f)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['features', i],
+            message: `"${f}" is listed twice`,
+          });
+        }
+        seen.set(f, i);
       });
-    }
-    checkCandidates(m, ctx);
-  });
-
-/** The checks every model gets, whatever its features: unique candidate names and classes. */
-function checkCandidates(
-  m: {
-    candidates: readonly { name: string }[];
-    classes?: readonly (string | number)[] | undefined;
-  },
-  ctx: z.RefinementCtx,
-): void {
-  const names = new Set<string>();
-  m.candidates.forEach((c, i) => {
-    if (names.has(c.name)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['candidates', i, 'name'],
-        message: `candidate name "${c.name}" is used twice; names must be unique`,
-      });
-    }
-    names.add(c.name);
-  });
-  if (m.classes) {
-    const keys = m.classes.map(String);
-    keys.forEach((k, i) => {
-      if (keys.indexOf(k) !== i) {
+      if (seen.has(m.label)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['classes', i],
-          message: `class "${k}" is listed twice`,
+          path: ['label'],
+          message: `"${m.label}" is also a feature: the label must not be one of the features`,
         });
       }
+    }
+    const names = new Set<string>();
+    m.candidates.forEach((c, i) => {
+      if (names.has(c.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['candidates', i, 'name'],
+          message: `candidate name "${c.name}" is used twice; names must be unique`,
+        });
+      }
+      names.add(c.name);
     });
-  }
-}
+    if (m.classes) {
+      const keys = m.classes.map(String);
+      keys.forEach((k, i) => {
+        if (keys.indexOf(k) !== i) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['classes', i],
+            message: `class "${k}" is listed twice`,
+          });
+        }
+      });
+    }
+  });
 
 const configSchema = z.strictObject({
   /** Version of the pinml.yaml format. */
