@@ -21,6 +21,12 @@ export function closestName(
   return best;
 }
 
+/** ` (did you mean "x"?)` when a name in `names` is close to `word`, else the empty string. */
+export function didYouMean(word: string, names: Iterable<string>): string {
+  const best = closestName(word, names);
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -5,7 +5,7 @@
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { closestName } from './closest-name.ts';
+import { didYouMean } from './closest-name.ts';
 import { ConfigError, type Problem } from './errors.ts';
 import { families } from './models/index.ts';
 import type { ModelFamily } from './models/types.ts';
@@ -348,7 +348,7 @@ function locateIssue(
       message:
         `unknown key "${key}"` +
         (allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : '') +
-        suggestion(key, allowed),
+        didYouMean(key, allowed),
     }));
   }
   if (issue.code === 'invalid_key') {
@@ -429,12 +429,6 @@ function allowedKeys(path: readonly PathKey[], data: unknown): string[] {
   if (!schema) return [];
   const s = resolve(schema, value);
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-}
-
-/** "did you mean" for a misspelt key: the allowed key at edit distance ≤ 2. */
-function suggestion(key: string, allowed: readonly string[]): string {
-  const best = closestName(key, allowed);
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 
 /**

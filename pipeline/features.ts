@@ -2,7 +2,7 @@
  * `features: all` expanded: a model's features listed from its dataset's header, so every run,
  * training key and card records the list, never the shorthand.
  */
-import { closestName } from './closest-name.ts';
+import { didYouMean } from './closest-name.ts';
 import type { ModelConfig, PinmlConfig, PinmlConfigInput } from './config.ts';
 import { ConfigError, type Problem } from './errors.ts';
 
@@ -28,11 +28,10 @@ export async function expandFeatures(
     const header = (await headerOf(model.dataset)) ?? [];
     for (const [i, column] of (exclude ?? []).entries()) {
       if (header.length > 0 && !header.includes(column)) {
-        const best = closestName(column, header);
         problems.push({
           file,
           field: `models.${name}.exclude[${i}]`,
-          message: `${model.dataset} has no column "${column}"${best === undefined ? '' : ` (did you mean "${best}"?)`}`,
+          message: `${model.dataset} has no column "${column}"${didYouMean(column, header)}`,
         });
       }
     }
