@@ -4,6 +4,7 @@
  * Evidently's defaults (see `options.ts` and the README's "Drift"); the reference is the
  * version's training rows read from git at its card's commit.
  */
+import type { DriftOptions } from './options.ts';
 
 /** How a feature is tested: more than `numericalMinUnique` distinct reference values is numerical. */
 export type FeatureKind = 'numerical' | 'categorical';
@@ -100,7 +101,7 @@ export interface DriftReport {
   /** Bytes held for the current window's values. */
   memoryBytes: number;
   /** The thresholds used (defaults merged with `monitor.drift`). */
-  options: import('./options.ts').DriftOptions;
+  options: DriftOptions;
   /** When it was computed (ISO 8601). */
   createdAt: string;
 }
