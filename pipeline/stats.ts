@@ -87,7 +87,7 @@ export function seededRandom(seed: number): () => number {
  * (Hyndman–Fan type 7, numpy's default `linear`, which scipy's percentile bootstrap uses).
  * `simple-statistics`' `quantileSorted` picks order statistics without interpolating.
  */
-export function quantileLinear(sorted: readonly number[], q: number): number {
+export function quantileLinear(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of no values');
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);
