@@ -6,6 +6,7 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { didYouMean } from './closest-name.ts';
+import { driftConfigSchema } from './drift/options.ts';
 import { ConfigError, type Problem } from './errors.ts';
 import { families } from './models/index.ts';
 import type { ModelFamily } from './models/types.ts';
@@ -108,6 +109,11 @@ const compareSchema = z.strictObject({
     .default(7),
 });
 
+/** `monitor`: how the live model is watched. */
+const monitorSchema = z.strictObject({
+  drift: driftConfigSchema.optional(),
+});
+
 const modelSchema = z
   .strictObject({
     description: z.string().optional(),
@@ -129,6 +135,8 @@ const modelSchema = z
     candidates: z.array(candidateSchema).min(1),
     gate: gateSchema.default(gateSchema.parse({})),
     compare: compareSchema.default(compareSchema.parse({})),
+    /** Live monitoring: drift's thresholds (absent: the defaults). */
+    monitor: monitorSchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.exclude !== undefined && m.features !== 'all') {

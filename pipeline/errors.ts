@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'E_TRAINING'
   | 'E_REGISTRY'
   | 'E_LOG_STORE'
+  | 'E_DRIFT'
   | 'E_GIT'
   | 'E_GITHUB';
 

@@ -5,7 +5,7 @@
  */
 import { PinmlError } from '../errors.ts';
 import { QualityTally, rowsOfNdjson } from './counts.ts';
-import { LOG_CURSOR_HEADER, type QualityCounts } from './store.ts';
+import { LOG_CURSOR_HEADER, type LoggedRow, type QualityCounts } from './store.ts';
 
 /** What to read, from where. */
 export interface ServerLogQuery {
@@ -27,15 +27,30 @@ export async function readServerCounts(
   query: ServerLogQuery,
   fetchPage: typeof fetch = fetch,
 ): Promise<QualityCounts[]> {
+  const tally = new QualityTally();
+  await forEachServerRow(query, (row) => tally.add(row), fetchPage);
+  return tally.counts();
+}
+
+/**
+ * Visits every row of a server's log over a window, page by page (no page is kept); resolves
+ * to the number of rows visited.
+ */
+export async function forEachServerRow(
+  query: ServerLogQuery & { labelled?: boolean },
+  visit: (row: LoggedRow) => void,
+  fetchPage: typeof fetch = fetch,
+): Promise<number> {
   const base = query.url.endsWith('/') ? query.url : `${query.url}/`;
   const endpoint = new URL('logs', base);
   const where = `${endpoint.origin}${endpoint.pathname}`;
-  const tally = new QualityTally();
+  let rows = 0;
   let after: string | undefined;
   for (let page = 1; ; page++) {
     const url = new URL(endpoint);
     url.searchParams.set('model', query.model);
     if (query.version !== undefined) url.searchParams.set('version', String(query.version));
+    if (query.labelled !== undefined) url.searchParams.set('labelled', String(query.labelled));
     url.searchParams.set('from', new Date(query.from).toISOString());
     url.searchParams.set('until', new Date(query.until).toISOString());
     url.searchParams.set('limit', String(query.pageRows ?? 10_000));
@@ -56,7 +71,10 @@ export async function readServerCounts(
     }
     if (!response.ok) throw await refusal(response, where);
     const next = response.headers.get(LOG_CURSOR_HEADER);
-    for (const row of rowsOfNdjson(await response.text(), `${where} page ${page}`)) tally.add(row);
+    for (const row of rowsOfNdjson(await response.text(), `${where} page ${page}`)) {
+      visit(row);
+      rows++;
+    }
     if (next === null) break;
     if (next === after) {
       throw new PinmlError('E_LOG_STORE', `${where} gave the same cursor ${next} twice`, {
@@ -65,7 +83,7 @@ export async function readServerCounts(
     }
     after = next;
   }
-  return tally.counts();
+  return rows;
 }
 
 /** A refused page as an error that says what to set. */

@@ -28,7 +28,7 @@ export interface VerifyResult {
 }
 
 /** The dataset's bytes at the commit the card records; a commit missing here is explained. */
-async function readDatasetAt(repo: GitRepo, card: Card): Promise<Uint8Array | undefined> {
+export async function readDatasetAt(repo: GitRepo, card: Card): Promise<Uint8Array | undefined> {
   try {
     return await repo.readFile(card.code.commit, card.dataset.path);
   } catch (e) {

@@ -1,0 +1,253 @@
+/**
+ * `pinml drift MODEL[@N]`: a window of logged inputs against the version's training rows read
+ * from git at its card's commit (Evidently's default tests; README "Drift"). The window comes
+ * from the prediction log's file, a server's `GET /logs`, or a CSV of inputs.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parseConfig } from '../config.ts';
+import { DEFAULT_MAX_ROWS, type CurrentWindow } from '../drift/current.ts';
+import { detectDrift } from '../drift/drift.ts';
+import { driftOptions, type DriftOptions } from '../drift/options.ts';
+import { readReference, type ReferencePart } from '../drift/read-reference.ts';
+import { planFeatures, planPrediction } from '../drift/reference.ts';
+import { renderDriftHtml, renderDriftJson, renderDriftMarkdown } from '../drift/render.ts';
+import { PREDICTION_FEATURE, type DriftReport } from '../drift/report.ts';
+import { windowFromCsv, windowFromServer, windowFromStore } from '../drift/sources.ts';
+import { PinmlError, UsageError } from '../errors.ts';
+import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../log/store.ts';
+import { parseInstant } from '../log/window.ts';
+import { ref } from '../registry/messages.ts';
+import { cardOf, productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import { modelRef, shown, type CliContext } from './context.ts';
+
+interface DriftCliOptions {
+  since?: string;
+  from?: string;
+  until?: string;
+  store?: string;
+  dataDir?: string;
+  server?: string;
+  csv?: string;
+  reference: string;
+  maxRows: string;
+  ref: string;
+  json?: boolean;
+  out?: string;
+}
+
+/** The files `--out DIR` writes. */
+export const DRIFT_FILES = {
+  markdown: 'drift.md',
+  json: 'drift.json',
+  html: 'drift.html',
+} as const;
+
+export function driftCommand(program: Command, cli: CliContext): void {
+  program
+    .command('drift')
+    .description(
+      "a window of logged inputs against the version's training rows from git: per feature Evidently's default test, PSI and a severity, and dataset drift",
+    )
+    .argument('<model>', 'e.g. iris (the production version at --ref) or iris@3')
+    .option(
+      '--since <when>',
+      'start of the window: a duration ago (90m, 24h, 7d) or ISO 8601 (default: 24h)',
+    )
+    .option('--from <when>', 'start of the window (ISO 8601 or a duration ago), with --until')
+    .option('--until <when>', 'end of the window, exclusive (default: now)')
+    .option('--store <file>', `the SQLite prediction log (default: <data-dir>/${LOG_FILE_NAME})`)
+    .option(
+      '--data-dir <dir>',
+      `the server's data folder (default: $PINML_DATA_DIR, else ${DEFAULT_DATA_DIR} under the root)`,
+    )
+    .option('--server <url>', "read a server's GET /logs instead (needs PINML_ADMIN_TOKEN)")
+    .option(
+      '--csv <file>',
+      'read a CSV of inputs instead: a column per feature, optionally "prediction"',
+    )
+    .option('--reference <part>', 'the version rows to compare with: train or holdout', 'train')
+    .option(
+      '--max-rows <n>',
+      'hold at most this many rows of exact values (rows × features × 8 bytes); beyond, a fixed-size sketch',
+      String(DEFAULT_MAX_ROWS),
+    )
+    .option('--ref <ref>', 'branch or commit of the registry', 'main')
+    .option('--json', 'print the report as JSON instead of markdown')
+    .option('--out <dir>', `also write ${Object.values(DRIFT_FILES).join(', ')} into this folder`)
+    .action(async (target: string, opts: DriftCliOptions) => {
+      const report = await runDrift(cli, target, opts);
+      cli.io.stdout.write(opts.json ? renderDriftJson(report) : renderDriftMarkdown(report));
+      if (opts.out !== undefined) {
+        const dir = path.resolve(cli.io.cwd, opts.out);
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, DRIFT_FILES.markdown), renderDriftMarkdown(report));
+        await writeFile(path.join(dir, DRIFT_FILES.json), renderDriftJson(report));
+        await writeFile(path.join(dir, DRIFT_FILES.html), renderDriftHtml(report));
+      }
+    });
+}
+
+function parsePart(text: string): ReferencePart {
+  if (text === 'train' || text === 'holdout') return text;
+  throw new UsageError(`--reference must be train or holdout, got ${JSON.stringify(text)}`);
+}
+
+function parseMaxRows(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--max-rows must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+/** `[from, until)` from --since or --from/--until; null for a CSV, whose rows have no times. */
+function windowOf(opts: DriftCliOptions, now: number): { from: number; until: number } | null {
+  if (opts.csv !== undefined) {
+    if (opts.since ?? opts.from ?? opts.until) {
+      throw new UsageError(
+        '--csv reads every row of the file: leave out --since, --from and --until',
+      );
+    }
+    return null;
+  }
+  if (opts.since !== undefined && (opts.from !== undefined || opts.until !== undefined)) {
+    throw new UsageError('give the window as --since, or as --from and --until, not both');
+  }
+  const from = parseInstant(
+    opts.from ?? opts.since ?? '24h',
+    opts.from ? '--from' : '--since',
+    now,
+  );
+  const until = opts.until === undefined ? now : parseInstant(opts.until, '--until', now);
+  if (!(from < until)) {
+    throw new UsageError(
+      `the window is empty: it starts at ${new Date(from).toISOString()} and ends at ${new Date(until).toISOString()}`,
+    );
+  }
+  return { from, until };
+}
+
+/** `monitor.drift` of the model in the root's pinml.yaml, over the defaults. */
+async function optionsFor(cli: CliContext, model: string): Promise<DriftOptions> {
+  const file = path.join(cli.root(), 'pinml.yaml');
+  if (!existsSync(file)) return driftOptions(undefined);
+  const config = parseConfig(await readFile(file, 'utf8'), 'pinml.yaml');
+  return driftOptions(config.models[model]?.monitor?.drift);
+}
+
+/** Computes the report `pinml drift` prints. */
+export async function runDrift(
+  cli: CliContext,
+  target: string,
+  opts: DriftCliOptions,
+): Promise<DriftReport> {
+  const wanted = modelRef(target, false);
+  const part = parsePart(opts.reference);
+  const maxRows = parseMaxRows(opts.maxRows);
+  const sources = [opts.csv, opts.server, opts.store ?? opts.dataDir].filter(
+    (s) => s !== undefined,
+  );
+  if (sources.length > 1) {
+    throw new UsageError('read one source: --store/--data-dir, --server or --csv');
+  }
+  const now = Date.now();
+  const span = windowOf(opts, now);
+  const repo = cli.repo();
+  const commit = await repo.resolve(opts.ref);
+  await requireModel(repo, commit, wanted.model, opts.ref);
+  const state = await readModelState(repo, commit, wanted.model);
+  const version = wanted.version ?? productionVersion(state);
+  if (version === null) {
+    throw new UsageError(
+      `${wanted.model} has no production version at ${opts.ref}: name the version, as ${wanted.model}@1`,
+    );
+  }
+  const card = cardOf(state, version);
+  const options = await optionsFor(cli, wanted.model);
+  const { sample, reference } = await readReference(repo, card, part);
+  const plans = planFeatures(sample, options);
+  const prediction = planPrediction(sample, PREDICTION_FEATURE, options);
+  const query = { model: wanted.model, version, from: span?.from ?? 0, until: span?.until ?? 0 };
+  let window: CurrentWindow;
+  let source: string;
+  if (opts.csv !== undefined) {
+    const file = path.resolve(cli.io.cwd, opts.csv);
+    source = shown(cli.io, file);
+    window = await windowFromCsv(file, source, plans, maxRows);
+  } else if (opts.server !== undefined) {
+    source = opts.server;
+    window = await windowFromServer(serverOf(cli, opts.server), plans, query, maxRows);
+  } else {
+    const file = storeFile(cli, opts);
+    source = shown(cli.io, file);
+    if (!existsSync(file)) {
+      throw new PinmlError(
+        'E_LOG_STORE',
+        `no prediction log at ${source}: name the server's with --store FILE or --data-dir DIR, read a running server with --server URL, or a CSV of inputs with --csv FILE`,
+        { file },
+      );
+    }
+    window = windowFromStore(file, source, plans, query, maxRows);
+  }
+  if (window.rows === 0) {
+    const when =
+      span === null
+        ? ''
+        : ` from ${new Date(span.from).toISOString()} until ${new Date(span.until).toISOString()}`;
+    throw new PinmlError(
+      'E_DRIFT',
+      `no rows of ${ref(wanted.model, version)} in ${source}${when}: drift needs logged inputs; widen the window (--since 7d) or check the model and version`,
+      { source, model: wanted.model, version },
+    );
+  }
+  return detectDrift(
+    plans,
+    prediction,
+    window,
+    {
+      model: wanted.model,
+      version,
+      commit: card.code.commit,
+      reference,
+      window: { from: span?.from ?? null, until: span?.until ?? null, source },
+      createdAt: new Date(now),
+    },
+    options,
+  );
+}
+
+/** The store file: `--store`, else `<data-dir>/predictions.db` (never created here). */
+function storeFile(cli: CliContext, opts: DriftCliOptions): string {
+  if (opts.store !== undefined) return path.resolve(cli.io.cwd, opts.store);
+  const dataDir =
+    opts.dataDir !== undefined
+      ? path.resolve(cli.io.cwd, opts.dataDir)
+      : cli.io.env.PINML_DATA_DIR
+        ? path.resolve(cli.io.cwd, cli.io.env.PINML_DATA_DIR)
+        : path.join(cli.root(), DEFAULT_DATA_DIR);
+  return path.join(dataDir, LOG_FILE_NAME);
+}
+
+function serverOf(cli: CliContext, url: string): { url: string; token: string } {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(
+      `--server must be the server's http(s) URL, such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
+    );
+  }
+  const token = cli.io.env.PINML_ADMIN_TOKEN;
+  if (token === undefined || token === '') {
+    throw new UsageError(
+      "--server needs PINML_ADMIN_TOKEN set to the server's admin token (it is sent as Authorization: Bearer …)",
+    );
+  }
+  return { url, token };
+}

@@ -1,0 +1,161 @@
+/**
+ * Where a drift window's rows come from, each filling a {@link CurrentWindow} row by row: the
+ * prediction log's SQLite file, a running server's `GET /logs`, or a CSV of inputs (a column
+ * per feature, by name; a `prediction` column, if any, is the predicted class).
+ */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { didYouMean } from '../closest-name.ts';
+import { PinmlError, formatProblem, type Problem } from '../errors.ts';
+import { forEachServerRow } from '../log/logs-client.ts';
+import { scanInputs } from '../log/sqlite-scan.ts';
+import { CurrentWindow } from './current.ts';
+import type { FeaturePlan } from './reference.ts';
+
+/** Which rows: one version's, in `[from, until)` (milliseconds since the epoch). */
+export interface WindowQuery {
+  model: string;
+  version: number;
+  from: number;
+  until: number;
+}
+
+/** The CSV column read as the predicted class. */
+export const PREDICTION_COLUMN = 'prediction';
+
+function inputsOff(source: string, rows: number): PinmlError {
+  return new PinmlError(
+    'E_DRIFT',
+    `${source} has ${rows} row(s) of this window without inputs: the server ran with --log-inputs off (PINML_LOG_INPUTS=off), and drift compares inputs; restart it with --log-inputs on and measure a later window`,
+    { source, rows },
+  );
+}
+
+/** Fills a window from the SQLite prediction log at `file`. */
+export function windowFromStore(
+  file: string,
+  source: string,
+  plans: readonly FeaturePlan[],
+  query: WindowQuery,
+  maxRows: number,
+): CurrentWindow {
+  let window = new CurrentWindow(plans, maxRows);
+  let missing = 0;
+  scanInputs(
+    file,
+    query,
+    (inputs, predicted) => {
+      if (inputs === null) missing++;
+      else window.add(inputs, predicted);
+    },
+    (rows) => {
+      window = new CurrentWindow(plans, maxRows, rows);
+    },
+  );
+  if (missing > 0) throw inputsOff(source, missing);
+  return window;
+}
+
+/** Fills a window from a server's `GET /logs` (the admin token is sent, never shown). */
+export async function windowFromServer(
+  server: { url: string; token: string },
+  plans: readonly FeaturePlan[],
+  query: WindowQuery,
+  maxRows: number,
+  fetchPage: typeof fetch = fetch,
+): Promise<CurrentWindow> {
+  const window = new CurrentWindow(plans, maxRows);
+  const values = new Float64Array(plans.length);
+  let missing = 0;
+  await forEachServerRow(
+    { ...server, ...query },
+    (row) => {
+      if (row.version !== query.version) return;
+      if (row.inputs === null) {
+        missing++;
+        return;
+      }
+      for (const plan of plans) {
+        const v = row.inputs[plan.name];
+        if (typeof v !== 'number') {
+          throw new PinmlError(
+            'E_DRIFT',
+            `${server.url} row ${row.id} has no number for feature "${plan.name}"${didYouMean(plan.name, Object.keys(row.inputs))}: its inputs do not match ${query.model}@${query.version}'s signature`,
+            { id: row.id, feature: plan.name },
+          );
+        }
+        values[plan.index] = v;
+      }
+      window.add(values, row.class);
+    },
+    fetchPage,
+  );
+  if (missing > 0) throw inputsOff(server.url, missing);
+  return window;
+}
+
+/** Fills a window from a CSV of inputs: a header naming the features, a number per cell. */
+export async function windowFromCsv(
+  file: string,
+  source: string,
+  plans: readonly FeaturePlan[],
+  maxRows: number,
+): Promise<CurrentWindow> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new PinmlError('E_DRIFT', `cannot read ${source}: ${err.code ?? err.message}`, {
+      file: source,
+    });
+  });
+  const window = new CurrentWindow(plans, maxRows);
+  const parser = parse(text, {
+    bom: true,
+    skip_empty_lines: true,
+    trim: true,
+    relax_column_count: true,
+    info: true,
+  });
+  let columns: number[] | null = null;
+  let predictionColumn = -1;
+  const values = new Float64Array(plans.length);
+  const refuse = (problem: Problem): PinmlError =>
+    new PinmlError('E_DRIFT', formatProblem(problem), { ...problem });
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+  }>) {
+    const line = info.lines;
+    if (columns === null) {
+      const header = record;
+      columns = plans.map((plan) => {
+        const at = header.indexOf(plan.name);
+        if (at < 0) {
+          throw refuse({
+            file: source,
+            line,
+            message: `no column "${plan.name}"${didYouMean(plan.name, header)}: the CSV needs a column per feature of the version's signature (${plans.map((p) => p.name).join(', ')})`,
+          });
+        }
+        return at;
+      });
+      predictionColumn = header.indexOf(PREDICTION_COLUMN);
+      continue;
+    }
+    for (const plan of plans) {
+      const at = columns[plan.index] as number;
+      const cell = record[at] ?? '';
+      const v = cell === '' ? Number.NaN : Number(cell);
+      if (!Number.isFinite(v)) {
+        throw refuse({
+          file: source,
+          line,
+          col: at + 1,
+          column: plan.name,
+          message: `${JSON.stringify(cell)} is not a finite number: every feature's cell must be one`,
+        });
+      }
+      values[plan.index] = v;
+    }
+    window.add(values, predictionColumn < 0 ? null : (record[predictionColumn] ?? null));
+  }
+  return window;
+}
