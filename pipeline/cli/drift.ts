@@ -3,24 +3,16 @@
  * from git at its card's commit (Evidently's default tests; README "Drift"). The window comes
  * from the prediction log's file, a server's `GET /logs`, or a CSV of inputs.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseConfig } from '../config.ts';
-import { DEFAULT_MAX_ROWS, type CurrentWindow } from '../drift/current.ts';
-import { detectDrift } from '../drift/drift.ts';
-import { driftOptions, type DriftOptions } from '../drift/options.ts';
-import { readReference, type ReferencePart } from '../drift/read-reference.ts';
-import { planFeatures, planPrediction } from '../drift/reference.ts';
+import { DEFAULT_MAX_ROWS } from '../drift/current.ts';
+import { driftOptionsAt, measureDrift, type WindowSource } from '../drift/measure.ts';
+import type { ReferencePart } from '../drift/read-reference.ts';
 import { renderDriftHtml, renderDriftJson, renderDriftMarkdown } from '../drift/render.ts';
-import { PREDICTION_FEATURE, type DriftReport } from '../drift/report.ts';
-import { windowFromCsv, windowFromServer, windowFromStore } from '../drift/sources.ts';
-import { PinmlError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../log/store.ts';
 import { parseInstant } from '../log/window.ts';
-import { ref } from '../registry/messages.ts';
-import { cardOf, productionVersion, readModelState, requireModel } from '../registry/registry.ts';
 import { modelRef, shown, type CliContext } from './context.ts';
 
 interface DriftCliOptions {
@@ -78,7 +70,22 @@ export function driftCommand(program: Command, cli: CliContext): void {
     .option('--json', 'print the report as JSON instead of markdown')
     .option('--out <dir>', `also write ${Object.values(DRIFT_FILES).join(', ')} into this folder`)
     .action(async (target: string, opts: DriftCliOptions) => {
-      const report = await runDrift(cli, target, opts);
+      const wanted = modelRef(target, false);
+      const now = Date.now();
+      const repo = cli.repo();
+      const report = await measureDrift({
+        repo,
+        commit: await repo.resolve(opts.ref),
+        refName: opts.ref,
+        model: wanted.model,
+        version: wanted.version,
+        part: parsePart(opts.reference),
+        maxRows: parseMaxRows(opts.maxRows),
+        window: windowOf(opts, now),
+        source: sourceOf(cli, opts),
+        options: await driftOptionsAt(cli.root(), wanted.model),
+        now: new Date(now),
+      });
       cli.io.stdout.write(opts.json ? renderDriftJson(report) : renderDriftMarkdown(report));
       if (opts.out !== undefined) {
         const dir = path.resolve(cli.io.cwd, opts.out);
@@ -130,95 +137,20 @@ function windowOf(opts: DriftCliOptions, now: number): { from: number; until: nu
   return { from, until };
 }
 
-/** `monitor.drift` of the model in the root's pinml.yaml, over the defaults. */
-async function optionsFor(cli: CliContext, model: string): Promise<DriftOptions> {
-  const file = path.join(cli.root(), 'pinml.yaml');
-  if (!existsSync(file)) return driftOptions(undefined);
-  const config = parseConfig(await readFile(file, 'utf8'), 'pinml.yaml');
-  return driftOptions(config.models[model]?.monitor?.drift);
-}
-
-/** Computes the report `pinml drift` prints. */
-export async function runDrift(
-  cli: CliContext,
-  target: string,
-  opts: DriftCliOptions,
-): Promise<DriftReport> {
-  const wanted = modelRef(target, false);
-  const part = parsePart(opts.reference);
-  const maxRows = parseMaxRows(opts.maxRows);
-  const sources = [opts.csv, opts.server, opts.store ?? opts.dataDir].filter(
-    (s) => s !== undefined,
-  );
-  if (sources.length > 1) {
+/** The one source named: `--csv`, `--server`, else the store file. */
+function sourceOf(cli: CliContext, opts: DriftCliOptions): WindowSource {
+  const named = [opts.csv, opts.server, opts.store ?? opts.dataDir].filter((s) => s !== undefined);
+  if (named.length > 1) {
     throw new UsageError('read one source: --store/--data-dir, --server or --csv');
   }
-  const now = Date.now();
-  const span = windowOf(opts, now);
-  const repo = cli.repo();
-  const commit = await repo.resolve(opts.ref);
-  await requireModel(repo, commit, wanted.model, opts.ref);
-  const state = await readModelState(repo, commit, wanted.model);
-  const version = wanted.version ?? productionVersion(state);
-  if (version === null) {
-    throw new UsageError(
-      `${wanted.model} has no production version at ${opts.ref}: name the version, as ${wanted.model}@1`,
-    );
-  }
-  const card = cardOf(state, version);
-  const options = await optionsFor(cli, wanted.model);
-  const { sample, reference } = await readReference(repo, card, part);
-  const plans = planFeatures(sample, options);
-  const prediction = planPrediction(sample, PREDICTION_FEATURE, options);
-  const query = { model: wanted.model, version, from: span?.from ?? 0, until: span?.until ?? 0 };
-  let window: CurrentWindow;
-  let source: string;
   if (opts.csv !== undefined) {
     const file = path.resolve(cli.io.cwd, opts.csv);
-    source = shown(cli.io, file);
-    window = await windowFromCsv(file, source, plans, maxRows);
-  } else if (opts.server !== undefined) {
-    source = opts.server;
-    window = await windowFromServer(serverOf(cli, opts.server), plans, query, maxRows);
-  } else {
-    const file = storeFile(cli, opts);
-    source = shown(cli.io, file);
-    if (!existsSync(file)) {
-      throw new PinmlError(
-        'E_LOG_STORE',
-        `no prediction log at ${source}: name the server's with --store FILE or --data-dir DIR, read a running server with --server URL, or a CSV of inputs with --csv FILE`,
-        { file },
-      );
-    }
-    window = windowFromStore(file, source, plans, query, maxRows);
+    return { kind: 'csv', file, shown: shown(cli.io, file) };
   }
-  if (window.rows === 0) {
-    const when =
-      span === null
-        ? ''
-        : ` from ${new Date(span.from).toISOString()} until ${new Date(span.until).toISOString()}`;
-    throw new PinmlError(
-      'E_DRIFT',
-      `no rows of ${ref(wanted.model, version)} in ${source}${when}: drift needs logged inputs; widen the window (--since 7d) or check the model and version`,
-      { source, model: wanted.model, version },
-    );
-  }
-  return detectDrift(
-    plans,
-    prediction,
-    window,
-    {
-      model: wanted.model,
-      version,
-      commit: card.code.commit,
-      reference,
-      window: { from: span?.from ?? null, until: span?.until ?? null, source },
-      createdAt: new Date(now),
-    },
-    options,
-  );
+  if (opts.server !== undefined) return { kind: 'server', ...serverOf(cli, opts.server) };
+  const file = storeFile(cli, opts);
+  return { kind: 'store', file, shown: shown(cli.io, file) };
 }
-
 /** The store file: `--store`, else `<data-dir>/predictions.db` (never created here). */
 function storeFile(cli: CliContext, opts: DriftCliOptions): string {
   if (opts.store !== undefined) return path.resolve(cli.io.cwd, opts.store);

@@ -1,0 +1,126 @@
+/**
+ * Measuring drift end to end, for the CLI and the drift action: the version (named, or the
+ * production version at the registry commit), its reference rows from git, the window's rows
+ * from their source, and the report.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseConfig } from '../config.ts';
+import { PinmlError, UsageError } from '../errors.ts';
+import type { GitRepo } from '../git/repo.ts';
+import { ref } from '../registry/messages.ts';
+import { cardOf, productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import type { CurrentWindow } from './current.ts';
+import { detectDrift } from './drift.ts';
+import { driftOptions, type DriftOptions } from './options.ts';
+import { readReference, type ReferencePart } from './read-reference.ts';
+import { planFeatures, planPrediction } from './reference.ts';
+import { PREDICTION_FEATURE, type DriftReport } from './report.ts';
+import { windowFromCsv, windowFromServer, windowFromStore } from './sources.ts';
+
+/** Where the window's rows are read: `shown` is the file or URL as the user named it. */
+export type WindowSource =
+  | { kind: 'store'; file: string; shown: string }
+  | { kind: 'server'; url: string; token: string }
+  | { kind: 'csv'; file: string; shown: string };
+
+export interface MeasureDrift {
+  repo: GitRepo;
+  /** The registry's commit, and the ref it was resolved from (for messages). */
+  commit: string;
+  refName: string;
+  model: string;
+  /** Default: the production version at `commit`. */
+  version?: number | undefined;
+  part: ReferencePart;
+  maxRows: number;
+  /** `[from, until)`; null for a CSV, whose rows carry no times. */
+  window: { from: number; until: number } | null;
+  source: WindowSource;
+  options: DriftOptions;
+  now: Date;
+}
+
+/** `monitor.drift` of `model` in `<root>/pinml.yaml` over the defaults (the defaults without the file). */
+export async function driftOptionsAt(root: string, model: string): Promise<DriftOptions> {
+  const file = path.join(root, 'pinml.yaml');
+  if (!existsSync(file)) return driftOptions(undefined);
+  const config = parseConfig(await readFile(file, 'utf8'), 'pinml.yaml');
+  return driftOptions(config.models[model]?.monitor?.drift);
+}
+
+/** The version measured: the one named, else production's at the commit. */
+export async function driftVersion(
+  repo: GitRepo,
+  commit: string,
+  refName: string,
+  model: string,
+  version?: number,
+): Promise<number> {
+  await requireModel(repo, commit, model, refName);
+  if (version !== undefined) return version;
+  const state = await readModelState(repo, commit, model);
+  const production = productionVersion(state);
+  if (production === null) {
+    throw new UsageError(
+      `${model} has no production version at ${refName}: name the version, as ${model}@1`,
+    );
+  }
+  return production;
+}
+
+/** The drift report of the window against the version's reference rows. */
+export async function measureDrift(input: MeasureDrift): Promise<DriftReport> {
+  const { repo, commit, model, options, source, window: span } = input;
+  const version = await driftVersion(repo, commit, input.refName, model, input.version);
+  const card = cardOf(await readModelState(repo, commit, model), version);
+  const { sample, reference } = await readReference(repo, card, input.part);
+  const plans = planFeatures(sample, options);
+  const prediction = planPrediction(sample, PREDICTION_FEATURE, options);
+  const query = { model, version, from: span?.from ?? 0, until: span?.until ?? 0 };
+  let window: CurrentWindow;
+  let shown: string;
+  if (source.kind === 'csv') {
+    shown = source.shown;
+    window = await windowFromCsv(source.file, shown, plans, input.maxRows);
+  } else if (source.kind === 'server') {
+    shown = source.url;
+    window = await windowFromServer(source, plans, query, input.maxRows);
+  } else {
+    shown = source.shown;
+    if (!existsSync(source.file)) {
+      throw new PinmlError(
+        'E_LOG_STORE',
+        `no prediction log at ${shown}: name the server's with --store FILE or --data-dir DIR, read a running server with --server URL, or a CSV of inputs with --csv FILE`,
+        { file: source.file },
+      );
+    }
+    window = windowFromStore(source.file, shown, plans, query, input.maxRows);
+  }
+  if (window.rows === 0) {
+    const when =
+      span === null
+        ? ''
+        : ` from ${new Date(span.from).toISOString()} until ${new Date(span.until).toISOString()}`;
+    throw new PinmlError(
+      'E_DRIFT',
+      `no rows of ${ref(model, version)} in ${shown}${when}: drift needs logged inputs; widen the window (--since 7d) or check the model and version`,
+      { source: shown, model, version },
+    );
+  }
+  return detectDrift(
+    plans,
+    prediction,
+    window,
+    {
+      model,
+      version,
+      commit: card.code.commit,
+      reference,
+      window: { from: span?.from ?? null, until: span?.until ?? null, source: shown },
+      createdAt: input.now,
+    },
+    options,
+  );
+}
