@@ -16,6 +16,7 @@ export const UNIT = [
   'pipeline/demo/jittered-rows.test.ts',
   'pipeline/drift/bins.test.ts',
   'pipeline/drift/drift.test.ts',
+  'pipeline/drift/profile.test.ts',
   'pipeline/gate.test.ts',
   'pipeline/git/remote-errors.test.ts',
   'pipeline/log/quality.test.ts',

@@ -4,7 +4,7 @@
  *
  *   run.json    the RunRecord: config used, code version, dataset hash and signature, split,
  *               every candidate's CV figures and training key, the chosen candidate's hold-out
- *               metrics and artifact hash, the gate's verdict
+ *               metrics and artifact hash, the gate's verdict, the reference profile for drift
  *   model.json  the chosen candidate's artifact
  *
  * A folder holds no time stamp and no path of the machine, so the same inputs give the same
@@ -13,6 +13,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { profileSchema } from './drift/profile.ts';
 import { RunFolderError } from './errors.ts';
 import { applyGate } from './gate.ts';
 import { canonicalJson, compactJson, sha256 } from './json.ts';
@@ -61,6 +62,7 @@ const runShape = z.object({
     holdout: metricsShape,
     artifact: z.object({ file: z.literal(MODEL_FILE), sha256: z.string(), bytes: z.number() }),
   }),
+  profile: profileSchema.optional(),
 });
 
 /** Writes a run folder (creating it); each file is replaced atomically. */

@@ -8,6 +8,7 @@ import { mean, standardDeviation } from 'simple-statistics';
 import type { CandidateConfig, ModelConfig } from './config.ts';
 import type { CodeVersion } from './code-version.ts';
 import type { Dataset, DatasetSignature } from './dataset.ts';
+import { profileReference, type ReferenceProfile } from './drift/profile.ts';
 import { DataError, UsageError } from './errors.ts';
 import { applyGate, type GateVerdict } from './gate.ts';
 import { canonicalJson, compactJson, sha256 } from './json.ts';
@@ -73,6 +74,11 @@ export interface RunRecord {
   candidates: CandidateResult[];
   chosen: ChosenResult;
   gate: GateVerdict;
+  /**
+   * The reference drift is measured against (drift/profile.ts); absent from run folders written
+   * before pinml recorded it.
+   */
+  profile?: ReferenceProfile;
 }
 
 /** A run: its record and the chosen model's artifact as canonical JSON text. */
@@ -332,6 +338,11 @@ export function trainModel(options: TrainOptions): TrainRun {
       },
     },
     gate: applyGate(holdout, model.gate),
+    profile: profileReference({
+      dataset,
+      train: split.train,
+      holdoutConfusion: holdout.confusion,
+    }),
   };
   emit({ type: 'done', record, seconds: (now() - started) / 1000 });
   return { record, artifactText };

@@ -1,6 +1,6 @@
 /**
  * `pinml verify`: rebuilds a version from the dataset and configuration its card records and
- * compares the artifact hash; exit 1 on a mismatch.
+ * compares the artifact hash and the reference profile; exit 1 on a mismatch.
  */
 import type { Command } from 'commander';
 import { readCodeVersion } from '../code-version.ts';
@@ -23,6 +23,7 @@ function renderVerdict(target: string, result: VerifyResult): string {
     (result.dataset.found === result.dataset.recorded
       ? ''
       : '; the dataset differs from the one recorded') +
+    (result.profile === 'mismatch' ? '; the reference profile differs from the card' : '') +
     '\n' +
     result.reasons.map((r) => `  ${r}\n`).join('')
   );
@@ -32,7 +33,7 @@ export function verifyCommand(program: Command, cli: CliContext): void {
   program
     .command('verify')
     .description(
-      'rebuild a version from the dataset and configuration its card records; compare the artifact hash',
+      'rebuild a version from the dataset and configuration its card records; compare the artifact hash and the reference profile',
     )
     .argument('<model@version>', 'e.g. iris@3')
     .option('--ref <ref>', 'branch or commit to read the registry at', 'main')

@@ -80,6 +80,7 @@ export function buildCard(run: TrainRun, facts: CardFacts): Card {
       kind: artifact.kind,
       formatVersion: artifact.formatVersion,
     },
+    ...(record.profile === undefined ? {} : { profile: record.profile }),
   };
   const parsed = cardSchema.safeParse(card);
   if (!parsed.success) {

@@ -5,7 +5,9 @@ import { RegistryError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
 import { canonicalJson } from '../json.ts';
 import { checkModelName, paths } from './paths.ts';
+import type { RunRecord } from '../train.ts';
 import { readArtifact, readModelState, requireModel } from './registry.ts';
+import type { Card } from './schema.ts';
 import {
   allRefs,
   createTrainedWorkspace,
@@ -84,6 +86,29 @@ describe('a registry written by pinml, as the real git CLI sees it', () => {
     expect(pins).toBe(canonicalJson({ formatVersion: 1, model: 'iris', production: 1 }));
     expect(await git(dir, 'show', 'main:registry/iris/pins.json')).toBe(pins.trimEnd());
     expect(await gitStatus(dir, 'diff', '--quiet', 'HEAD')).toEqual({ ok: true, stderr: '' });
+  });
+
+  it('records the run’s reference profile in a new card, and still reads a card without one', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', runA);
+    const file = path.join(dir, 'registry/iris/versions/1/card.json');
+    const card = JSON.parse(await readFile(file, 'utf8')) as Card;
+    const run = JSON.parse(await readFile(path.join(runA, 'run.json'), 'utf8')) as RunRecord;
+    expect(card.profile?.features.map((f) => f.name)).toEqual(
+      card.signature.inputs.map((i) => i.name),
+    );
+    expect(card.profile).toEqual(run.profile);
+    expect(card.profile?.label.rows).toBe(card.split.trainRows);
+    expect(card.profile?.predicted.rows).toBe(card.split.holdoutRows);
+
+    const { profile: _profile, ...old } = card;
+    await writeFile(file, canonicalJson(old));
+    await ws.git(dir, 'commit', '--quiet', '--all', '-m', 'A card as registered before profiles');
+    const repo = GitRepo.open(dir);
+    const [read] = (await readModelState(repo, await repo.resolve('main'), 'iris')).cards;
+    expect(read).toMatchObject({ version: 1, trainingKey: card.trainingKey });
+    expect(read?.profile).toBeUndefined();
+    await pinmlOk(dir, 'promote', 'iris@1', '--merge');
   });
 });
 

@@ -4,6 +4,7 @@
  * Schemas are committed in `registry/` and documented in `registry/README.md`.
  */
 import { z } from 'zod';
+import { profileSchema } from '../drift/profile.ts';
 
 export const CARD_FORMAT_VERSION = 1;
 export const PINS_FORMAT_VERSION = 1;
@@ -138,6 +139,11 @@ export const cardSchema = z.strictObject({
     kind: z.string(),
     formatVersion: z.int().min(1),
   }),
+  /**
+   * The reference profile of the training part and of the hold-out predictions, for drift
+   * (cards registered before pinml recorded it have none).
+   */
+  profile: profileSchema.optional(),
 });
 
 /** `registry/<model>/pins.json`: the only file a promotion or a rollback changes. */

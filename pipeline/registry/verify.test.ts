@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCodeVersion } from '../code-version.ts';
 import { GitRepo } from '../git/repo.ts';
 import { canonicalJson, sha256 } from '../json.ts';
+import type { Card } from './schema.ts';
 import { verifyVersion } from './verify.ts';
 import {
   allRefs,
@@ -79,9 +80,52 @@ describe('pinml verify', () => {
       },
       dataset: { path: DATA, recorded: recorded.dataset.sha256, found: recorded.dataset.sha256 },
       code: { same: true },
+      profile: 'match',
       reasons: [],
     });
     expect(await allRefs(ws.git, dir)).toBe(before);
+  });
+
+  it('reports a mismatch naming the field when the card’s reference profile was changed', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', run);
+    const cardFile = path.join(dir, CARD);
+    const card = JSON.parse(await readFile(cardFile, 'utf8')) as Card;
+    const feature = card.profile?.features[1];
+    if (!feature) throw new Error('iris@1 was registered without a profile');
+    const mean = feature.mean;
+    feature.mean = mean + 0.5;
+    await writeFile(cardFile, canonicalJson(card));
+    await ws.git(dir, 'commit', '--quiet', '--all', '-m', 'Edit the profile');
+    const r = await pinml(dir, 'verify', 'iris@1');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^iris@1: MISMATCH: the rebuilt artifact has the recorded sha256 [0-9a-f]{16}…; the reference profile differs from the card\n/,
+    );
+    expect(r.stdout).toContain(
+      `  the recomputed reference profile differs from the card's at profile.features[1].mean: ` +
+        `the card records ${mean + 0.5}, rebuilding gives ${mean}\n`,
+    );
+    const repo = GitRepo.open(dir);
+    const result = await verifyVersion(repo, 'main', 'iris', 1, await readCodeVersion());
+    expect(result).toMatchObject({ match: false, profile: 'mismatch', code: { same: true } });
+    expect(result.artifact.rebuilt).toBe(result.artifact.recorded);
+  });
+
+  it('verifies a card registered before pinml recorded a reference profile', async () => {
+    const dir = await ws.project();
+    await pinmlOk(dir, 'register', run);
+    const cardFile = path.join(dir, CARD);
+    const { profile, ...old } = JSON.parse(await readFile(cardFile, 'utf8')) as Card;
+    expect(profile).toBeDefined();
+    await writeFile(cardFile, canonicalJson(old));
+    await ws.git(dir, 'commit', '--quiet', '--all', '-m', 'Drop the profile');
+    const r = await pinml(dir, 'verify', 'iris@1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^iris@1: MATCH: /);
+    const repo = GitRepo.open(dir);
+    const result = await verifyVersion(repo, 'main', 'iris', 1, await readCodeVersion());
+    expect(result).toMatchObject({ match: true, profile: 'absent', reasons: [] });
   });
 
   it('reports a mismatch naming the dataset hashes when one byte of the data changed', async () => {

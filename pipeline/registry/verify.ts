@@ -1,14 +1,16 @@
 /**
  * Verifying a registered version by rebuilding it: the dataset bytes are read from git at the
  * commit the card records, the chosen candidate is retrained with the recorded configuration,
- * and the artifact's SHA-256 is compared with the card's.
+ * and the artifact's SHA-256 is compared with the card's, and so is the reference profile when
+ * the card records one.
  */
 import type { ModelConfig } from '../config.ts';
 import type { CodeVersion } from '../code-version.ts';
 import { parseDataset } from '../dataset.ts';
+import { profileDifference, type ReferenceProfile } from '../drift/profile.ts';
 import { GitError, PinmlError, RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
-import { sha256 } from '../json.ts';
+import { compactJson, sha256 } from '../json.ts';
 import { familyForArtifact } from '../models/index.ts';
 import { trainModel } from '../train.ts';
 import { ref } from './messages.ts';
@@ -23,6 +25,11 @@ export interface VerifyResult {
   artifact: { recorded: string; rebuilt: string | null };
   dataset: { path: string; commit: string; recorded: string; found: string | null };
   code: { recorded: string; running: string; same: boolean };
+  /**
+   * The card's reference profile against the recomputed one: `absent` when the card has none
+   * (registered before pinml recorded it), `not-rebuilt` when retraining failed.
+   */
+  profile: 'match' | 'mismatch' | 'absent' | 'not-rebuilt';
   /** Why it does not match, or notes (a code version that differs). */
   reasons: string[];
 }
@@ -58,7 +65,28 @@ function withRecordedFamily(config: ModelConfig, card: Card): ModelConfig {
   };
 }
 
-/** Rebuilds `model@version` as registered at `commit` and compares the artifact's hash. */
+/** Compares the card's profile with the rebuilt run's; a mismatch names the first field. */
+function checkProfile(
+  recorded: ReferenceProfile | undefined,
+  rebuilt: ReferenceProfile | undefined,
+  reasons: string[],
+): VerifyResult['profile'] {
+  if (recorded === undefined) return 'absent';
+  if (rebuilt === undefined) return 'not-rebuilt';
+  const diff = profileDifference(recorded, rebuilt);
+  if (diff === undefined) return 'match';
+  const show = (v: unknown): string => (v === undefined ? 'nothing' : compactJson(v));
+  reasons.push(
+    `the recomputed reference profile differs from the card's at ${diff.field}: ` +
+      `the card records ${show(diff.recorded)}, rebuilding gives ${show(diff.rebuilt)}`,
+  );
+  return 'mismatch';
+}
+
+/**
+ * Rebuilds `model@version` as registered at `commit` and compares the artifact's hash and the
+ * reference profile.
+ */
 export async function verifyVersion(
   repo: GitRepo,
   commit: string,
@@ -87,6 +115,7 @@ export async function verifyVersion(
     );
   }
   let rebuilt: string | null = null;
+  let rebuiltProfile: ReferenceProfile | undefined;
   if (bytes !== undefined) {
     const recorded = {
       ...(card.config as unknown as Omit<ModelConfig, 'name'>),
@@ -103,6 +132,7 @@ export async function verifyVersion(
       });
       const run = trainModel({ model: config, dataset, code, only: [card.candidate.name] });
       rebuilt = sha256(run.artifactText);
+      rebuiltProfile = run.record.profile;
     } catch (e) {
       if (!(e instanceof PinmlError)) throw e;
       reasons.push(`retraining failed: ${e.message}`);
@@ -110,12 +140,14 @@ export async function verifyVersion(
   }
   // A rebuild from other bytes proves nothing about the recorded dataset, even when the model
   // comes out the same (bytes that parse to the same rows): both hashes must match.
-  const match = found === card.dataset.sha256 && rebuilt === card.artifact.sha256;
   if (rebuilt !== null && rebuilt !== card.artifact.sha256) {
     reasons.push(
       `the rebuilt ${paths.artifact(model, version)} has sha256 ${rebuilt}, the card records ${card.artifact.sha256}`,
     );
   }
+  const profile = checkProfile(card.profile, rebuiltProfile, reasons);
+  const match =
+    found === card.dataset.sha256 && rebuilt === card.artifact.sha256 && profile !== 'mismatch';
   return {
     model,
     version,
@@ -128,6 +160,7 @@ export async function verifyVersion(
       found,
     },
     code: { recorded: card.code.id, running: code.id, same: sameCode },
+    profile,
     reasons,
   };
 }
