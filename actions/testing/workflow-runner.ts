@@ -52,7 +52,8 @@ export type Result = 'success' | 'failure' | 'skipped';
 
 /** The event that starts a run. */
 export interface WorkflowEvent {
-  name: 'push' | 'workflow_dispatch';
+  /** `schedule`: a cron run (GitHub gives it no inputs: `inputs.*` are empty). */
+  name: 'push' | 'workflow_dispatch' | 'schedule';
   /** GITHUB_SHA: the pushed commit, or the branch tip a dispatch ran on. */
   sha: string;
   /** Default `refs/heads/main`. */
@@ -112,6 +113,8 @@ export interface RunWorkflowOptions {
   event: WorkflowEvent;
   /** Secrets besides GITHUB_TOKEN (e.g. `PINML_TOKEN`); none by default. */
   secrets?: Record<string, string>;
+  /** Configuration variables (the `vars` context: repository and organisation variables). */
+  vars?: Record<string, string>;
   /** The runtime for `using: node24` actions (default Node 24; node20 actions run on Node 20). */
   runtime?: NodeRuntime;
   /** Re-run these jobs (and the jobs that need them) of a previous run, as a new attempt. */
@@ -161,6 +164,7 @@ function matchesAny(value: string, globs: readonly string[]): boolean {
 export function triggers(events: WorkflowTemplate['events'], event: WorkflowEvent): boolean {
   const branch = (event.ref ?? 'refs/heads/main').replace(/^refs\/heads\//, '');
   if (event.name === 'workflow_dispatch') return events.workflow_dispatch !== undefined;
+  if (event.name === 'schedule') return (events.schedule ?? []).length > 0;
   const push = events.push;
   if (push === undefined) return false;
   if (push.branches && !matchesAny(branch, push.branches)) return false;
@@ -397,7 +401,7 @@ export async function runWorkflow(
         github: githubContext(token, id, ''),
         inputs,
         needs,
-        vars: {},
+        vars: { ...options.vars },
         secrets: { GITHUB_TOKEN: token, ...options.secrets },
       };
       if (!truthy(evaluate(job.if.expression, base, { failed: needFailed }))) {
