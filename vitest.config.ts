@@ -17,6 +17,7 @@ export const UNIT = [
   'pipeline/drift/bins.test.ts',
   'pipeline/drift/drift.test.ts',
   'pipeline/drift/profile.test.ts',
+  'pipeline/drift/stats.test.ts',
   'pipeline/gate.test.ts',
   'pipeline/git/remote-errors.test.ts',
   'pipeline/log/quality.test.ts',

@@ -19,7 +19,7 @@ import { OTHER_CATEGORY } from './sketch.ts';
 import {
   chiSquare,
   jensenShannon,
-  ksPValue,
+  ksOfStatistic,
   ksTwoSample,
   psi,
   twoProportionZ,
@@ -135,8 +135,9 @@ function numericalDrift(
     psiCounts = sketch.psi;
     if (!tooFew) {
       if (sketch.ks !== null) {
-        statistic = sketch.ks.statistic();
-        score = ksPValue(statistic, plan.sorted.length, window.rows);
+        const r = ksOfStatistic(sketch.ks.statistic(), plan.sorted.length, window.rows);
+        statistic = r.statistic;
+        score = r.pValue;
       } else if (sketch.wasserstein !== null) {
         const e = sketch.wasserstein.estimate();
         score = e.distance;

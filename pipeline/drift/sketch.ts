@@ -14,7 +14,6 @@
  *   a sum give the distance exactly.
  * - Categorical features and PSI: counts, exact.
  */
-import { weightedWasserstein } from './stats.ts';
 import { binIndex, quantileEdges } from './bins.ts';
 import type { CategoricalPlan, NumericalPlan } from './reference.ts';
 
@@ -130,7 +129,6 @@ export class WassersteinSketch {
     const norm = Math.max(this.#plan.std, 0.001);
     const distance = weightedWasserstein(
       this.#plan.sorted,
-      null,
       Float64Array.from(points),
       Float64Array.from(weights),
     );
@@ -167,4 +165,36 @@ export class CategoryCounts {
   get bytes(): number {
     return this.counts.size * 64;
   }
+}
+
+/**
+ * ∫|F_a − F_b| of the reference `a` (every value weight 1) and weighted points `b` (ascending,
+ * weights > 0): scipy's `wasserstein_distance(a, b, v_weights=weights)`, step by step over the
+ * merged values.
+ */
+export function weightedWasserstein(
+  a: Float64Array,
+  b: Float64Array,
+  weights: Float64Array,
+): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  let i = 0;
+  let j = 0;
+  let fa = 0;
+  let fb = 0;
+  let distance = 0;
+  let x = Math.min(a[0] as number, b[0] as number);
+  while (i < a.length || j < b.length) {
+    const next = Math.min(
+      i < a.length ? (a[i] as number) : Infinity,
+      j < b.length ? (b[j] as number) : Infinity,
+    );
+    distance += Math.abs(fa - fb) * (next - x);
+    x = next;
+    while (i < a.length && a[i] === x) i++;
+    fa = i / a.length;
+    while (j < b.length && b[j] === x) fb += (weights[j++] as number) / total;
+  }
+  return distance;
 }
