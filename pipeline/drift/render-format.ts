@@ -78,7 +78,7 @@ export function formatDrifted(f: FeatureDrift): string {
   return f.drifted === null ? 'no verdict' : f.drifted ? 'yes' : 'no';
 }
 
-export function formatPsi(f: FeatureDrift): string {
+function formatPsi(f: FeatureDrift): string {
   return f.psi === null ? '—' : formatNumber(f.psi);
 }
 
@@ -94,7 +94,7 @@ const plural = (n: number, one: string, many = `${one}s`): string =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** A time as `2026-12-01 10:00:00 UTC`. */
-export function formatTime(ms: number): string {
+function formatTime(ms: number): string {
   return new Date(ms)
     .toISOString()
     .replace('T', ' ')
@@ -109,19 +109,19 @@ function formatDuration(ms: number): string {
 }
 
 /** When the window ran and how many rows it had (without its source, which renderings mark up). */
-export function formatWindow(w: DriftReport['window']): string {
+function formatWindow(w: DriftReport['window']): string {
   const rows = plural(w.rows, 'row');
   if (w.from === null || w.until === null) return `${rows} (no times: a file of inputs)`;
   return `${formatTime(w.from)} → ${formatTime(w.until)} (${formatDuration(w.until - w.from)}), ${rows}`;
 }
 
 /** The first 12 characters of a hash, as the promotion report shows them. */
-export function shortHash(hash: string): string {
+function shortHash(hash: string): string {
   return hash.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
 }
 
 /** Bytes as `512 B`, `38.6 KiB`, `1.2 MiB`. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1 << 20) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
@@ -133,7 +133,7 @@ export function formatDriftedCount(report: DriftReport): string {
 }
 
 /** The rule dataset drift follows, with the options used. */
-export function formatDatasetRule(report: DriftReport): string {
+function formatDatasetRule(report: DriftReport): string {
   const o = report.options;
   return (
     `dataset drift when at least ${Math.round(o.datasetShare * 1000) / 10}% of the tested features drift; ` +
@@ -144,6 +144,61 @@ export function formatDatasetRule(report: DriftReport): string {
   );
 }
 
+/** The title both renderings open with: `Dataset drift in iris@3: severity high`. */
+export function driftTitle(report: DriftReport): string {
+  const id = `${report.model}@${report.version}`;
+  return report.datasetDrift
+    ? `Dataset drift in ${id}: severity ${report.severity}`
+    : `No dataset drift in ${id} (severity ${report.severity})`;
+}
+
+/** The facts under the verdict, as label and text: the window, the reference, the method, the rules. */
+export function headlineFacts(report: DriftReport): [string, string][] {
+  const ref = report.reference;
+  return [
+    ['Window', `${formatWindow(report.window)}, from ${report.window.source}`],
+    [
+      'Reference',
+      `${ref.dataset}, sha256 ${shortHash(ref.sha256)}, ${ref.part} part, ${plural(ref.rows, 'row')}, ` +
+        `trained at commit ${shortHash(report.commit)}`,
+    ],
+    [
+      'Method',
+      `${report.method} (${formatBytes(report.memoryBytes)} held for the window); computed ${report.createdAt}`,
+    ],
+    ['Rules', formatDatasetRule(report)],
+  ];
+}
+
+/** The table's columns after the feature's name. */
+export const CELL_HEAD = [
+  'kind',
+  'test',
+  'score',
+  'threshold',
+  'drifted',
+  'PSI',
+  'severity',
+  'note',
+] as const;
+
+/** The columns whose figures are aligned right. */
+export const NUMERIC_COLUMNS: ReadonlySet<string> = new Set(['score', 'threshold', 'PSI']);
+
+/** A row's cells after its name, as plain text, in {@link CELL_HEAD}'s order. */
+export function rowCells(f: FeatureDrift): string[] {
+  return [
+    f.kind,
+    TEST_NAMES[f.test],
+    formatScore(f),
+    formatThreshold(f),
+    formatDrifted(f),
+    formatPsi(f),
+    f.severity,
+    formatNote(f),
+  ];
+}
+
 /** What the notes under the headline say, as sentences (none when there is nothing to say). */
 export function reportNotes(report: DriftReport): string[] {
   const notes: string[] = [];
@@ -151,10 +206,14 @@ export function reportNotes(report: DriftReport): string[] {
   const sketched = all.filter((f) => f.errorBound !== undefined);
   if (report.method === 'sketch' || sketched.length > 0) {
     const largest = Math.max(0, ...sketched.map((f) => f.errorBound ?? 0));
+    const bounds =
+      sketched.length === 0
+        ? 'the scores may be off by the sketch’s error (no feature gives its bound)'
+        : `the scores of ${plural(sketched.length, 'feature')} may be off by up to their error bound ` +
+          `(the largest ± ${formatNumber(largest)}; see the notes column)`;
     notes.push(
       `The current window's values were held in a fixed-size sketch (${formatBytes(report.memoryBytes)}) ` +
-        `instead of exactly: the scores of ${plural(sketched.length, 'row')} may be off by up to their error bound ` +
-        `(the largest ± ${formatNumber(largest)}; see the notes column), so a score near its threshold may fall either side.`,
+        `instead of exactly: ${bounds}, so a score near its threshold may fall either side.`,
     );
   }
   const small = all.filter((f) => f.drifted === null);
@@ -165,7 +224,7 @@ export function reportNotes(report: DriftReport): string[] {
     );
   } else if (small.length > 0) {
     notes.push(
-      `No verdict on ${plural(small.length, 'row')}: fewer than ${report.options.minRows} rows had a value ` +
+      `No verdict on ${plural(small.length, 'feature')}: fewer than ${report.options.minRows} rows had a value ` +
         `(see the notes column); they are not counted as tested.`,
     );
   }

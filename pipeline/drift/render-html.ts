@@ -7,20 +7,15 @@
  * from CSV headers). Pure.
  */
 import {
+  CELL_HEAD,
   displayRows,
-  formatBytes,
-  formatDatasetRule,
-  formatDrifted,
+  driftTitle,
   formatDriftedCount,
-  formatNote,
-  formatPsi,
-  formatScore,
-  formatThreshold,
-  formatWindow,
+  headlineFacts,
+  NUMERIC_COLUMNS,
   PREDICTION_LABEL,
   reportNotes,
-  shortHash,
-  TEST_NAMES,
+  rowCells,
   type DisplayRow,
 } from './render-format.ts';
 import type { DriftReport } from './report.ts';
@@ -57,24 +52,12 @@ svg .grid { stroke: #e5e5e5; } svg .axis { stroke: #888; } svg .tick { fill: #44
 const rowName = (r: DisplayRow): string => (r.isPrediction ? PREDICTION_LABEL : r.feature.name);
 
 function header(report: DriftReport): string {
-  const id = `${report.model}@${report.version}`;
-  const ref = report.reference;
-  const entries: [string, string][] = [
-    ['Window', `${formatWindow(report.window)}, from ${report.window.source}`],
-    [
-      'Reference',
-      `${ref.dataset}, sha256 ${shortHash(ref.sha256)}, ${ref.part} part, ${ref.rows.toLocaleString('en-US')} rows, trained at commit ${shortHash(report.commit)}`,
-    ],
-    ['Method', `${report.method} (${formatBytes(report.memoryBytes)} held for the window)`],
-    ['Rules', formatDatasetRule(report)],
-    ['Computed', report.createdAt],
-  ];
   return [
     '<header>',
-    `<h1>${report.datasetDrift ? 'Dataset drift' : 'No dataset drift'} in ${esc(id)}</h1>`,
+    `<h1>${esc(driftTitle(report))}</h1>`,
     `<p class="verdict${report.datasetDrift ? ' drift' : ''}"><strong>Dataset drift: ${report.datasetDrift ? 'yes' : 'no'}</strong> · severity <strong>${esc(report.severity)}</strong> · ${esc(formatDriftedCount(report))}</p>`,
     '<dl>',
-    ...entries.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`),
+    ...headlineFacts(report).map(([label, fact]) => `<dt>${esc(label)}</dt><dd>${esc(fact)}</dd>`),
     '</dl>',
     ...reportNotes(report).map((n) => `<p class="note">${esc(n)}</p>`),
     '</header>',
@@ -87,27 +70,17 @@ const rowClass = (r: DisplayRow): string =>
     .join(' ');
 
 function table(rows: readonly DisplayRow[]): string {
-  const head = ['feature', 'kind', 'test', 'score', 'threshold', 'drifted', 'PSI', 'severity'];
   const body = rows.map((r, i) => {
-    const f = r.feature;
     const cls = rowClass(r);
-    return [
-      `<tr${cls ? ` class="${cls}"` : ''}>`,
-      `<td><a href="#plot-${i}">${esc(rowName(r))}</a></td>`,
-      `<td>${esc(f.kind)}</td>`,
-      `<td>${esc(TEST_NAMES[f.test])}</td>`,
-      `<td class="num">${esc(formatScore(f))}</td>`,
-      `<td class="num">${esc(formatThreshold(f))}</td>`,
-      `<td>${esc(formatDrifted(f))}</td>`,
-      `<td class="num">${esc(formatPsi(f))}</td>`,
-      `<td>${esc(f.severity)}</td>`,
-      `<td>${esc(formatNote(f))}</td>`,
-      '</tr>',
-    ].join('');
+    const cells = rowCells(r.feature).map(
+      (cell, c) =>
+        `<td${NUMERIC_COLUMNS.has(CELL_HEAD[c] ?? '') ? ' class="num"' : ''}>${esc(cell)}</td>`,
+    );
+    return `<tr${cls ? ` class="${cls}"` : ''}><td><a href="#plot-${i}">${esc(rowName(r))}</a></td>${cells.join('')}</tr>`;
   });
   return [
     '<div class="table-wrap"><table>',
-    `<thead><tr>${[...head, 'note'].map((h) => `<th>${h}</th>`).join('')}</tr></thead>`,
+    `<thead><tr>${['feature', ...CELL_HEAD].map((h) => `<th>${h}</th>`).join('')}</tr></thead>`,
     '<tbody>',
     ...body,
     '</tbody>',
@@ -119,12 +92,13 @@ function plot(r: DisplayRow, i: number): string {
   const f = r.feature;
   const name = rowName(r);
   const what = 'edges' in f.shares ? 'quantile bins of the reference' : 'categories';
+  const [, test, score, threshold, drifted, psi, severity, note] = rowCells(f);
   const facts = [
-    `${TEST_NAMES[f.test]} ${formatScore(f)}, threshold ${formatThreshold(f)}`,
-    `drifted: ${formatDrifted(f)}`,
-    `PSI ${formatPsi(f)}`,
-    `severity ${f.severity}`,
-    formatNote(f),
+    `${test} ${score}, threshold ${threshold}`,
+    `drifted: ${drifted}`,
+    `PSI ${psi}`,
+    `severity ${severity}`,
+    note,
   ].filter(Boolean);
   return [
     `<section class="plot${f.drifted === true ? ' drifted' : ''}" id="plot-${i}">`,

@@ -103,7 +103,8 @@ export function renderSharesSvg(
   const numerical = 'edges' in shares;
   const groups = numerical ? binGroups(shares) : categoryGroups(shares);
   const rotate = !numerical && groups.length > 6;
-  const m = { left: 52, right: 16, top: 30, bottom: rotate ? 92 : 40 };
+  // Rotated labels reach left of their bar by about their length: room for the first one.
+  const m = { left: rotate ? 96 : 52, right: 16, top: 30, bottom: rotate ? 92 : 40 };
   const w = PLOT_WIDTH - m.left - m.right;
   const h = PLOT_HEIGHT - m.top - m.bottom;
   const top = axisTop(groups);

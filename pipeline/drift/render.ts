@@ -14,20 +14,15 @@ import { UsageError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { GITHUB_BODY_LIMIT } from '../report.ts';
 import {
+  CELL_HEAD,
   displayRows,
-  formatBytes,
-  formatDatasetRule,
-  formatDrifted,
+  driftTitle,
   formatDriftedCount,
-  formatNote,
-  formatPsi,
-  formatScore,
-  formatThreshold,
-  formatWindow,
+  headlineFacts,
+  NUMERIC_COLUMNS,
   PREDICTION_LABEL,
   reportNotes,
-  shortHash,
-  TEST_NAMES,
+  rowCells,
   thresholdRatio,
   type DisplayRow,
 } from './render-format.ts';
@@ -57,14 +52,17 @@ export interface DriftLinks {
 export const MIN_DRIFT_CHARS = 8192;
 
 /** Longest strings shown (the JSON and HTML have them whole). */
+const TITLE_CHARS = 120;
+const FACT_CHARS = 600;
 const NAME_CHARS = 60;
 const NOTE_CHARS = 240;
-const PATH_CHARS = 200;
 
 /** Bars of the chart at most, in the table's order; the rest are left out of it. */
 export const CHART_BARS = 40;
 /** The chart's top: a score this many times past its threshold is drawn at the top. */
 export const CHART_CAP = 5;
+/** The bars' colour, then the threshold line's (the HTML page's reference blue and drift red). */
+const CHART_COLOURS = '#4c78a8, #c92a2a';
 
 const oneLine = (value: string, max: number): string => {
   const s = value.replace(/\s+/g, ' ').trim();
@@ -76,7 +74,7 @@ const oneLine = (value: string, max: number): string => {
  * math character escaped. (A bare URL may still become a link: GitHub finds those in text.)
  */
 function md(value: string, max = Infinity): string {
-  return oneLine(value, max).replace(/[\\`*_[\]()<>|~&#!:@$^{}]/g, (c) => `\\${c}`);
+  return oneLine(value, max).replace(/[\\`*_[\]<>|~&#!$^{}]/g, (c) => `\\${c}`);
 }
 
 /**
@@ -119,20 +117,12 @@ function linksLine(links: DriftLinks): string | null {
 }
 
 function headline(report: DriftReport, links: DriftLinks): string[] {
-  const id = `${md(report.model, NAME_CHARS)}@${report.version}`;
-  const ref = report.reference;
   const lines = [
-    report.datasetDrift
-      ? `## Dataset drift in ${id}: severity ${report.severity}`
-      : `## No dataset drift in ${id} (severity ${report.severity})`,
+    `## ${md(driftTitle(report), TITLE_CHARS)}`,
     '',
     `**Dataset drift: ${report.datasetDrift ? 'yes' : 'no'}** · severity **${report.severity}** · ${formatDriftedCount(report)}`,
     '',
-    `- **Window:** ${md(formatWindow(report.window))}, from ${code(report.window.source, PATH_CHARS)}`,
-    `- **Reference:** ${code(ref.dataset, PATH_CHARS)}, sha256 \`${shortHash(ref.sha256)}\`, ${ref.part} part, ` +
-      `${ref.rows.toLocaleString('en-US')} rows, trained at commit \`${shortHash(report.commit)}\``,
-    `- **Method:** ${report.method} (${formatBytes(report.memoryBytes)} held for the window); computed ${md(report.createdAt, 40)}`,
-    `- **Rules:** ${md(formatDatasetRule(report))}`,
+    ...headlineFacts(report).map(([label, fact]) => `- **${label}:** ${md(fact, FACT_CHARS)}`),
   ];
   const linked = linksLine(links);
   if (linked) lines.push(linked);
@@ -141,33 +131,18 @@ function headline(report: DriftReport, links: DriftLinks): string[] {
   return lines;
 }
 
-const HEAD = [
-  'feature',
-  'kind',
-  'test',
-  'score',
-  'threshold',
-  'drifted',
-  'PSI',
-  'severity',
-  'note',
-];
-const ALIGN = ['---', '---', '---', '---:', '---:', '---', '---:', '---', '---'];
+const HEAD = ['feature', ...CELL_HEAD];
+const ALIGN = HEAD.map((h) => (NUMERIC_COLUMNS.has(h) ? '---:' : '---'));
 
 function tableRow({ feature: f, isPrediction }: DisplayRow): string {
-  const strong = (s: string): string => `**${s}**`;
-  const cells = [
-    isPrediction ? `*${PREDICTION_LABEL}*` : code(f.name, NAME_CHARS, true),
-    md(f.kind),
-    md(TEST_NAMES[f.test]),
-    md(formatScore(f)),
-    md(formatThreshold(f)),
-    f.drifted === true ? strong('yes') : md(formatDrifted(f)),
-    md(formatPsi(f)),
-    f.severity === 'medium' || f.severity === 'high' ? strong(f.severity) : md(f.severity),
-    md(formatNote(f), NOTE_CHARS),
-  ];
-  return `| ${cells.join(' | ')} |`;
+  const name = isPrediction ? `*${PREDICTION_LABEL}*` : code(f.name, NAME_CHARS, true);
+  const cells = rowCells(f).map((cell, i) => {
+    const column = CELL_HEAD[i];
+    if (column === 'drifted' && f.drifted === true) return '**yes**';
+    if (column === 'severity' && (cell === 'medium' || cell === 'high')) return `**${cell}**`;
+    return md(cell, column === 'note' ? NOTE_CHARS : Infinity);
+  });
+  return `| ${[name, ...cells].join(' | ')} |`;
 }
 
 /** The label of a chart bar: mermaid's quoted strings take no quote, so a safe subset, unique. */
@@ -206,7 +181,16 @@ export function scoreChart(
   const used = new Set<string>();
   const labels = shown.map((s) => `"${chartLabel(s.row, used)}"`);
   const values = shown.map((s) => Number(Math.min(s.ratio, top).toFixed(3)));
+  // Mermaid's default height squeezes many bars into slivers; its default bar colour is pale.
   const chart = [
+    '---',
+    'config:',
+    '  xyChart:',
+    `    height: ${Math.max(300, 120 + 24 * shown.length)}`,
+    '  themeVariables:',
+    '    xyChart:',
+    `      plotColorPalette: "${CHART_COLOURS}"`,
+    '---',
     'xychart-beta horizontal',
     `  title "Score against its threshold (1 = threshold; past it, drift${highest > top ? `; capped at ${top}` : ''})"`,
     `  x-axis [${labels.join(', ')}]`,
@@ -234,7 +218,13 @@ function chartSection(rows: readonly DisplayRow[]): string[] {
   ];
 }
 
-function render(report: DriftReport, links: DriftLinks, rows: DisplayRow[], kept: number): string {
+function render(
+  report: DriftReport,
+  links: DriftLinks,
+  rows: DisplayRow[],
+  kept: number,
+  maxChars: number,
+): string {
   const parts = [...headline(report, links), '', '### Features', ''];
   parts.push(`| ${HEAD.join(' | ')} |`, `| ${ALIGN.join(' | ')} |`);
   for (const row of rows.slice(0, kept)) parts.push(tableRow(row));
@@ -243,7 +233,8 @@ function render(report: DriftReport, links: DriftLinks, rows: DisplayRow[], kept
     parts.push(
       '',
       `*${left.toLocaleString('en-US')} more of ${rows.length.toLocaleString('en-US')} rows left out ` +
-        `(the last in the table's order: the least past their thresholds, and those without a verdict) to stay within GitHub's ${GITHUB_BODY_LIMIT.toLocaleString('en-US')}-character limit; ` +
+        `(the last in the table's order: the least past their thresholds, and those without a verdict) ` +
+        `to stay within ${maxChars.toLocaleString('en-US')} characters${maxChars === GITHUB_BODY_LIMIT ? ", GitHub's limit" : ''}; ` +
         'the JSON and HTML reports have every feature.*',
     );
   }
@@ -273,7 +264,7 @@ export function renderDriftMarkdown(
   }
   const rows = displayRows(report);
   const fixed = report.prediction ? 1 : 0;
-  const at = (kept: number): string => render(report, links, rows, kept);
+  const at = (kept: number): string => render(report, links, rows, kept, maxChars);
   const full = at(rows.length);
   if (full.length <= maxChars) return full;
   // The longest prefix of the table that fits: the length grows with every row kept.
