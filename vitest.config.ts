@@ -18,6 +18,8 @@ export const UNIT = [
   'pipeline/drift/drift.test.ts',
   'pipeline/drift/profile.test.ts',
   'pipeline/drift/stats.test.ts',
+  'pipeline/drift/render-html.test.ts',
+  'pipeline/drift/render.test.ts',
   'pipeline/gate.test.ts',
   'pipeline/git/remote-errors.test.ts',
   'pipeline/log/quality.test.ts',

