@@ -3,6 +3,8 @@
     apt-get install python3-pandas python3-scipy     # pandas 1.5, scipy 1.10 on Debian 12
     /usr/bin/python3 pipeline/bench/drift-peer.py --reference REF.csv --current CUR.csv \\
         [--features f0,f1,...] [--label label]
+    /usr/bin/python3 pipeline/bench/drift-peer.py --reference REF.csv \\
+        --store predictions.db --model synth --version 1 [--features ...]
 
 Both CSVs have a header row. Without --features every column but --label (default "label")
 is a feature. Per feature, with the thresholds of pipeline/drift/options.ts (each a flag):
@@ -46,7 +48,10 @@ IMPORTED = time.perf_counter()
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--reference", required=True, help="the reference CSV")
-    ap.add_argument("--current", required=True, help="the current CSV")
+    ap.add_argument("--current", help="the current CSV")
+    ap.add_argument("--store", help="the current rows from a pinml prediction log (SQLite) instead")
+    ap.add_argument("--model", help="with --store: the model")
+    ap.add_argument("--version", type=int, help="with --store: the version")
     ap.add_argument("--features", help="comma-separated feature columns (default: all but --label)")
     ap.add_argument("--label", default="label", help="the column left out without --features")
     ap.add_argument("--p-value", type=float, default=0.05)
@@ -138,11 +143,29 @@ def json_safe(x):
     return x
 
 
+def read_store(file, model, version):
+    """The version's logged inputs as a DataFrame: pinml's `predictions` rows (inputs as JSON
+    arrays in the signature's order) read with pandas.read_sql, parsed with json.loads."""
+    import sqlite3
+    with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as con:
+        features = json.loads(con.execute(
+            "SELECT features FROM signatures WHERE model = ? AND version = ?",
+            (model, version)).fetchone()[0])
+        frame = pd.read_sql(
+            "SELECT inputs FROM predictions WHERE model = ? AND version = ? ORDER BY seq",
+            con, params=(model, version))
+    values = np.array([json.loads(t) for t in frame["inputs"]], dtype=np.float64)
+    return pd.DataFrame(values, columns=features)
+
+
 def main(argv):
     a = parse_args(argv)
     t0 = time.perf_counter()
     reference = pd.read_csv(a.reference)
-    current = pd.read_csv(a.current)
+    if a.store:
+        current = read_store(a.store, a.model, a.version)
+    else:
+        current = pd.read_csv(a.current)
     loaded = time.perf_counter()
     if a.features:
         features = [f.strip() for f in a.features.split(",") if f.strip()]
@@ -160,7 +183,7 @@ def main(argv):
         "peer": "scipy",
         "versions": {"python": sys.version.split()[0], "pandas": pd.__version__,
                      "scipy": scipy.__version__, "numpy": np.__version__},
-        "reference": a.reference, "current": a.current,
+        "reference": a.reference, "current": a.store or a.current,
         "referenceRows": int(len(reference)), "currentRows": int(len(current)),
         "features": results, "driftedFeatures": drifted, "testedFeatures": len(tested),
         "datasetDrift": bool(tested) and drifted >= 0.5 * len(tested),

@@ -3,13 +3,13 @@
  * from git at its card's commit (Evidently's default tests; README "Drift"). The window comes
  * from the prediction log's file, a server's `GET /logs`, or a CSV of inputs.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_MAX_ROWS } from '../drift/current.ts';
 import { driftOptionsAt, measureDrift, type WindowSource } from '../drift/measure.ts';
 import type { ReferencePart } from '../drift/read-reference.ts';
-import { renderDriftHtml, renderDriftJson, renderDriftMarkdown } from '../drift/render.ts';
+import { DRIFT_FILES, writeDriftReport } from '../drift/write-report.ts';
+import { renderDriftJson, renderDriftMarkdown } from '../drift/render.ts';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../log/store.ts';
 import { parseInstant } from '../log/window.ts';
@@ -29,13 +29,6 @@ interface DriftCliOptions {
   json?: boolean;
   out?: string;
 }
-
-/** The files `--out DIR` writes. */
-export const DRIFT_FILES = {
-  markdown: 'drift.md',
-  json: 'drift.json',
-  html: 'drift.html',
-} as const;
 
 export function driftCommand(program: Command, cli: CliContext): void {
   program
@@ -87,13 +80,8 @@ export function driftCommand(program: Command, cli: CliContext): void {
         now: new Date(now),
       });
       cli.io.stdout.write(opts.json ? renderDriftJson(report) : renderDriftMarkdown(report));
-      if (opts.out !== undefined) {
-        const dir = path.resolve(cli.io.cwd, opts.out);
-        await mkdir(dir, { recursive: true });
-        await writeFile(path.join(dir, DRIFT_FILES.markdown), renderDriftMarkdown(report));
-        await writeFile(path.join(dir, DRIFT_FILES.json), renderDriftJson(report));
-        await writeFile(path.join(dir, DRIFT_FILES.html), renderDriftHtml(report));
-      }
+      if (opts.out !== undefined)
+        await writeDriftReport(path.resolve(cli.io.cwd, opts.out), report);
     });
 }
 

@@ -20,13 +20,13 @@ const WHERE = 'WHERE model = ? AND version = ? AND time >= ? AND time < ?';
 
 /**
  * Visits the window's rows oldest first: inputs in the version's signature order (null when
- * not logged) and the predicted class. `expected` is told the row count first.
+ * not logged) and the predicted class. (No count first: on a million rows `count(*)` costs a
+ * tenth of the scan, more than growing the caller's arrays does.)
  */
 export function scanInputs(
   file: string,
   query: InputsQuery,
   visit: (inputs: number[] | null, predicted: string) => void,
-  expected: (rows: number) => void = () => {},
 ): number {
   let db: InstanceType<typeof Database> | undefined;
   try {
@@ -40,11 +40,6 @@ export function scanInputs(
       );
     }
     const params = [query.model, query.version, query.from, query.until];
-    const [count] = db
-      .prepare(`SELECT count(*) FROM predictions ${WHERE}`)
-      .raw()
-      .get(...params) as [number];
-    expected(count);
     let rows = 0;
     const statement = db
       .prepare(`SELECT inputs, class FROM predictions ${WHERE} ORDER BY seq`)
