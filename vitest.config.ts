@@ -15,6 +15,7 @@ export const UNIT = [
   'pipeline/dataset.test.ts',
   'pipeline/demo/jittered-rows.test.ts',
   'pipeline/drift/bins.test.ts',
+  'pipeline/drift/issue.test.ts',
   'pipeline/gate.test.ts',
   'pipeline/git/remote-errors.test.ts',
   'pipeline/log/quality.test.ts',
