@@ -9,6 +9,7 @@ import { PinmlError, UsageError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
 import { compareCommand } from './compare.ts';
 import { configSchemaCommand } from './config-schema.ts';
+import { dataCommand } from './data.ts';
 import type { CliContext, CliIO } from './context.ts';
 import { historyCommand } from './history.ts';
 import { initCommand } from './init.ts';
@@ -38,6 +39,7 @@ const COMMANDS = [
   historyCommand,
   showCommand,
   liveCommand,
+  dataCommand,
   verifyCommand,
   initCommand,
   configSchemaCommand,

@@ -1,11 +1,12 @@
 /**
  * A running server's prediction log, read through its `GET /logs` (NDJSON, page by page after
- * the cursor in `X-Pinml-Next-Cursor`, `Authorization: Bearer <PINML_ADMIN_TOKEN>`) and tallied
- * into live-quality counts as the pages come, so no page is kept. `fetch` comes in as a port.
+ * the cursor in `X-Pinml-Next-Cursor`, `Authorization: Bearer <PINML_ADMIN_TOKEN>`): its rows,
+ * or live-quality counts tallied as the pages come, so no page is kept. `fetch` comes in as a
+ * port.
  */
 import { PinmlError } from '../errors.ts';
 import { QualityTally, rowsOfNdjson } from './counts.ts';
-import { LOG_CURSOR_HEADER, type QualityCounts } from './store.ts';
+import { LOG_CURSOR_HEADER, type LoggedRow, type QualityCounts } from './store.ts';
 
 /** What to read, from where. */
 export interface ServerLogQuery {
@@ -22,15 +23,17 @@ export interface ServerLogQuery {
   pageRows?: number;
 }
 
-/** Live-quality counts of a server's log over a window, grouped as a store's `quality()`. */
-export async function readServerCounts(
-  query: ServerLogQuery,
+/**
+ * The rows of a server's log over a window, page by page, oldest first; `labelled` keeps the
+ * rows with feedback (true) or without (false).
+ */
+export async function* readServerPages(
+  query: ServerLogQuery & { labelled?: boolean | undefined },
   fetchPage: typeof fetch = fetch,
-): Promise<QualityCounts[]> {
+): AsyncGenerator<LoggedRow[]> {
   const base = query.url.endsWith('/') ? query.url : `${query.url}/`;
   const endpoint = new URL('logs', base);
   const where = `${endpoint.origin}${endpoint.pathname}`;
-  const tally = new QualityTally();
   let after: string | undefined;
   for (let page = 1; ; page++) {
     const url = new URL(endpoint);
@@ -38,6 +41,7 @@ export async function readServerCounts(
     if (query.version !== undefined) url.searchParams.set('version', String(query.version));
     url.searchParams.set('from', new Date(query.from).toISOString());
     url.searchParams.set('until', new Date(query.until).toISOString());
+    if (query.labelled !== undefined) url.searchParams.set('labelled', String(query.labelled));
     url.searchParams.set('limit', String(query.pageRows ?? 10_000));
     if (after !== undefined) url.searchParams.set('after', after);
     let response: Response;
@@ -56,7 +60,7 @@ export async function readServerCounts(
     }
     if (!response.ok) throw await refusal(response, where);
     const next = response.headers.get(LOG_CURSOR_HEADER);
-    for (const row of rowsOfNdjson(await response.text(), `${where} page ${page}`)) tally.add(row);
+    yield rowsOfNdjson(await response.text(), `${where} page ${page}`);
     if (next === null) break;
     if (next === after) {
       throw new PinmlError('E_LOG_STORE', `${where} gave the same cursor ${next} twice`, {
@@ -65,6 +69,16 @@ export async function readServerCounts(
     }
     after = next;
   }
+}
+
+/** Live-quality counts of a server's log over a window, grouped as a store's `quality()`. */
+export async function readServerCounts(
+  query: ServerLogQuery,
+  fetchPage: typeof fetch = fetch,
+): Promise<QualityCounts[]> {
+  const tally = new QualityTally();
+  for await (const rows of readServerPages(query, fetchPage))
+    for (const row of rows) tally.add(row);
   return tally.counts();
 }
 
