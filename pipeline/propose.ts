@@ -4,7 +4,8 @@
  * which a dry run prints; then applied: the branch written as one commit (create-or-update,
  * compared with the branch as the remote has it), pushed, merged at once on request (local
  * use), and its one pull request opened or updated. `pinml pipeline`, `pinml promote`,
- * `pinml rollback` and the promote and rollback actions all propose through it.
+ * `pinml rollback` and the promote and rollback actions all propose through it, and rows from
+ * feedback (`feedback/propose.ts`) are applied through its {@link applyProposal}.
  *
  * Git and GitHub come in as arguments: the repository and, for the pull request, the
  * {@link PullRequests} of the repository on GitHub.
