@@ -218,6 +218,24 @@ describe('a standing drift issue on the OpenAPI-checked fake', () => {
   });
 });
 
+describe('the fake GitHub, for issues', () => {
+  it('refuses an issue update GitHub would refuse, and a filter the list does not take', async () => {
+    const before = fake.violations.length;
+    const headers = { authorization: 'token t0k', 'content-type': 'application/json' };
+    const patch = await fetch(`${fake.url}/repos/acme/models/issues/1`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ state: 'done' }),
+    });
+    expect(patch.status).toBe(422);
+    const list = await fetch(`${fake.url}/repos/acme/models/issues?label=drift`, { headers });
+    expect(list.status).toBe(422);
+    expect(fake.violations.slice(before).join('\n')).toMatch(
+      /issues\/update.*state[\s\S]*"label" is not declared by issues\/list-for-repo/,
+    );
+  });
+});
+
 describe('planIssue', () => {
   const open = (number: number, body: string, labels = ['pinml', 'drift']) => ({
     number,

@@ -244,7 +244,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     );
     if (issueReply !== undefined) return issueReply;
     const pull = (): FakePull | undefined =>
-      pulls.find((p) => p.number === Number(params.pull_number ?? params.issue_number));
+      pulls.find((p) => p.number === Number(params.pull_number));
     switch (op.operationId) {
       case 'repos/get':
         return [
