@@ -4,7 +4,8 @@
  * which a dry run prints; then applied: the branch written as one commit (create-or-update,
  * compared with the branch as the remote has it), pushed, merged at once on request (local
  * use), and its one pull request opened or updated. `pinml pipeline`, `pinml promote`,
- * `pinml rollback` and the promote and rollback actions all propose through it.
+ * `pinml rollback` and the promote and rollback actions all propose through it, and rows from
+ * feedback (`feedback/propose.ts`) are applied through its {@link applyProposal}.
  *
  * Git and GitHub come in as arguments: the repository and, for the pull request, the
  * {@link PullRequests} of the repository on GitHub.
@@ -19,6 +20,7 @@ import { paths } from './registry/paths.ts';
 import {
   planPromotion,
   planRollback,
+  type BranchChange,
   type BranchPlan,
   type StandingProposal,
 } from './registry/plan.ts';
@@ -61,9 +63,9 @@ export interface Planned {
 }
 
 /** The plan carried out. */
-export interface Applied {
+export interface Applied<P extends BranchChange = BranchPlan> {
   status: 'applied';
-  plan: BranchPlan;
+  plan: P;
   /** Of the branch, and of its pull request when there is one. */
   operation: PullOperation;
   /** The commit on the branch. */
@@ -78,7 +80,7 @@ export interface Applied {
 export type Proposal = Unchanged | Planned | Applied;
 
 /** The tip of `branch`: on the remote when one is given, else the local branch; undefined when absent. */
-async function branchTip(
+export async function branchTip(
   repo: GitRepo,
   branch: string,
   remote: string | undefined,
@@ -189,12 +191,16 @@ export function rollbackBody(plan: BranchPlan, reason?: string): string {
   ].join('\n');
 }
 
-/** Carries a branch plan out: the branch, the push, the local merge, the pull request. */
-async function applyProposal(
-  input: ProposeInput,
-  plan: BranchPlan,
+/**
+ * Carries a change out on its fixed branch: the branch (compared with the branch as the remote
+ * has it, so a re-run with the same inputs is `unchanged`), the push, the local merge, and the
+ * one pull request with `body()` (read only when there is one).
+ */
+export async function applyProposal<P extends BranchChange>(
+  input: Omit<ProposeInput, 'model' | 'at'>,
+  plan: P,
   body: () => Promise<string>,
-): Promise<Applied> {
+): Promise<Applied<P>> {
   const { repo, remote, pullRequest } = input;
   const text = pullRequest ? await body() : '';
   // Compare with the branch as the remote has it, so a re-run with the same inputs is `unchanged`.
@@ -208,7 +214,7 @@ async function applyProposal(
     }
     if (merged) await repo.push({ remote, branch: input.base, oid: merged });
   }
-  const applied: Applied = {
+  const applied: Applied<P> = {
     status: 'applied',
     plan,
     operation: branch.operation,

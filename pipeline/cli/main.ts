@@ -10,6 +10,7 @@ import { GitRepo } from '../git/repo.ts';
 import { compareCommand } from './compare.ts';
 import { configSchemaCommand } from './config-schema.ts';
 import { driftCommand } from './drift.ts';
+import { dataCommand } from './data.ts';
 import type { CliContext, CliIO } from './context.ts';
 import { historyCommand } from './history.ts';
 import { initCommand } from './init.ts';
@@ -40,6 +41,7 @@ const COMMANDS = [
   showCommand,
   liveCommand,
   driftCommand,
+  dataCommand,
   verifyCommand,
   initCommand,
   configSchemaCommand,

@@ -4,6 +4,7 @@
  */
 import { GitHubError } from '../errors.ts';
 import type { GitHubClient } from './client.ts';
+import { refused } from './refused.ts';
 
 /** GitHub refuses a pull request body over 65,536 characters. */
 export const MAX_BODY = 65_536;
@@ -27,18 +28,12 @@ export interface PullResult {
   url: string;
 }
 
+const PULLS_PERMISSION =
+  '`pull-requests: write`, and the repository setting ' +
+  '"Allow GitHub Actions to create and approve pull requests"';
+
 function explain(e: unknown, what: string): never {
-  const status = (e as { status?: number }).status;
-  const hint =
-    status === 403
-      ? ': the token lacks permission (the workflow needs `pull-requests: write`, and the repository setting ' +
-        '"Allow GitHub Actions to create and approve pull requests")'
-      : status === 401
-        ? ': the token is missing or invalid'
-        : status === 404
-          ? ': the repository was not found, or the token cannot see it'
-          : '';
-  throw new GitHubError(`GitHub refused to ${what} (HTTP ${status ?? '?'})${hint}`, { status });
+  return refused(e, what, PULLS_PERMISSION);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A running server's prediction log, read through its `GET /logs` (NDJSON, page by page after
- * the cursor in `X-Pinml-Next-Cursor`, `Authorization: Bearer <PINML_ADMIN_TOKEN>`) and tallied
- * into live-quality counts as the pages come, so no page is kept. `fetch` comes in as a port.
+ * the cursor in `X-Pinml-Next-Cursor`, `Authorization: Bearer <PINML_ADMIN_TOKEN>`): its rows,
+ * or live-quality counts tallied as the pages come, so no page is kept. `fetch` comes in as a
+ * port.
  */
 import { PinmlError } from '../errors.ts';
 import { QualityTally, rowsOfNdjson } from './counts.ts';
@@ -22,37 +23,25 @@ export interface ServerLogQuery {
   pageRows?: number;
 }
 
-/** Live-quality counts of a server's log over a window, grouped as a store's `quality()`. */
-export async function readServerCounts(
-  query: ServerLogQuery,
-  fetchPage: typeof fetch = fetch,
-): Promise<QualityCounts[]> {
-  const tally = new QualityTally();
-  await forEachServerRow(query, (row) => tally.add(row), fetchPage);
-  return tally.counts();
-}
-
 /**
- * Visits every row of a server's log over a window, page by page (no page is kept); resolves
- * to the number of rows visited.
+ * The rows of a server's log over a window, page by page, oldest first; `labelled` keeps the
+ * rows with feedback (true) or without (false).
  */
-export async function forEachServerRow(
-  query: ServerLogQuery & { labelled?: boolean },
-  visit: (row: LoggedRow) => void,
+export async function* readServerPages(
+  query: ServerLogQuery & { labelled?: boolean | undefined },
   fetchPage: typeof fetch = fetch,
-): Promise<number> {
+): AsyncGenerator<LoggedRow[]> {
   const base = query.url.endsWith('/') ? query.url : `${query.url}/`;
   const endpoint = new URL('logs', base);
   const where = `${endpoint.origin}${endpoint.pathname}`;
-  let rows = 0;
   let after: string | undefined;
   for (let page = 1; ; page++) {
     const url = new URL(endpoint);
     url.searchParams.set('model', query.model);
     if (query.version !== undefined) url.searchParams.set('version', String(query.version));
-    if (query.labelled !== undefined) url.searchParams.set('labelled', String(query.labelled));
     url.searchParams.set('from', new Date(query.from).toISOString());
     url.searchParams.set('until', new Date(query.until).toISOString());
+    if (query.labelled !== undefined) url.searchParams.set('labelled', String(query.labelled));
     url.searchParams.set('limit', String(query.pageRows ?? 10_000));
     if (after !== undefined) url.searchParams.set('after', after);
     let response: Response;
@@ -71,10 +60,7 @@ export async function forEachServerRow(
     }
     if (!response.ok) throw await refusal(response, where);
     const next = response.headers.get(LOG_CURSOR_HEADER);
-    for (const row of rowsOfNdjson(await response.text(), `${where} page ${page}`)) {
-      visit(row);
-      rows++;
-    }
+    yield rowsOfNdjson(await response.text(), `${where} page ${page}`);
     if (next === null) break;
     if (next === after) {
       throw new PinmlError('E_LOG_STORE', `${where} gave the same cursor ${next} twice`, {
@@ -83,7 +69,17 @@ export async function forEachServerRow(
     }
     after = next;
   }
-  return rows;
+}
+
+/** Live-quality counts of a server's log over a window, grouped as a store's `quality()`. */
+export async function readServerCounts(
+  query: ServerLogQuery,
+  fetchPage: typeof fetch = fetch,
+): Promise<QualityCounts[]> {
+  const tally = new QualityTally();
+  for await (const rows of readServerPages(query, fetchPage))
+    for (const row of rows) tally.add(row);
+  return tally.counts();
 }
 
 /** A refused page as an error that says what to set. */

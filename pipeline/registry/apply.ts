@@ -10,7 +10,7 @@ import { sha256 } from '../json.ts';
 import { readAssessment, readRunFolder } from '../run-folder.ts';
 import { mergeMessage } from './messages.ts';
 import type { CardAssessment } from './card.ts';
-import { planRegistration, type BranchPlan, type RegistrationPlan } from './plan.ts';
+import { planRegistration, type BranchChange, type RegistrationPlan } from './plan.ts';
 import { readModelState } from './registry.ts';
 
 export interface RegisterOptions {
@@ -239,10 +239,11 @@ async function isSameChange(repo: GitRepo, existing: string, next: string): Prom
 }
 
 /**
- * Writes a promotion or rollback as one commit on its fixed branch, created or reset onto the
- * plan's base. A branch that already holds the same change on the same base is `unchanged`.
+ * Writes a promotion, a rollback or another proposed change as one commit on its fixed branch,
+ * created or reset onto the plan's base. A branch that already holds the same change on the
+ * same base is `unchanged`.
  */
-export async function applyBranchPlan(repo: GitRepo, plan: BranchPlan): Promise<BranchResult> {
+export async function applyBranchPlan(repo: GitRepo, plan: BranchChange): Promise<BranchResult> {
   const existing = await tryResolve(repo, `refs/heads/${plan.branch}`);
   const oid = plan.revert
     ? await repo.revertCommit(plan.revert.commit, {

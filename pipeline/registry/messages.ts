@@ -82,3 +82,58 @@ export function pullRequestNumber(message: string): number | undefined {
   const m = /^Merge pull request #(\d+)\b/.exec(subject) ?? /\(#(\d+)\)\s*$/.exec(subject);
   return m?.[1] ? Number(m[1]) : undefined;
 }
+
+/** The labels of a model's drift issue: every one is needed to find it. */
+export const DRIFT_LABELS: readonly string[] = ['pinml', 'drift'];
+
+/**
+ * The hidden line at the top of a model's drift issue that tells it apart from another
+ * model's (labels are shared; a title may be edited by hand).
+ */
+export function driftMarker(model: string): string {
+  return `<!-- pinml:drift model=${model} -->`;
+}
+
+export function driftTitle(model: string): string {
+  return `Drift detected in ${model}`;
+}
+
+/** The comment a drift issue is closed with, when a report finds no drift any more. */
+export function driftClearedComment(model: string, headline: string): string {
+  return [
+    `Drift in ${model} has cleared: ${headline}`,
+    '',
+    'Closed by pinml; a new issue opens if drift comes back.',
+    '',
+  ].join('\n');
+}
+
+/** The standing branch that proposes rows from feedback for a model's dataset. */
+export function dataBranch(model: string): string {
+  return `pinml/data-${model}`;
+}
+
+/** The labels of the pull request of rows from feedback. */
+export const DATA_LABELS: readonly string[] = ['pinml', 'data'];
+
+export function feedbackTitle(dataset: string, rows: number): string {
+  return `Add ${rows} row${rows === 1 ? '' : 's'} from feedback to ${dataset}`;
+}
+
+export function feedbackMessage(input: {
+  model: string;
+  dataset: string;
+  idsFile: string;
+  rows: number;
+}): string {
+  return [
+    `pinml: ${feedbackTitle(input.dataset, input.rows).replace(/^A/, 'a')}`,
+    '',
+    `Logged rows of ${input.model} whose feedback has arrived, with the feedback as the label;`,
+    `their row ids are recorded in ${input.idsFile}, so no row is added twice.`,
+    '',
+    `Pinml-Model: ${input.model}`,
+    `Pinml-Feedback-Rows: ${input.rows}`,
+    '',
+  ].join('\n');
+}

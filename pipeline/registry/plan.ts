@@ -113,6 +113,12 @@ export interface BranchPlan {
   revert?: { commit: string; mainline?: number };
 }
 
+/**
+ * What carrying a change out on its branch needs (`applyBranchPlan`): a promotion's or
+ * rollback's plan, or another change proposed on a fixed branch (rows from feedback).
+ */
+export type BranchChange = Pick<BranchPlan, 'branch' | 'base' | 'title' | 'message' | 'files' | 'revert'>;
+
 export type PromotionPlan =
   BranchPlan | { status: 'unchanged'; model: string; version: number; reason: string };
 
@@ -222,7 +228,8 @@ export function planRollback(state: ModelState, history: ProductionHistory): Bra
 }
 
 /** A commit message's lines indented under `commit message:`; blank lines stay empty. */
-function indentMessage(message: string): string[] {
+/** A commit message as a plan prints it: indented under `commit message:`. */
+export function indentMessage(message: string): string[] {
   return message
     .trimEnd()
     .split('\n')

@@ -1,11 +1,11 @@
 /**
- * A loopback fake of the slice of GitHub's REST API pinml uses (pull requests, labels,
+ * A loopback fake of the slice of GitHub's REST API pinml uses (pull requests, issues, labels,
  * comments), for tests. Every request is checked against GitHub's published OpenAPI
  * description (the operations extracted into `github-operations.json`): an unknown method or
  * path, an undeclared or ill-typed parameter, or a body that does not match the operation's
  * schema is answered 422 and recorded in `violations`, so a test can assert there were none.
- * It keeps pull-request state, and its merge endpoint really merges into the bare repository
- * the git server serves.
+ * It keeps pull-request and issue state (the issue side is `fake-issues.ts`), and its merge
+ * endpoint really merges into the bare repository the git server serves.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,6 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { GitRepo } from '../../git/repo.ts';
+import { handleIssues, type FakeIssue, type FakePull, type Reply } from './fake-issues.ts';
+
+export type { FakeIssue, FakePull } from './fake-issues.ts';
 
 interface Operation {
   operationId: string;
@@ -33,6 +36,24 @@ const ajv = addFormats(new Ajv({ strict: false, allErrors: true, coerceTypes: fa
 // GitHub's own format: "owner/name".
 ajv.addFormat('repo.nwo', /^[\w.-]+\/[\w.-]+$/);
 
+/**
+ * OpenAPI 3.0's `nullable: true` as JSON Schema: Ajv reads it only beside a `type`, and GitHub
+ * also writes it beside `oneOf` (an issue's `title`, `milestone`), where it means "or null".
+ */
+function nullableToJsonSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(nullableToJsonSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out = Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [k, nullableToJsonSchema(v)]),
+  );
+  if (out.nullable !== true || 'type' in out) return out;
+  const { nullable: _, ...rest } = out;
+  return { anyOf: [rest, { type: 'null' }] };
+}
+
+const compile = (schema: unknown): ValidateFunction =>
+  ajv.compile(nullableToJsonSchema(schema) as object);
+
 interface CompiledOperation extends Operation {
   pattern: RegExp;
   names: string[];
@@ -51,7 +72,7 @@ const compiled: CompiledOperation[] = fixture.operations.map((op) => {
     params.set(`${p.in}:${p.name}`, {
       in: p.in,
       required: p.required,
-      validate: ajv.compile(p.schema as object),
+      validate: compile(p.schema),
     });
   }
   return {
@@ -59,23 +80,9 @@ const compiled: CompiledOperation[] = fixture.operations.map((op) => {
     pattern: new RegExp(`^${source}$`),
     names,
     params,
-    ...(op.requestBody ? { body: ajv.compile(op.requestBody.schema as object) } : {}),
+    ...(op.requestBody ? { body: compile(op.requestBody.schema) } : {}),
   };
 });
-
-export interface FakePull {
-  number: number;
-  state: 'open' | 'closed';
-  title: string;
-  body: string | null;
-  head: { ref: string; sha: string; label: string };
-  base: { ref: string; sha: string };
-  labels: string[];
-  comments: string[];
-  merged: boolean;
-  merge_commit_sha: string | null;
-  html_url: string;
-}
 
 export interface FakeGitHubOptions {
   owner: string;
@@ -91,6 +98,8 @@ export interface FakeGitHub {
   /** Base URL to use as GITHUB_API_URL. */
   url: string;
   pulls: FakePull[];
+  /** Issues that are not pull requests (a pull request's comments and labels stay on it). */
+  issues: FakeIssue[];
   requests: {
     method: string;
     path: string;
@@ -117,9 +126,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(text);
 }
 
@@ -129,6 +143,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const defaultBranch = options.defaultBranch ?? 'main';
   const git = GitRepo.open(options.bareRepoDir, { bare: true });
   const pulls: FakePull[] = [];
+  const issues: FakeIssue[] = [];
   const requests: FakeGitHub['requests'] = [];
   const violations: string[] = [];
   let nextNumber = 1;
@@ -218,10 +233,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     params: Record<string, string>,
     query: URLSearchParams,
     body: Record<string, unknown>,
-  ): Promise<[number, unknown]> => {
+  ): Promise<Reply> => {
     if (params.owner !== owner || params.repo !== repo) return [404, { message: 'Not Found' }];
+    const issueReply = handleIssues(
+      { owner, repo, pulls, issues, nextNumber: () => nextNumber++, url: () => url },
+      op.operationId,
+      params,
+      query,
+      body,
+    );
+    if (issueReply !== undefined) return issueReply;
     const pull = (): FakePull | undefined =>
-      pulls.find((p) => p.number === Number(params.pull_number ?? params.issue_number));
+      pulls.find((p) => p.number === Number(params.pull_number));
     switch (op.operationId) {
       case 'repos/get':
         return [
@@ -361,22 +384,6 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         Object.assign(p, { state: 'closed', merged: true, merge_commit_sha: oid });
         return [200, { sha: oid, merged: true, message: 'Pull Request successfully merged' }];
       }
-      case 'issues/add-labels': {
-        const p = pull();
-        if (!p) return [404, { message: 'Not Found' }];
-        const labels = Array.isArray(body.labels) ? body.labels : [];
-        for (const l of labels) {
-          const name = typeof l === 'string' ? l : String((l as { name?: unknown }).name);
-          if (!p.labels.includes(name)) p.labels.push(name);
-        }
-        return [200, p.labels.map((name, i) => ({ id: i + 1, name }))];
-      }
-      case 'issues/create-comment': {
-        const p = pull();
-        if (!p) return [404, { message: 'Not Found' }];
-        p.comments.push(String(body.body));
-        return [201, { id: p.comments.length, body: body.body }];
-      }
       default:
         return [501, { message: `${op.operationId} is described but not faked` }];
     }
@@ -417,14 +424,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         });
         return;
       }
-      const [status, out] = await handle(
+      const [status, out, headers] = await handle(
         op,
         params,
         parsed.searchParams,
         (body ?? {}) as Record<string, unknown>,
       );
       requests.push({ method, path: parsed.pathname, status, operationId: op.operationId, body });
-      send(res, status, out);
+      send(res, status, out, headers);
     })().catch((e: unknown) => {
       violations.push(`fake failed: ${String(e)}`);
       send(res, 500, { message: String(e) });
@@ -435,6 +442,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   return {
     url,
     pulls,
+    issues,
     requests,
     violations,
     close: () =>

@@ -1,0 +1,144 @@
+/**
+ * Where a command reads the prediction log from, as `pinml live` and `pinml data from-feedback`
+ * take it: the SQLite file a server writes (`--store FILE`, else `<--data-dir>/predictions.db`,
+ * the data folder defaulting as the server's: `$PINML_DATA_DIR`, else `.pinml/serve` under the
+ * root), or a running server's `GET /logs` (`--server URL`, with `PINML_ADMIN_TOKEN`); and the
+ * window's start (`--since`).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { PinmlError, UsageError } from '../errors.ts';
+import { readServerCounts, readServerPages } from '../log/logs-client.ts';
+import { readStorePages } from '../log/pages.ts';
+import { openSqliteLog, type SqliteLog } from '../log/sqlite.ts';
+import {
+  DEFAULT_DATA_DIR,
+  LOG_FILE_NAME,
+  type LoggedRow,
+  type QualityCounts,
+} from '../log/store.ts';
+import { parseInstant } from '../log/window.ts';
+import { shown, type CliContext } from './context.ts';
+
+/** The options that name the log. */
+export interface LogSourceOptions {
+  store?: string;
+  dataDir?: string;
+  server?: string;
+}
+
+/** Adds `--store`, `--data-dir` and `--server`. */
+export function withLogSourceOptions(command: Command): Command {
+  return command
+    .option('--store <file>', `the SQLite prediction log (default: <data-dir>/${LOG_FILE_NAME})`)
+    .option(
+      '--data-dir <dir>',
+      `the server's data folder (default: $PINML_DATA_DIR, else ${DEFAULT_DATA_DIR} under the root)`,
+    )
+    .option('--server <url>', "read a server's GET /logs instead (needs PINML_ADMIN_TOKEN)");
+}
+
+/** What is read, over `[from, until)`. */
+export interface LogWindow {
+  model: string;
+  from: number;
+  until: number;
+}
+
+/** The log, wherever it is. */
+export interface LogSource {
+  /** The file or server, as the user reads it. */
+  source: string;
+  /** Live-quality counts, per version and pin. */
+  counts(q: LogWindow & { version: number | undefined }): Promise<QualityCounts[]>;
+  /** The rows, a page at a time, oldest first; `labelled` keeps those with feedback (or without). */
+  pages(q: LogWindow & { labelled?: boolean }): AsyncIterable<LoggedRow[]>;
+}
+
+/** `--since` as the window's start, which must be before `now`. */
+export function sinceInstant(since: string, now: number): number {
+  const from = parseInstant(since, '--since', now);
+  if (!(from < now)) {
+    throw new UsageError(`--since must be in the past, got ${JSON.stringify(since)}`);
+  }
+  return from;
+}
+
+/** The log the options name: `--server`, else the store file. */
+export function logSource(cli: CliContext, opts: LogSourceOptions): LogSource {
+  return opts.server === undefined ? fromStore(cli, opts) : fromServer(cli, opts.server, opts);
+}
+
+/** The store file: `--store`, else `<data-dir>/predictions.db` (never created here). */
+function fromStore(cli: CliContext, opts: LogSourceOptions): LogSource {
+  const dataDir =
+    opts.dataDir !== undefined
+      ? path.resolve(cli.io.cwd, opts.dataDir)
+      : cli.io.env.PINML_DATA_DIR
+        ? path.resolve(cli.io.cwd, cli.io.env.PINML_DATA_DIR)
+        : path.join(cli.root(), DEFAULT_DATA_DIR);
+  const file =
+    opts.store !== undefined
+      ? path.resolve(cli.io.cwd, opts.store)
+      : path.join(dataDir, LOG_FILE_NAME);
+  const source = shown(cli.io, file);
+  const open = (): SqliteLog => {
+    if (!existsSync(file)) {
+      throw new PinmlError(
+        'E_LOG_STORE',
+        `no prediction log at ${source}: name the server's with --store FILE or --data-dir DIR, or read a running server with --server URL`,
+        { file },
+      );
+    }
+    return openSqliteLog(file);
+  };
+  return {
+    source,
+    async counts(q) {
+      const store = open();
+      try {
+        return await store.quality({ from: q.from, until: q.until, model: q.model });
+      } finally {
+        await store.close();
+      }
+    },
+    async *pages(q) {
+      const store = open();
+      try {
+        yield* readStorePages(store, q);
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
+
+/** A running server's `GET /logs`, with the admin token from PINML_ADMIN_TOKEN. */
+function fromServer(cli: CliContext, url: string, opts: LogSourceOptions): LogSource {
+  if (opts.store !== undefined || opts.dataDir !== undefined) {
+    throw new UsageError('--server reads a server: leave out --store and --data-dir');
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(
+      `--server must be the server's http(s) URL, such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
+    );
+  }
+  const token = cli.io.env.PINML_ADMIN_TOKEN;
+  if (token === undefined || token === '') {
+    throw new UsageError(
+      "--server needs PINML_ADMIN_TOKEN set to the server's admin token (it is sent as Authorization: Bearer …)",
+    );
+  }
+  return {
+    source: url,
+    counts: (q) => readServerCounts({ url, token, ...q }),
+    pages: (q) => readServerPages({ url, token, ...q }),
+  };
+}
