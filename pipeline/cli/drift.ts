@@ -11,9 +11,9 @@ import type { ReferencePart } from '../drift/read-reference.ts';
 import { DRIFT_FILES, writeDriftReport } from '../drift/write-report.ts';
 import { renderDriftJson, renderDriftMarkdown } from '../drift/render.ts';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../log/store.ts';
 import { parseInstant } from '../log/window.ts';
 import { modelRef, shown, type CliContext } from './context.ts';
+import { logServer, logStoreFile, withLogSourceOptions } from './log-source.ts';
 
 interface DriftCliOptions {
   since?: string;
@@ -31,7 +31,7 @@ interface DriftCliOptions {
 }
 
 export function driftCommand(program: Command, cli: CliContext): void {
-  program
+  const command = program
     .command('drift')
     .description(
       "a window of logged inputs against the version's training rows from git: per feature Evidently's default test, PSI and a severity, and dataset drift",
@@ -42,13 +42,8 @@ export function driftCommand(program: Command, cli: CliContext): void {
       'start of the window: a duration ago (90m, 24h, 7d) or ISO 8601 (default: 24h)',
     )
     .option('--from <when>', 'start of the window (ISO 8601 or a duration ago), with --until')
-    .option('--until <when>', 'end of the window, exclusive (default: now)')
-    .option('--store <file>', `the SQLite prediction log (default: <data-dir>/${LOG_FILE_NAME})`)
-    .option(
-      '--data-dir <dir>',
-      `the server's data folder (default: $PINML_DATA_DIR, else ${DEFAULT_DATA_DIR} under the root)`,
-    )
-    .option('--server <url>', "read a server's GET /logs instead (needs PINML_ADMIN_TOKEN)")
+    .option('--until <when>', 'end of the window, exclusive (default: now)');
+  withLogSourceOptions(command)
     .option(
       '--csv <file>',
       'read a CSV of inputs instead: a column per feature, optionally "prediction"',
@@ -135,39 +130,7 @@ function sourceOf(cli: CliContext, opts: DriftCliOptions): WindowSource {
     const file = path.resolve(cli.io.cwd, opts.csv);
     return { kind: 'csv', file, shown: shown(cli.io, file) };
   }
-  if (opts.server !== undefined) return { kind: 'server', ...serverOf(cli, opts.server) };
-  const file = storeFile(cli, opts);
+  if (opts.server !== undefined) return { kind: 'server', ...logServer(cli, opts.server, opts) };
+  const file = logStoreFile(cli, opts);
   return { kind: 'store', file, shown: shown(cli.io, file) };
-}
-/** The store file: `--store`, else `<data-dir>/predictions.db` (never created here). */
-function storeFile(cli: CliContext, opts: DriftCliOptions): string {
-  if (opts.store !== undefined) return path.resolve(cli.io.cwd, opts.store);
-  const dataDir =
-    opts.dataDir !== undefined
-      ? path.resolve(cli.io.cwd, opts.dataDir)
-      : cli.io.env.PINML_DATA_DIR
-        ? path.resolve(cli.io.cwd, cli.io.env.PINML_DATA_DIR)
-        : path.join(cli.root(), DEFAULT_DATA_DIR);
-  return path.join(dataDir, LOG_FILE_NAME);
-}
-
-function serverOf(cli: CliContext, url: string): { url: string; token: string } {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new UsageError(
-      `--server must be the server's http(s) URL, such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`,
-    );
-  }
-  const token = cli.io.env.PINML_ADMIN_TOKEN;
-  if (token === undefined || token === '') {
-    throw new UsageError(
-      "--server needs PINML_ADMIN_TOKEN set to the server's admin token (it is sent as Authorization: Bearer …)",
-    );
-  }
-  return { url, token };
 }

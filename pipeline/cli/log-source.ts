@@ -70,18 +70,21 @@ export function logSource(cli: CliContext, opts: LogSourceOptions): LogSource {
   return opts.server === undefined ? fromStore(cli, opts) : fromServer(cli, opts.server, opts);
 }
 
-/** The store file: `--store`, else `<data-dir>/predictions.db` (never created here). */
-function fromStore(cli: CliContext, opts: LogSourceOptions): LogSource {
+/** The store file the options name: `--store`, else `<data-dir>/predictions.db`. */
+export function logStoreFile(cli: CliContext, opts: LogSourceOptions): string {
+  if (opts.store !== undefined) return path.resolve(cli.io.cwd, opts.store);
   const dataDir =
     opts.dataDir !== undefined
       ? path.resolve(cli.io.cwd, opts.dataDir)
       : cli.io.env.PINML_DATA_DIR
         ? path.resolve(cli.io.cwd, cli.io.env.PINML_DATA_DIR)
         : path.join(cli.root(), DEFAULT_DATA_DIR);
-  const file =
-    opts.store !== undefined
-      ? path.resolve(cli.io.cwd, opts.store)
-      : path.join(dataDir, LOG_FILE_NAME);
+  return path.join(dataDir, LOG_FILE_NAME);
+}
+
+/** The store file (never created here). */
+function fromStore(cli: CliContext, opts: LogSourceOptions): LogSource {
+  const file = logStoreFile(cli, opts);
   const source = shown(cli.io, file);
   const open = (): SqliteLog => {
     if (!existsSync(file)) {
@@ -114,8 +117,12 @@ function fromStore(cli: CliContext, opts: LogSourceOptions): LogSource {
   };
 }
 
-/** A running server's `GET /logs`, with the admin token from PINML_ADMIN_TOKEN. */
-function fromServer(cli: CliContext, url: string, opts: LogSourceOptions): LogSource {
+/** `--server`'s URL, checked, and the admin token from PINML_ADMIN_TOKEN. */
+export function logServer(
+  cli: CliContext,
+  url: string,
+  opts: LogSourceOptions,
+): { url: string; token: string } {
   if (opts.store !== undefined || opts.dataDir !== undefined) {
     throw new UsageError('--server reads a server: leave out --store and --data-dir');
   }
@@ -136,6 +143,12 @@ function fromServer(cli: CliContext, url: string, opts: LogSourceOptions): LogSo
       "--server needs PINML_ADMIN_TOKEN set to the server's admin token (it is sent as Authorization: Bearer …)",
     );
   }
+  return { url, token };
+}
+
+/** A running server's `GET /logs`. */
+function fromServer(cli: CliContext, url: string, opts: LogSourceOptions): LogSource {
+  const { token } = logServer(cli, url, opts);
   return {
     source: url,
     counts: (q) => readServerCounts({ url, token, ...q }),

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import Papa from 'papaparse';
 import { didYouMean } from '../closest-name.ts';
 import { PinmlError, formatProblem, type Problem } from '../errors.ts';
-import { forEachServerRow } from '../log/logs-client.ts';
+import { readServerPages } from '../log/logs-client.ts';
 import { scanInputs } from '../log/sqlite-scan.ts';
 import { CurrentWindow } from './current.ts';
 import type { FeaturePlan } from './reference.ts';
@@ -60,13 +60,12 @@ export async function windowFromServer(
   const window = new CurrentWindow(plans, maxRows);
   const values = new Float64Array(plans.length);
   let missing = 0;
-  await forEachServerRow(
-    { ...server, ...query },
-    (row) => {
-      if (row.version !== query.version) return;
+  for await (const rows of readServerPages({ ...server, ...query }, fetchPage)) {
+    for (const row of rows) {
+      if (row.version !== query.version) continue;
       if (row.inputs === null) {
         missing++;
-        return;
+        continue;
       }
       for (const plan of plans) {
         const v = row.inputs[plan.name];
@@ -80,9 +79,8 @@ export async function windowFromServer(
         values[plan.index] = v;
       }
       window.add(values, row.class);
-    },
-    fetchPage,
-  );
+    }
+  }
   if (missing > 0) throw inputsOff(server.url, missing);
   return window;
 }
@@ -159,7 +157,7 @@ export async function windowFromCsv(
           for (const record of result.data) take(record);
         } catch (err) {
           // Settled first: abort() calls `complete` at once.
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
           parser.abort();
           input.destroy();
         }
