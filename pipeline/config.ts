@@ -112,6 +112,12 @@ const compareSchema = z.strictObject({
 /** `monitor`: how the live model is watched. */
 const monitorSchema = z.strictObject({
   drift: driftConfigSchema.optional(),
+  /**
+   * What the drift workflow does with the labelled rows that came back: `on-drift` proposes
+   * them as training data by pull request (`pinml data from-feedback`) when dataset drift
+   * holds; `never` (the default) leaves that to people.
+   */
+  feedback: z.strictObject({ propose: z.enum(['on-drift', 'never']).default('never') }).optional(),
 });
 
 const modelSchema = z

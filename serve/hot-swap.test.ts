@@ -13,7 +13,7 @@ import { loadModel } from '../pipeline/models/index.ts';
 import { serverRuntimes } from '../pipeline/testing/runtimes.ts';
 import { COMMIT_HEADER, VERSION_HEADER } from './answer/respond.ts';
 import { irisRows } from './testing/fixtures.ts';
-import { startServe, type ServeProcess } from './testing/process.ts';
+import { startServe, type ServeProcess } from '../pipeline/testing/serve-process.ts';
 import { createSandbox, type Sandbox } from './testing/sandbox.ts';
 import { waitFor } from './testing/server.ts';
 

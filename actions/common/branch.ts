@@ -8,6 +8,7 @@ import { GitError } from '../../pipeline/errors.ts';
 import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { repositoryPulls } from '../../pipeline/github/pulls.ts';
 import type { Applied, ProposeInput } from '../../pipeline/propose.ts';
+import type { BranchChange } from '../../pipeline/registry/plan.ts';
 import { openRepository, required, type InputGetter } from './action.ts';
 
 /** The inputs every branch-and-pull-request action takes. */
@@ -76,7 +77,7 @@ export async function proposeInput(
  * The outputs every proposal sets (`operation`, `pr-number`, `pr-url`), and its pull request
  * as a markdown link for the summary.
  */
-export function proposalOutputs(proposal: Applied): {
+export function proposalOutputs(proposal: Applied<BranchChange>): {
   outputs: Record<string, string | number | undefined>;
   link: string;
 } {

@@ -17,8 +17,19 @@ describe('workflow and action validation', async () => {
     .map((d) => d.name);
 
   it('finds the workflows and actions to check', () => {
-    expect(workflows).toEqual(expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml']));
-    expect(actions).toEqual(['decide', 'prepare', 'promote', 'register', 'rollback', 'train']);
+    expect(workflows).toEqual(
+      expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml', 'drift.yml']),
+    );
+    expect(actions).toEqual([
+      'decide',
+      'drift',
+      'feedback',
+      'prepare',
+      'promote',
+      'register',
+      'rollback',
+      'train',
+    ]);
   });
 
   for (const name of workflows) {

@@ -9,6 +9,7 @@
  * Test helper only. Every git command here is asynchronous: a synchronous `git` against the
  * in-process server deadlocks.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,11 @@ import {
   startGitServer,
   type GitServer,
 } from '../../pipeline/git/testing/git-server.ts';
-import { startFakeGitHub, type FakeGitHub } from '../../pipeline/github/testing/fake-github.ts';
+import {
+  startFakeGitHub,
+  type FakeGitHub,
+  type TokenPermissions,
+} from '../../pipeline/github/testing/fake-github.ts';
 
 /** A token distinctive enough that finding it anywhere means it leaked. */
 export const TEST_TOKEN = 'ghs_pinmlTEST7c1d0e9aNeverPrintMe42';
@@ -53,6 +58,11 @@ export interface Sandbox {
   token: string;
   /** A token git accepts for fetches only. */
   readToken: string;
+  /**
+   * A workflow job's `GITHUB_TOKEN` for its `permissions:` (`contents: write` lets it push; the
+   * REST fake refuses what the others do not grant, as GitHub does).
+   */
+  jobToken(permissions: TokenPermissions): string;
   /** The bare repository (the "GitHub" side). */
   bare: string;
   /** Its clone URL over HTTP (no credentials in it). */
@@ -96,8 +106,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Keep pushed packs as packs (git unpacks small pushes into loose objects by default): a
   // clone then reuses their compressed objects instead of compressing the bundles again.
   await gitCli(() => gitEnv(home)).git(bare, 'config', 'receive.unpackLimit', '1');
-  const server = await startGitServer({ root: serverRoot, token, readOnlyToken: readToken });
-  const fake = await startFakeGitHub({ owner, repo, bareRepoDir: bare, token });
+  const gitTokens = new Map<string, 'read' | 'write'>();
+  const scopedTokens = new Map<string, TokenPermissions>();
+  const server = await startGitServer({
+    root: serverRoot,
+    token,
+    readOnlyToken: readToken,
+    tokens: gitTokens,
+  });
+  const fake = await startFakeGitHub({ owner, repo, bareRepoDir: bare, token, scopedTokens });
   const cli = gitCli(() => gitEnv(home));
   const { git } = cli;
   // actions/checkout sends the token as an extra header; here it goes through the environment,
@@ -124,6 +141,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     repository: `${owner}/${repo}`,
     token,
     readToken,
+    jobToken(permissions) {
+      const key = Object.entries(permissions)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const scoped = `ghs_job${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+      scopedTokens.set(scoped, permissions);
+      const contents = permissions.contents;
+      if (contents === 'write' || contents === 'read') gitTokens.set(scoped, contents);
+      return scoped;
+    },
     bare,
     url: server.url(repo),
     server,

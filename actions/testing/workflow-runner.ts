@@ -317,10 +317,13 @@ export async function runWorkflow(
   };
   const tokenFor = (jobId: string): string => {
     const p = permissionsOf(jobId);
-    const write =
-      p === 'write-all' ||
-      (p !== null && typeof p === 'object' && !Array.isArray(p) && p.contents === 'write');
-    return write ? sandbox.token : sandbox.readToken;
+    if (p === 'write-all') return sandbox.token;
+    if (p === 'read-all')
+      return sandbox.jobToken({ contents: 'read', issues: 'read', 'pull-requests': 'read' });
+    if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+      return sandbox.jobToken(p as Record<string, 'read' | 'write' | 'none'>);
+    }
+    return sandbox.readToken;
   };
 
   const githubContext = (token: string, job: string, workspace: string): Json => ({

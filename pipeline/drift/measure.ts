@@ -42,12 +42,21 @@ export interface MeasureDrift {
   now: Date;
 }
 
+/** `monitor` of `model` in `<root>/pinml.yaml` (undefined without the file or the key). */
+async function monitorAt(root: string, model: string) {
+  const file = path.join(root, 'pinml.yaml');
+  if (!existsSync(file)) return undefined;
+  return parseConfig(await readFile(file, 'utf8'), 'pinml.yaml').models[model]?.monitor;
+}
+
 /** `monitor.drift` of `model` in `<root>/pinml.yaml` over the defaults (the defaults without the file). */
 export async function driftOptionsAt(root: string, model: string): Promise<DriftOptions> {
-  const file = path.join(root, 'pinml.yaml');
-  if (!existsSync(file)) return driftOptions(undefined);
-  const config = parseConfig(await readFile(file, 'utf8'), 'pinml.yaml');
-  return driftOptions(config.models[model]?.monitor?.drift);
+  return driftOptions((await monitorAt(root, model))?.drift);
+}
+
+/** Whether the drift workflow proposes `model`'s labelled rows as data when it drifts. */
+export async function proposesFeedback(root: string, model: string): Promise<boolean> {
+  return (await monitorAt(root, model))?.feedback?.propose === 'on-drift';
 }
 
 /** The version measured: the one named, else production's at the commit. */
@@ -96,7 +105,7 @@ export async function measureDrift(input: MeasureDrift): Promise<DriftReport> {
         { file: source.file },
       );
     }
-    window = windowFromStore(source.file, shown, plans, query, input.maxRows);
+    window = await windowFromStore(source.file, shown, plans, query, input.maxRows);
   }
   if (window.rows === 0) {
     const when =

@@ -8,7 +8,6 @@ import Papa from 'papaparse';
 import { didYouMean } from '../closest-name.ts';
 import { PinmlError, formatProblem, type Problem } from '../errors.ts';
 import { readServerPages } from '../log/logs-client.ts';
-import { scanInputs } from '../log/sqlite-scan.ts';
 import { CurrentWindow } from './current.ts';
 import type { FeaturePlan } from './reference.ts';
 
@@ -31,14 +30,19 @@ function inputsOff(source: string, rows: number): PinmlError {
   );
 }
 
-/** Fills a window from the SQLite prediction log at `file`. */
-export function windowFromStore(
+/**
+ * Fills a window from the SQLite prediction log at `file`. The SQLite driver (a native module)
+ * is loaded here, on first use, so the bundled actions, which read a server's `/logs`, never load
+ * it.
+ */
+export async function windowFromStore(
   file: string,
   source: string,
   plans: readonly FeaturePlan[],
   query: WindowQuery,
   maxRows: number,
-): CurrentWindow {
+): Promise<CurrentWindow> {
+  const { scanInputs } = await import('../log/sqlite-scan.ts');
   const window = new CurrentWindow(plans, maxRows);
   let missing = 0;
   scanInputs(file, query, (inputs, predicted) => {

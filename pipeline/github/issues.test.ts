@@ -28,7 +28,16 @@ beforeAll(async () => {
   await git(work, 'commit', '--quiet', '--allow-empty', '-m', 'init');
   await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
   await git(work, 'push', '--quiet', 'origin', 'HEAD:feature');
-  fake = await startFakeGitHub({ owner: 'acme', repo: 'models', bareRepoDir: bare, token: 't0k' });
+  fake = await startFakeGitHub({
+    owner: 'acme',
+    repo: 'models',
+    bareRepoDir: bare,
+    token: 't0k',
+    scopedTokens: new Map([
+      ['ghs_readOnly', { contents: 'read', issues: 'read' }],
+      ['ghs_issues', { contents: 'read', issues: 'write' }],
+    ]),
+  });
   const client = createGitHubClient({ token: 't0k', baseUrl: fake.url, retries: 0 });
   issues = repositoryIssues(client, { owner: 'acme', repo: 'models' });
 });
@@ -271,5 +280,37 @@ describe('planIssue', () => {
         open: [{ ...open(4, body), title: 'iris is weird' }],
       }),
     ).toMatchObject({ operation: 'updated', number: 4, title: 'Drift detected in iris' });
+  });
+});
+
+describe("a workflow job's token", () => {
+  const adapter = (token: string): IssueAdapter =>
+    repositoryIssues(createGitHubClient({ token, baseUrl: fake.url, retries: 0 }), {
+      owner: 'acme',
+      repo: 'models',
+    });
+
+  it('is refused, as GitHub refuses it, an issue its permissions do not grant', async () => {
+    const refused = syncIssue(adapter('ghs_readOnly'), {
+      issue: drift('iris'),
+      holds: true,
+      report: 'r',
+      closing: 'c',
+    });
+    await expect(refused).rejects.toThrow(GitHubError);
+    await expect(refused).rejects.toThrow(/issues: write/);
+    expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', status: 403 });
+    expect(fake.issues).toEqual([]);
+  });
+
+  it('opens it with issues: write and nothing more', async () => {
+    const result = await syncIssue(adapter('ghs_issues'), {
+      issue: drift('iris'),
+      holds: true,
+      report: 'r',
+      closing: 'c',
+    });
+    expect(result.operation).toBe('created');
+    expect(fake.issues).toHaveLength(1);
   });
 });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { serverRuntimes } from '../../pipeline/testing/runtimes.ts';
 import { ROOT } from '../testing/fixtures.ts';
-import { startServe, type ServeProcess } from '../testing/process.ts';
+import { startServe, type ServeProcess } from '../../pipeline/testing/serve-process.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { waitFor } from '../testing/server.ts';
 

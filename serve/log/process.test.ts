@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqliteLog } from '../../pipeline/log/sqlite.ts';
 import { thisNode } from '../../pipeline/testing/runtimes.ts';
-import { startServe, type ServeProcess } from '../testing/process.ts';
+import { startServe, type ServeProcess } from '../../pipeline/testing/serve-process.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { waitFor } from '../testing/server.ts';
 

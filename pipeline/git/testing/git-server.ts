@@ -30,6 +30,8 @@ export interface GitServerOptions {
   token?: string;
   /** A token that may fetch but not push: a push with it is answered 403, as GitHub does. */
   readOnlyToken?: string;
+  /** More tokens, each allowed to fetch (`read`) or to push too (`write`); added while it runs. */
+  tokens?: Map<string, 'read' | 'write'>;
 }
 
 /** A running server. */
@@ -101,7 +103,7 @@ function access(req: IncomingMessage, options: GitServerOptions): Access {
   const password = decoded.slice(decoded.indexOf(':') + 1);
   if (options.token !== undefined && password === options.token) return 'write';
   if (options.readOnlyToken !== undefined && password === options.readOnlyToken) return 'read';
-  return 'denied';
+  return options.tokens?.get(password) ?? 'denied';
 }
 
 function isPush(url: URL): boolean {

@@ -92,6 +92,31 @@ export interface FakeGitHubOptions {
   defaultBranch?: string;
   /** When set, requests must carry it as `Authorization: token …` or `Bearer …`. */
   token?: string;
+  /**
+   * Tokens besides `token` (which may do everything), each with a workflow job's permissions
+   * (`{ contents: 'read', issues: 'write' }`); added while it runs. As GitHub does, an
+   * operation outside them is answered 403 "Resource not accessible by integration".
+   */
+  scopedTokens?: Map<string, TokenPermissions>;
+}
+
+/** A `GITHUB_TOKEN`'s permissions, as a workflow's `permissions:` grants them. */
+export type TokenPermissions = Partial<Record<string, 'read' | 'write' | 'none'>>;
+
+const LEVEL = { none: 0, read: 1, write: 2 } as const;
+
+/**
+ * The permission an operation needs, by its tag in GitHub's description: `issues/*` issues,
+ * `pulls/*` pull-requests, `repos/*` and `git/*` contents; reads need `read`, the rest `write`.
+ * (Labels and comments of a pull request, through the issues API, also accept pull-requests.)
+ */
+export function neededPermission(
+  operationId: string,
+  method: string,
+): { scope: string; level: 'read' | 'write' } {
+  const tag = operationId.split('/')[0] ?? '';
+  const scope = tag === 'issues' ? 'issues' : tag === 'pulls' ? 'pull-requests' : 'contents';
+  return { scope, level: method === 'GET' || method === 'HEAD' ? 'read' : 'write' };
 }
 
 export interface FakeGitHub {
@@ -394,9 +419,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const parsed = new URL(req.url ?? '/', 'http://fake');
       const method = req.method ?? 'GET';
       const text = await readBody(req);
+      let scoped: TokenPermissions | undefined;
       if (options.token !== undefined) {
         const auth = req.headers.authorization ?? '';
-        if (auth !== `token ${options.token}` && auth !== `Bearer ${options.token}`) {
+        const given = auth.replace(/^(token|Bearer) /, '');
+        scoped = options.scopedTokens?.get(given);
+        if (given !== options.token && scoped === undefined) {
           requests.push({ method, path: parsed.pathname, status: 401 });
           send(res, 401, { message: 'Bad credentials' });
           return;
@@ -423,6 +451,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           errors,
         });
         return;
+      }
+      if (scoped !== undefined) {
+        const need = neededPermission(op.operationId, method);
+        const number = Number(params.issue_number);
+        const alsoPulls =
+          need.scope === 'issues' && pulls.some((p) => p.number === number)
+            ? LEVEL[scoped['pull-requests'] ?? 'none']
+            : 0;
+        if (Math.max(LEVEL[scoped[need.scope] ?? 'none'], alsoPulls) < LEVEL[need.level]) {
+          requests.push({
+            method,
+            path: parsed.pathname,
+            status: 403,
+            operationId: op.operationId,
+          });
+          send(res, 403, {
+            message: 'Resource not accessible by integration',
+            documentation_url: `https://docs.github.com/rest (needs ${need.scope}: ${need.level})`,
+          });
+          return;
+        }
       }
       const [status, out, headers] = await handle(
         op,

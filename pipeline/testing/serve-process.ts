@@ -1,7 +1,8 @@
 /**
  * `pinml-serve` in a child process, as `npm start` runs it (`serve/bin/pinml-serve.js`,
  * configured by environment), on a chosen Node runtime, with its JSON log lines collected. Test
- * helper only: product code never imports it.
+ * helper only: product code never imports it. It lives in pipeline/testing, below the server and
+ * the actions, so the server's tests and the workflow tests that need a real server share it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import type { Runtime } from '../../pipeline/testing/runtimes.ts';
-import { ROOT } from './fixtures.ts';
-import { waitFor } from './server.ts';
+import { repoRoot, type Runtime } from './runtimes.ts';
+import { waitFor } from './wait.ts';
 
 export interface ServeProcess {
   url: string;
@@ -34,8 +34,8 @@ export async function startServe(
 ): Promise<ServeProcess> {
   const ours = env.PINML_DATA_DIR === undefined;
   const dataDir = env.PINML_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'pinml-serve-data-')));
-  const child = spawn(runtime.binary(), [join(ROOT, 'serve/bin/pinml-serve.js')], {
-    cwd: ROOT,
+  const child = spawn(runtime.binary(), [join(repoRoot, 'serve/bin/pinml-serve.js')], {
+    cwd: repoRoot,
     env: { ...process.env, PORT: '0', PINML_HOST: '127.0.0.1', PINML_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
