@@ -131,8 +131,9 @@ export async function windowFromCsv(
     for (const plan of plans) {
       const at = columns[plan.index] as number;
       const cell = record[at] ?? '';
-      const v = cell.trim() === '' ? Number.NaN : Number(cell);
-      if (!Number.isFinite(v)) {
+      // Number('') and Number(' ') are 0: a zero is checked for a blank cell, the rare case.
+      const v = Number(cell);
+      if (!Number.isFinite(v) || (v === 0 && cell.trim() === '')) {
         throw refuse({
           file: source,
           line,
