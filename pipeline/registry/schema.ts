@@ -7,7 +7,10 @@ import { z } from 'zod';
 import { profileSchema } from '../drift/profile.ts';
 
 export const CARD_FORMAT_VERSION = 1;
+/** The pins format written when only production is pinned (every release reads it). */
 export const PINS_FORMAT_VERSION = 1;
+/** The pins format with roles besides production: a canary with a traffic weight, a shadow. */
+export const PINS_ROLES_FORMAT_VERSION = 2;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256');
 const commitOid = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-hex-digit commit id');
@@ -146,16 +149,41 @@ export const cardSchema = z.strictObject({
   profile: profileSchema.optional(),
 });
 
-/** `registry/<model>/pins.json`: the only file a promotion or a rollback changes. */
-export const pinsSchema = z.strictObject({
-  formatVersion: z.literal(PINS_FORMAT_VERSION),
-  model: modelName,
-  /** The version serving production, or null before the first promotion. */
-  production: version.nullable(),
+/** A canary: a version answering a share of the traffic, `0 < weight < 1`. */
+const canarySchema = z.strictObject({
+  version,
+  /** The share of requests it answers (by a hash of the request key). */
+  weight: z.number().gt(0).lt(1),
 });
+
+/** A shadow: a version that predicts every request after the answer, never answering. */
+const shadowSchema = z.strictObject({ version });
+
+/**
+ * `registry/<model>/pins.json`: the only file a promotion, a rollback, a canary or a shadow
+ * changes. Format 1 pins production alone; format 2 may also name a canary and a shadow (a
+ * file with neither is written as format 1, so production-only diffs stay as they were).
+ */
+export const pinsSchema = z.union([
+  z.strictObject({
+    formatVersion: z.literal(PINS_FORMAT_VERSION),
+    model: modelName,
+    /** The version serving production, or null before the first promotion. */
+    production: version.nullable(),
+  }),
+  z.strictObject({
+    formatVersion: z.literal(PINS_ROLES_FORMAT_VERSION),
+    model: modelName,
+    production: version.nullable(),
+    canary: canarySchema.optional(),
+    shadow: shadowSchema.optional(),
+  }),
+]);
 
 export type Card = z.infer<typeof cardSchema>;
 export type Pins = z.infer<typeof pinsSchema>;
+/** Pins in either format, with the roles a format-1 file cannot have as absent. */
+export type PinRoles = Pins & { canary?: z.infer<typeof canarySchema>; shadow?: z.infer<typeof shadowSchema> };
 
 /** JSON Schemas of the registry files, as committed in `registry/`. */
 export function registryJsonSchemas(): Record<'card.schema.json' | 'pins.schema.json', unknown> {
@@ -172,8 +200,8 @@ export function registryJsonSchemas(): Record<'card.schema.json' | 'pins.schema.
     ),
     'pins.schema.json': withId(
       pinsSchema,
-      'https://pinml.dev/schema/pins-1.json',
-      'pinml registry pins, format 1',
+      'https://pinml.dev/schema/pins-2.json',
+      'pinml registry pins, formats 1 and 2',
     ),
   };
 }
