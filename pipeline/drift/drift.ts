@@ -107,6 +107,30 @@ function tooFewNote(rows: number, options: DriftOptions): string {
   return `too few rows for a verdict: ${rows} in the window, ${options.minRows} needed (monitor.drift.minRows)`;
 }
 
+/** The verdict of a score: p-values drift below their threshold, distances above it. */
+function verdictOf(
+  test: FeatureDrift['test'],
+  score: number | null,
+  psiValue: number | null,
+  options: DriftOptions,
+): Pick<
+  FeatureDrift,
+  'test' | 'scoreKind' | 'score' | 'threshold' | 'drifted' | 'psi' | 'severity'
+> {
+  const isPValue = test === 'ks' || test === 'chisquare' || test === 'z';
+  const threshold = isPValue ? options.pValue : options.distance;
+  const drifted = score === null ? null : isPValue ? score < threshold : score > threshold;
+  return {
+    test,
+    scoreKind: isPValue ? 'p-value' : 'distance',
+    score,
+    threshold,
+    drifted,
+    psi: psiValue,
+    severity: severityOf(drifted, psiValue, options),
+  };
+}
+
 function numericalDrift(
   plan: NumericalPlan,
   window: CurrentWindow,
@@ -148,20 +172,11 @@ function numericalDrift(
   }
   const current = toShares(psiCounts);
   const psiValue = window.rows === 0 ? null : psi(plan.shares, current, options.psiEpsilon);
-  const isPValue = plan.test === 'ks';
-  const threshold = isPValue ? options.pValue : options.distance;
-  const drifted = score === null ? null : isPValue ? score < threshold : score > threshold;
   return {
     name: plan.name,
     kind: 'numerical',
-    test: plan.test,
-    scoreKind: isPValue ? 'p-value' : 'distance',
-    score,
+    ...verdictOf(plan.test, score, psiValue, options),
     statistic,
-    threshold,
-    drifted,
-    psi: psiValue,
-    severity: severityOf(drifted, psiValue, options),
     referenceRows: plan.sorted.length,
     currentRows: window.rows,
     shares: { edges: plan.edges, reference: plan.shares, current },
@@ -217,21 +232,12 @@ function categoricalDrift(
       statistic = r.statistic;
     }
   }
-  const isPValue = test !== 'jensenshannon';
-  const threshold = isPValue ? options.pValue : options.distance;
-  const drifted = score === null ? null : isPValue ? score < threshold : score > threshold;
   const psiValue = rows === 0 ? null : psi(reference, current, options.psiEpsilon);
   return {
     name: plan.name,
     kind: 'categorical',
-    test,
-    scoreKind: isPValue ? 'p-value' : 'distance',
-    score,
+    ...verdictOf(test, score, psiValue, options),
     statistic,
-    threshold,
-    drifted,
-    psi: psiValue,
-    severity: severityOf(drifted, psiValue, options),
     referenceRows: refRows,
     currentRows: rows,
     shares: { categories, reference, current },
