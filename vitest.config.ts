@@ -42,6 +42,7 @@ export const UNIT = [
   'pipeline/workspace.test.ts',
   'pipeline/test-projects.test.ts',
   'serve/answer/answer.test.ts',
+  'serve/answer/arm.test.ts',
   'serve/app.test.ts',
   'serve/http/body.test.ts',
   'serve/http/options.test.ts',
