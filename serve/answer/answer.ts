@@ -1,15 +1,19 @@
 /**
  * The one answer path of every prediction, whatever the protocol (pinml's `/predict`, the Open
  * Inference Protocol's `infer`, MLflow's `/invocations`, KServe v1's `:predict`): read what the
- * request asks → choose the served model → read its rows by the model's signature → predict →
- * count → record in the prediction log → the protocol's answer. A protocol only says how its requests read and its answers
- * look; everything that happens to a prediction happens here, once.
+ * request asks → choose the served model and its arm (production, or a canary by the request's
+ * key) → read its rows by the model's signature → predict → count → record in the prediction
+ * log → the protocol's answer → after it, the model's shadow (`shadow.ts`). A protocol only says
+ * how its requests read and its answers look; everything that happens to a prediction happens
+ * here, once.
  */
 import type { AppContext, AppDeps } from '../deps.ts';
 import type { ServedModel } from '../follow/load-registry.ts';
 import { invalidInput } from '../http/errors.ts';
-import { answeredBy, respond } from './respond.ts';
-import { pickModel } from './pick.ts';
+import type { AnswerPin } from './arm.ts';
+import { KEY_HEADER, answeredBy, respond } from './respond.ts';
+import { pickArm } from './pick.ts';
+import { predictShadow } from './shadow.ts';
 
 /** What every protocol's request may say before the model is known. */
 export interface Asked {
@@ -29,8 +33,16 @@ export interface Protocol<R extends Asked> {
   rows(request: R, model: ServedModel, batchLimit: number): Float64Array[];
   /** The request id its body carries (pinml's and the OIP's `id`), if any. */
   idOf?(request: R): string | undefined;
-  /** The answer's body; `id` is the request id (see {@link rowId}). */
-  answer(request: R, model: ServedModel, predictions: Predictions, id: string): unknown;
+  /** The arm-choosing key its body carries (pinml's `key`), if any. */
+  keyOf?(request: R): string | undefined;
+  /** The answer's body; `id` is the request id (see {@link rowId}), `pin` the answering pin. */
+  answer(
+    request: R,
+    model: ServedModel,
+    predictions: Predictions,
+    id: string,
+    pin: AnswerPin,
+  ): unknown;
 }
 
 /**
@@ -54,11 +66,12 @@ export interface Predictions {
  * Answers a prediction request of `protocol`. `path` is what the route's path (or headers)
  * says; a body that names another model than the path is refused. Throws `RequestError` for
  * the caller's mistakes; the model's headers are set as soon as it is chosen, so a refusal of
- * its rows names it too.
+ * its rows names it too. A request is answered by one arm, whole: a canary is chosen by the
+ * request's key (`X-Pinml-Key`, else the body's key, else the request id), a batch included.
  */
 export function answerPrediction<R extends Asked>(
   c: AppContext,
-  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder'>,
+  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder' | 'log'>,
   protocol: Protocol<R>,
   body: unknown,
   path: Asked = {},
@@ -67,31 +80,29 @@ export function answerPrediction<R extends Asked>(
   if (path.model !== undefined && request.model !== undefined && request.model !== path.model) {
     throw invalidInput('model', `names ${request.model} but the path names ${path.model}`);
   }
-  const model = answeredBy(
-    c,
-    pickModel(
-      c.get('state'),
-      path.model ?? request.model,
-      path.version ?? request.version,
-      protocol.modelField,
-    ),
-  );
-  const rows = protocol.rows(request, model, deps.limits.batchRows);
-  const predictions = predictRows(model, rows);
-  deps.metrics.predictions(model, predictions.counts);
   // The caller's X-Request-Id, else the body's id, else the one made for the request.
   const bodyId = c.get('requestIdGiven') ? undefined : protocol.idOf?.(request);
   if (bodyId !== undefined) c.set('requestId', bodyId);
   const id = c.get('requestId');
-  deps.recorder?.record(
-    model,
-    'production',
-    id,
-    rows,
-    predictions,
-    performance.now() - c.get('started'),
+  const state = c.get('state');
+  const { model, pin } = pickArm(
+    state,
+    path.model ?? request.model,
+    path.version ?? request.version,
+    protocol.modelField,
+    () => c.req.header(KEY_HEADER) ?? protocol.keyOf?.(request) ?? id,
   );
-  return respond(c, protocol.answer(request, model, predictions, id));
+  answeredBy(c, model, pin);
+  const rows = protocol.rows(request, model, deps.limits.batchRows);
+  const predictions = predictRows(model, rows);
+  deps.metrics.predictions(model, pin, predictions.counts);
+  const latencyMs = performance.now() - c.get('started');
+  deps.recorder?.record(model, pin, id, rows, predictions, latencyMs);
+  deps.metrics.answered(model, pin, latencyMs / 1000);
+  const response = respond(c, protocol.answer(request, model, predictions, id, pin));
+  const shadow = state.roles.get(model.name)?.shadow;
+  if (shadow !== undefined) predictShadow(deps, protocol, request, shadow, model, rows, id);
+  return response;
 }
 
 /** Predicts rows with a served model: a batch of two or more rows through its batch path. */

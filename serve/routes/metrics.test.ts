@@ -19,8 +19,8 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toContain('pinml_predictions_total{model="iris",version="1",class="setosa"} 2');
-    expect(text).toContain('pinml_predictions_total{model="iris",version="1",class="virginica"} 1');
+    expect(text).toContain('pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 2');
+    expect(text).toContain('pinml_predictions_total{model="iris",version="1",pin="production",class="virginica"} 1');
     expect(text).toContain(
       'pinml_http_requests_total{method="POST",route="/predict",status="200"} 1',
     );
