@@ -55,6 +55,7 @@ export const UNIT = [
   'serve/routes/models.test.ts',
   'serve/routes/oip.test.ts',
   'serve/routes/predict.test.ts',
+  'serve/routes/roles.test.ts',
   'serve/routes/webhook.test.ts',
 ];
 const ALL = ['pipeline/**/*.test.ts', 'serve/**/*.test.ts', 'actions/**/*.test.ts'];
