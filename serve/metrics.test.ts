@@ -24,12 +24,18 @@ describe('createMetrics', () => {
     expect(first).toContain(
       'pinml_http_request_duration_seconds_count{method="POST",route="/predict"} 3',
     );
-    expect(first).toContain('pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 2');
+    expect(first).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 2',
+    );
     expect(first).not.toContain('class="versicolor"');
 
     metrics.request('POST', '/predict', 200, 0.03);
     // A copy of the served model with a newer commit counts in the same series.
-    metrics.predictions({ ...iris, commit: 'c'.repeat(40) }, 'production', Uint32Array.from([1, 1, 0]));
+    metrics.predictions(
+      { ...iris, commit: 'c'.repeat(40) },
+      'production',
+      Uint32Array.from([1, 1, 0]),
+    );
     const second = await metrics.registry.metrics();
     expect(second).toContain(
       'pinml_http_requests_total{method="POST",route="/predict",status="200"} 3',
@@ -37,7 +43,9 @@ describe('createMetrics', () => {
     expect(second).toContain(
       'pinml_http_request_duration_seconds_count{method="POST",route="/predict"} 4',
     );
-    expect(second).toContain('pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 3');
+    expect(second).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 3',
+    );
     expect(second).toContain(
       'pinml_predictions_total{model="iris",version="1",pin="production",class="versicolor"} 1',
     );

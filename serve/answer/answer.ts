@@ -3,7 +3,7 @@
  * Inference Protocol's `infer`, MLflow's `/invocations`, KServe v1's `:predict`): read what the
  * request asks → choose the served model and its arm (production, or a canary by the request's
  * key) → read its rows by the model's signature → predict → count → record in the prediction
- * log → the protocol's answer → after it, the model's shadow (`shadow.ts`). A protocol only says
+ * log → the protocol's answer → after it, the model's shadow ({@link predictShadow}). A protocol only says
  * how its requests read and its answers look; everything that happens to a prediction happens
  * here, once.
  */
@@ -13,7 +13,6 @@ import { invalidInput } from '../http/errors.ts';
 import type { AnswerPin } from './arm.ts';
 import { KEY_HEADER, answeredBy, respond } from './respond.ts';
 import { pickArm } from './pick.ts';
-import { predictShadow } from './shadow.ts';
 
 /** What every protocol's request may say before the model is known. */
 export interface Asked {
@@ -147,4 +146,61 @@ export function probabilitiesOf(
   const out: Record<string, number> = {};
   for (let j = 0; j < k; j++) out[keys[j] as string] = p.probabilities[i * k + j] as number;
   return out;
+}
+
+/** How long between two log lines about failing shadows. */
+const WARN_EVERY_MS = 30_000;
+let lastWarning = -Infinity;
+
+/** Whether two versions read the same rows (same features in the same order). */
+function sameFeatures(a: ServedModel, b: ServedModel): boolean {
+  const x = a.predictor.features;
+  const y = b.predictor.features;
+  return x.length === y.length && x.every((f, i) => f === y[i]);
+}
+
+/**
+ * A model's shadow: a version that predicts every request of its model after the answer is
+ * sent, so its predictions reach the prediction log (`pin: 'shadow'`) and `/metrics` beside the
+ * answering version's, and never reach the caller. It runs in a `setImmediate` callback: the
+ * answer is a `Response` with a string body, which `@hono/node-server` writes (`end`) in the
+ * microtasks that follow the handler, and immediates run only after those. Its failures are
+ * caught, counted (`pinml_shadow_failures_total`) and logged at most once per interval.
+ *
+ * Predicts `request` with `shadow` once the answer is on its way: the rows the answering
+ * version read when the shadow's signature has the same features, else the request read again
+ * by the shadow's signature. Returns at once; never throws.
+ */
+export function predictShadow<R extends Asked>(
+  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder' | 'log'>,
+  protocol: Protocol<R>,
+  request: R,
+  shadow: ServedModel,
+  answered: ServedModel,
+  rows: readonly Float64Array[],
+  id: string,
+): void {
+  setImmediate(() => {
+    const started = performance.now();
+    try {
+      const own = sameFeatures(shadow, answered)
+        ? rows
+        : protocol.rows(request, shadow, deps.limits.batchRows);
+      const predictions = predictRows(shadow, own);
+      const ms = performance.now() - started;
+      deps.metrics.predictions(shadow, 'shadow', predictions.counts);
+      deps.metrics.answered(shadow, 'shadow', ms / 1000);
+      deps.recorder?.record(shadow, 'shadow', id, own, predictions, ms);
+    } catch (err) {
+      deps.metrics.shadowFailure(shadow);
+      const now = Date.now();
+      if (now - lastWarning < WARN_EVERY_MS) return;
+      lastWarning = now;
+      deps.log.warn(
+        { err, model: shadow.name, version: shadow.version, id },
+        `the shadow ${shadow.name}@${shadow.version} failed to predict request ${id} ` +
+          '(the caller was answered; see pinml_shadow_failures_total for how often)',
+      );
+    }
+  });
 }

@@ -84,7 +84,8 @@ export function pickArm(
   const model = pickModel(state, name, version, field);
   const canary = state.roles.get(model.name)?.canary;
   if (canary === undefined) return { model, pin: 'production' };
-  if (version !== undefined) return { model, pin: model === canary.model ? 'canary' : 'production' };
+  if (version !== undefined)
+    return { model, pin: model === canary.model ? 'canary' : 'production' };
   return chooseArm(model.name, key(), canary.weight) === 'canary'
     ? { model: canary.model, pin: 'canary' }
     : { model, pin: 'production' };

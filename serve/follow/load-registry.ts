@@ -164,7 +164,8 @@ async function loadVersion(
 ): Promise<ServedModel> {
   const card = await readCard(repo, commit, name, version);
   const same = reusable.find(
-    (m) => m !== undefined && m.version === version && m.card.artifact.sha256 === card.artifact.sha256,
+    (m) =>
+      m !== undefined && m.version === version && m.card.artifact.sha256 === card.artifact.sha256,
   );
   if (same !== undefined) return same.commit === commit ? same : { ...same, commit };
   const artifact = await readArtifact(repo, commit, card);
