@@ -42,6 +42,7 @@ export const UNIT = [
   'pipeline/workspace.test.ts',
   'pipeline/test-projects.test.ts',
   'serve/answer/answer.test.ts',
+  'serve/answer/arm.test.ts',
   'serve/app.test.ts',
   'serve/http/body.test.ts',
   'serve/http/options.test.ts',
@@ -54,6 +55,7 @@ export const UNIT = [
   'serve/routes/models.test.ts',
   'serve/routes/oip.test.ts',
   'serve/routes/predict.test.ts',
+  'serve/routes/roles.test.ts',
   'serve/routes/webhook.test.ts',
 ];
 const ALL = ['pipeline/**/*.test.ts', 'serve/**/*.test.ts', 'actions/**/*.test.ts'];

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 
 import type { ReconcileResult, ReconcileTrigger, ServingState } from './follow/reconcile.ts';
 import type { ServedModel } from './follow/load-registry.ts';
+import type { AnswerPin } from './answer/arm.ts';
 import type { ErrorBody } from './http/errors.ts';
 import type { Recorder } from './log/recorder.ts';
 import type { ServeMetrics } from './metrics.ts';
@@ -57,6 +58,8 @@ export interface AppEnv {
     started: number;
     /** The model that answered (set once it is chosen), for the headers and the logs. */
     model: ServedModel | undefined;
+    /** The pin of the model that answered: production, or its canary. */
+    pin: AnswerPin | undefined;
     /** Whether the server is draining (every answer then closes its connection). */
     draining: (() => boolean) | undefined;
     /** How this route's protocol shapes an error body (MLflow adds `error_code`, `message`). */

@@ -10,7 +10,7 @@ describe('createMetrics', () => {
     metrics.request('POST', '/predict', 200, 0.0004);
     metrics.request('POST', '/predict', 200, 0.002);
     metrics.request('POST', '/predict', 400, 0.0001);
-    metrics.predictions(iris, Uint32Array.from([2, 0, 1]));
+    metrics.predictions(iris, 'production', Uint32Array.from([2, 0, 1]));
     const first = await metrics.registry.metrics();
     expect(first).toContain(
       'pinml_http_requests_total{method="POST",route="/predict",status="200"} 2',
@@ -24,12 +24,18 @@ describe('createMetrics', () => {
     expect(first).toContain(
       'pinml_http_request_duration_seconds_count{method="POST",route="/predict"} 3',
     );
-    expect(first).toContain('pinml_predictions_total{model="iris",version="1",class="setosa"} 2');
+    expect(first).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 2',
+    );
     expect(first).not.toContain('class="versicolor"');
 
     metrics.request('POST', '/predict', 200, 0.03);
     // A copy of the served model with a newer commit counts in the same series.
-    metrics.predictions({ ...iris, commit: 'c'.repeat(40) }, Uint32Array.from([1, 1, 0]));
+    metrics.predictions(
+      { ...iris, commit: 'c'.repeat(40) },
+      'production',
+      Uint32Array.from([1, 1, 0]),
+    );
     const second = await metrics.registry.metrics();
     expect(second).toContain(
       'pinml_http_requests_total{method="POST",route="/predict",status="200"} 3',
@@ -37,9 +43,38 @@ describe('createMetrics', () => {
     expect(second).toContain(
       'pinml_http_request_duration_seconds_count{method="POST",route="/predict"} 4',
     );
-    expect(second).toContain('pinml_predictions_total{model="iris",version="1",class="setosa"} 3');
     expect(second).toContain(
-      'pinml_predictions_total{model="iris",version="1",class="versicolor"} 1',
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 3',
     );
+    expect(second).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="versicolor"} 1',
+    );
+  });
+
+  it('counts requests, latency and classes per version and pin, and failed shadows', async () => {
+    const metrics = createMetrics({ defaults: false });
+    const iris = await irisForest();
+    metrics.answered(iris, 'production', 0.0004);
+    metrics.answered(iris, 'canary', 0.002);
+    metrics.answered(iris, 'canary', 0.002);
+    metrics.predictions(iris, 'shadow', Uint32Array.from([0, 3, 0]));
+    metrics.shadowFailure(iris);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'pinml_prediction_requests_total{model="iris",version="1",pin="production"} 1',
+    );
+    expect(text).toContain(
+      'pinml_prediction_requests_total{model="iris",version="1",pin="canary"} 2',
+    );
+    expect(text).toContain(
+      'pinml_prediction_duration_seconds_bucket{le="0.001",model="iris",version="1",pin="canary"} 0',
+    );
+    expect(text).toContain(
+      'pinml_prediction_duration_seconds_bucket{le="0.0025",model="iris",version="1",pin="canary"} 2',
+    );
+    expect(text).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="shadow",class="versicolor"} 3',
+    );
+    expect(text).toContain('pinml_shadow_failures_total{model="iris",version="1"} 1');
   });
 });

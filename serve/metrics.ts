@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { LiveQuality } from '../pipeline/log/quality.ts';
-import type { ServedModel } from './follow/load-registry.ts';
+import type { Pin } from '../pipeline/log/store.ts';
+import type { ServedModel, ServedRoles } from './follow/load-registry.ts';
 import type { RecorderStatus } from './log/recorder.ts';
 
 /** What the app and the reconciler record. */
@@ -16,14 +17,25 @@ export interface ServeMetrics {
   request(method: string, route: string, status: number, seconds: number): void;
   /** A refused or failed request, by its error code. */
   error(route: string, code: string): void;
-  /** Predicted rows of a served model: `counts[c]` rows of class c. */
-  predictions(model: ServedModel, counts: Uint32Array): void;
+  /** Predicted rows of a served version in a pin: `counts[c]` rows of class c. */
+  predictions(model: ServedModel, pin: Pin, counts: Uint32Array): void;
+  /**
+   * One prediction request answered by a version in a pin (for a shadow: predicted after the
+   * answer), and how long it took: from arrival to the answer, or the shadow's own work.
+   */
+  answered(model: ServedModel, pin: Pin, seconds: number): void;
+  /** A shadow prediction that failed (it never reaches the caller). */
+  shadowFailure(model: ServedModel): void;
   /** One reconcile: its trigger, its result and how long it took. */
   reconcile(trigger: string, result: 'changed' | 'unchanged' | 'failed', seconds: number): void;
   /** A pinned version that could not be loaded. */
   loadFailure(model: string): void;
-  /** The models now served (replaces the previous set). */
-  served(models: Iterable<ServedModel>, degraded: boolean): void;
+  /** The models now served, with their canaries and shadows (replaces the previous set). */
+  served(
+    models: Iterable<ServedModel>,
+    degraded: boolean,
+    roles?: ReadonlyMap<string, ServedRoles>,
+  ): void;
   /** Reads the prediction log's queue and counts on every scrape. */
   logStatus(status: () => RecorderStatus): void;
   /** The live quality of the last computation (replaces the previous figures). */
@@ -55,10 +67,51 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
   });
   const predictions = new Counter({
     name: 'pinml_predictions_total',
-    help: 'Predicted rows, by model, version and predicted class.',
-    labelNames: ['model', 'version', 'class'] as const,
+    help: 'Predicted rows, by model, version, pin and predicted class.',
+    labelNames: ['model', 'version', 'pin', 'class'] as const,
     registers: [registry],
   });
+  const modelRequests = new Counter({
+    name: 'pinml_prediction_requests_total',
+    help: 'Prediction requests, by the model, version and pin that answered (shadow: predicted after).',
+    labelNames: ['model', 'version', 'pin'] as const,
+    registers: [registry],
+  });
+  const modelLatency = new Histogram({
+    name: 'pinml_prediction_duration_seconds',
+    help: 'Arrival to answer of a prediction request, by model, version and pin (shadow: its own work).',
+    labelNames: ['model', 'version', 'pin'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const shadowFailures = new Counter({
+    name: 'pinml_shadow_failures_total',
+    help: 'Shadow predictions that failed (never seen by callers), by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  // A version's labelled children, made once per version and pin: no label object per answer.
+  interface Children {
+    requests: ReturnType<typeof modelRequests.labels>;
+    latency: ReturnType<typeof modelLatency.labels>;
+    classes: ReturnType<typeof predictions.labels>[];
+  }
+  const children = new Map<Pin, WeakMap<ServedModel, Children>>();
+  const childrenOf = (model: ServedModel, pin: Pin): Children => {
+    let byModel = children.get(pin);
+    if (byModel === undefined) children.set(pin, (byModel = new WeakMap()));
+    let c = byModel.get(model);
+    if (c === undefined) {
+      const labels = { model: model.name, version: String(model.version), pin };
+      c = {
+        requests: modelRequests.labels(labels),
+        latency: modelLatency.labels(labels),
+        classes: model.classKeys.map((k) => predictions.labels({ ...labels, class: k })),
+      };
+      byModel.set(model, c);
+    }
+    return c;
+  };
   const reconciles = new Counter({
     name: 'pinml_reconcile_total',
     help: 'Reconciles with the registry, by trigger (startup, poll, webhook) and result.',
@@ -80,7 +133,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
   const modelInfo = new Gauge({
     name: 'pinml_model_info',
     help: 'The model versions served (value 1), with the registry commit and artifact kind.',
-    labelNames: ['model', 'version', 'commit', 'kind', 'sha256'] as const,
+    labelNames: ['model', 'version', 'pin', 'commit', 'kind', 'sha256'] as const,
     registers: [registry],
   });
   const degradedGauge = new Gauge({
@@ -202,12 +255,20 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
     error(route, code) {
       errors.inc({ route, code });
     },
-    predictions(model, counts) {
-      const version = String(model.version);
+    predictions(model, pin, counts) {
+      const classes = childrenOf(model, pin).classes;
       for (let c = 0; c < counts.length; c++) {
         const n = counts[c] as number;
-        if (n > 0) predictions.inc({ model: model.name, version, class: model.classKeys[c] }, n);
+        if (n > 0) classes[c]?.inc(n);
       }
+    },
+    answered(model, pin, seconds) {
+      const c = childrenOf(model, pin);
+      c.requests.inc();
+      c.latency.observe(seconds);
+    },
+    shadowFailure(model) {
+      shadowFailures.inc({ model: model.name, version: String(model.version) });
     },
     reconcile(trigger, result, seconds) {
       reconciles.inc({ trigger, result });
@@ -217,19 +278,25 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
     loadFailure(model) {
       loadFailures.inc({ model });
     },
-    served(models, degraded) {
+    served(models, degraded, roles = new Map()) {
       modelInfo.reset();
-      for (const m of models) {
+      const info = (m: ServedModel, pin: Pin): void => {
         modelInfo.set(
           {
             model: m.name,
             version: String(m.version),
+            pin,
             commit: m.commit,
             kind: m.predictor.kind,
             sha256: m.card.artifact.sha256,
           },
           1,
         );
+      };
+      for (const m of models) info(m, 'production');
+      for (const r of roles.values()) {
+        if (r.canary !== undefined) info(r.canary.model, 'canary');
+        if (r.shadow !== undefined) info(r.shadow, 'shadow');
       }
       degradedGauge.set(degraded ? 1 : 0);
     },

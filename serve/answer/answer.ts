@@ -1,15 +1,18 @@
 /**
  * The one answer path of every prediction, whatever the protocol (pinml's `/predict`, the Open
  * Inference Protocol's `infer`, MLflow's `/invocations`, KServe v1's `:predict`): read what the
- * request asks → choose the served model → read its rows by the model's signature → predict →
- * count → record in the prediction log → the protocol's answer. A protocol only says how its requests read and its answers
- * look; everything that happens to a prediction happens here, once.
+ * request asks → choose the served model and its arm (production, or a canary by the request's
+ * key) → read its rows by the model's signature → predict → count → record in the prediction
+ * log → the protocol's answer → after it, the model's shadow ({@link predictShadow}). A protocol only says
+ * how its requests read and its answers look; everything that happens to a prediction happens
+ * here, once.
  */
 import type { AppContext, AppDeps } from '../deps.ts';
 import type { ServedModel } from '../follow/load-registry.ts';
 import { invalidInput } from '../http/errors.ts';
-import { answeredBy, respond } from './respond.ts';
-import { pickModel } from './pick.ts';
+import type { AnswerPin } from './arm.ts';
+import { KEY_HEADER, answeredBy, respond } from './respond.ts';
+import { pickArm } from './pick.ts';
 
 /** What every protocol's request may say before the model is known. */
 export interface Asked {
@@ -29,8 +32,16 @@ export interface Protocol<R extends Asked> {
   rows(request: R, model: ServedModel, batchLimit: number): Float64Array[];
   /** The request id its body carries (pinml's and the OIP's `id`), if any. */
   idOf?(request: R): string | undefined;
-  /** The answer's body; `id` is the request id (see {@link rowId}). */
-  answer(request: R, model: ServedModel, predictions: Predictions, id: string): unknown;
+  /** The arm-choosing key its body carries (pinml's `key`), if any. */
+  keyOf?(request: R): string | undefined;
+  /** The answer's body; `id` is the request id (see {@link rowId}), `pin` the answering pin. */
+  answer(
+    request: R,
+    model: ServedModel,
+    predictions: Predictions,
+    id: string,
+    pin: AnswerPin,
+  ): unknown;
 }
 
 /**
@@ -54,11 +65,12 @@ export interface Predictions {
  * Answers a prediction request of `protocol`. `path` is what the route's path (or headers)
  * says; a body that names another model than the path is refused. Throws `RequestError` for
  * the caller's mistakes; the model's headers are set as soon as it is chosen, so a refusal of
- * its rows names it too.
+ * its rows names it too. A request is answered by one arm, whole: a canary is chosen by the
+ * request's key (`X-Pinml-Key`, else the body's key, else the request id), a batch included.
  */
 export function answerPrediction<R extends Asked>(
   c: AppContext,
-  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder'>,
+  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder' | 'log'>,
   protocol: Protocol<R>,
   body: unknown,
   path: Asked = {},
@@ -67,31 +79,29 @@ export function answerPrediction<R extends Asked>(
   if (path.model !== undefined && request.model !== undefined && request.model !== path.model) {
     throw invalidInput('model', `names ${request.model} but the path names ${path.model}`);
   }
-  const model = answeredBy(
-    c,
-    pickModel(
-      c.get('state'),
-      path.model ?? request.model,
-      path.version ?? request.version,
-      protocol.modelField,
-    ),
-  );
-  const rows = protocol.rows(request, model, deps.limits.batchRows);
-  const predictions = predictRows(model, rows);
-  deps.metrics.predictions(model, predictions.counts);
   // The caller's X-Request-Id, else the body's id, else the one made for the request.
   const bodyId = c.get('requestIdGiven') ? undefined : protocol.idOf?.(request);
   if (bodyId !== undefined) c.set('requestId', bodyId);
   const id = c.get('requestId');
-  deps.recorder?.record(
-    model,
-    'production',
-    id,
-    rows,
-    predictions,
-    performance.now() - c.get('started'),
+  const state = c.get('state');
+  const { model, pin } = pickArm(
+    state,
+    path.model ?? request.model,
+    path.version ?? request.version,
+    protocol.modelField,
+    () => c.req.header(KEY_HEADER) ?? protocol.keyOf?.(request) ?? id,
   );
-  return respond(c, protocol.answer(request, model, predictions, id));
+  answeredBy(c, model, pin);
+  const rows = protocol.rows(request, model, deps.limits.batchRows);
+  const predictions = predictRows(model, rows);
+  deps.metrics.predictions(model, pin, predictions.counts);
+  const latencyMs = performance.now() - c.get('started');
+  deps.recorder?.record(model, pin, id, rows, predictions, latencyMs);
+  deps.metrics.answered(model, pin, latencyMs / 1000);
+  const response = respond(c, protocol.answer(request, model, predictions, id, pin));
+  const shadow = state.roles.get(model.name)?.shadow;
+  if (shadow !== undefined) predictShadow(deps, protocol, request, shadow, model, rows, id);
+  return response;
 }
 
 /** Predicts rows with a served model: a batch of two or more rows through its batch path. */
@@ -136,4 +146,61 @@ export function probabilitiesOf(
   const out: Record<string, number> = {};
   for (let j = 0; j < k; j++) out[keys[j] as string] = p.probabilities[i * k + j] as number;
   return out;
+}
+
+/** How long between two log lines about failing shadows. */
+const WARN_EVERY_MS = 30_000;
+let lastWarning = -Infinity;
+
+/** Whether two versions read the same rows (same features in the same order). */
+function sameFeatures(a: ServedModel, b: ServedModel): boolean {
+  const x = a.predictor.features;
+  const y = b.predictor.features;
+  return x.length === y.length && x.every((f, i) => f === y[i]);
+}
+
+/**
+ * A model's shadow: a version that predicts every request of its model after the answer is
+ * sent, so its predictions reach the prediction log (`pin: 'shadow'`) and `/metrics` beside the
+ * answering version's, and never reach the caller. It runs in a `setImmediate` callback: the
+ * answer is a `Response` with a string body, which `@hono/node-server` writes (`end`) in the
+ * microtasks that follow the handler, and immediates run only after those. Its failures are
+ * caught, counted (`pinml_shadow_failures_total`) and logged at most once per interval.
+ *
+ * Predicts `request` with `shadow` once the answer is on its way: the rows the answering
+ * version read when the shadow's signature has the same features, else the request read again
+ * by the shadow's signature. Returns at once; never throws.
+ */
+export function predictShadow<R extends Asked>(
+  deps: Pick<AppDeps, 'metrics' | 'limits' | 'recorder' | 'log'>,
+  protocol: Protocol<R>,
+  request: R,
+  shadow: ServedModel,
+  answered: ServedModel,
+  rows: readonly Float64Array[],
+  id: string,
+): void {
+  setImmediate(() => {
+    const started = performance.now();
+    try {
+      const own = sameFeatures(shadow, answered)
+        ? rows
+        : protocol.rows(request, shadow, deps.limits.batchRows);
+      const predictions = predictRows(shadow, own);
+      const ms = performance.now() - started;
+      deps.metrics.predictions(shadow, 'shadow', predictions.counts);
+      deps.metrics.answered(shadow, 'shadow', ms / 1000);
+      deps.recorder?.record(shadow, 'shadow', id, own, predictions, ms);
+    } catch (err) {
+      deps.metrics.shadowFailure(shadow);
+      const now = Date.now();
+      if (now - lastWarning < WARN_EVERY_MS) return;
+      lastWarning = now;
+      deps.log.warn(
+        { err, model: shadow.name, version: shadow.version, id },
+        `the shadow ${shadow.name}@${shadow.version} failed to predict request ${id} ` +
+          '(the caller was answered; see pinml_shadow_failures_total for how often)',
+      );
+    }
+  });
 }

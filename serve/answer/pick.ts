@@ -4,12 +4,13 @@ import { z } from 'zod';
 import type { ServingState } from '../follow/reconcile.ts';
 import type { ServedModel } from '../follow/load-registry.ts';
 import { RequestError, invalidInput } from '../http/errors.ts';
+import { chooseArm, type AnswerPin } from './arm.ts';
 
 /**
  * The served model a request names (`name`), or the only one served when it names none.
  * 404 for a model that is not served, 503 for one pinned but not loaded, 400 when several
- * are served and none is named; with `version`, 404 unless that version is the one served.
- * `field` is where the request names a model (`model`, `model_name`, `X-Pinml-Model`).
+ * are served and none is named; with `version`, 404 unless that version is the one served in
+ * production or as its canary (then the canary is returned). `field` is where the request names a model (`model`, `model_name`, `X-Pinml-Model`).
  */
 export function pickModel(
   state: ServingState,
@@ -50,13 +51,44 @@ export function pickModel(
   }
   if (model === undefined) throw new RequestError('model_not_ready', 'no model is served yet');
   if (version !== undefined && version !== model.version) {
+    const canary = state.roles.get(model.name)?.canary?.model;
+    if (canary?.version === version) return canary;
     throw new RequestError(
       'version_not_found',
-      `${model.name}@${version} is not served: ${model.name}@${model.version} is, as pinned at ${model.commit.slice(0, 12)}`,
+      `${model.name}@${version} is not served: ${model.name}@${model.version} is, as pinned at ${model.commit.slice(0, 12)}` +
+        (canary === undefined ? '' : ` (and ${model.name}@${canary.version} as its canary)`),
       'version',
     );
   }
   return model;
+}
+
+/** The served version that answers a request, and its pin. */
+export interface Arm {
+  readonly model: ServedModel;
+  readonly pin: AnswerPin;
+}
+
+/**
+ * The arm that answers a request for `name` (see {@link pickModel}): with `version`, the pin
+ * serving that version; else, when the model has a canary, the arm its key chooses
+ * (`chooseArm`); else production. `key` is only read when a canary needs it.
+ */
+export function pickArm(
+  state: ServingState,
+  name: string | undefined,
+  version: number | undefined,
+  field: string,
+  key: () => string,
+): Arm {
+  const model = pickModel(state, name, version, field);
+  const canary = state.roles.get(model.name)?.canary;
+  if (canary === undefined) return { model, pin: 'production' };
+  if (version !== undefined)
+    return { model, pin: model === canary.model ? 'canary' : 'production' };
+  return chooseArm(model.name, key(), canary.weight) === 'canary'
+    ? { model: canary.model, pin: 'canary' }
+    : { model, pin: 'production' };
 }
 
 /** A version as a path or query names it (`3`); 404 `version_not_found` for anything else. */

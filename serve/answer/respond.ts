@@ -1,6 +1,7 @@
 /**
  * Every answer is one value, built once, here: status, body and headers. The headers say who
- * answered: `X-Pinml-Model-Version` (`iris@3`; several: `a@1, b@2`; `none`),
+ * answered: `X-Pinml-Model-Version` (`iris@3`; several: `a@1, b@2`; `none`), `X-Pinml-Pin`
+ * (`production` or `canary`, when one model answered),
  * `X-Pinml-Registry-Commit` (`none` before the first reconcile), `X-Request-Id`, and
  * `Connection: close` after a body over the limit and while the server drains. They are a plain
  * object (which `@hono/node-server` hands to `writeHead` as it is, where a `Headers` would be
@@ -9,11 +10,16 @@
 import type { ServingState } from '../follow/reconcile.ts';
 import { versionRef, type ServedModel } from '../follow/load-registry.ts';
 import type { AppContext } from '../deps.ts';
+import type { AnswerPin } from './arm.ts';
 
 /** Header naming the model version(s) that answered. */
 export const VERSION_HEADER = 'X-Pinml-Model-Version';
 /** Header naming the registry commit that answered. */
 export const COMMIT_HEADER = 'X-Pinml-Registry-Commit';
+/** Header naming the pin of the version that answered (`production`, `canary`). */
+export const PIN_HEADER = 'X-Pinml-Pin';
+/** Header giving the key that chooses a canary's arm (the same key, the same arm). */
+export const KEY_HEADER = 'X-Pinml-Key';
 /** The request's id: the caller's `X-Request-Id` when it is a usable one, else a new one. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -39,9 +45,14 @@ function stampOf(by: ServingState | ServedModel): Stamp {
   return s;
 }
 
-/** Records the model that answers a request: for the headers, the logs and the metrics. */
-export function answeredBy(c: AppContext, model: ServedModel): ServedModel {
+/** Records the model that answers a request, and its pin: for the headers, the logs and the metrics. */
+export function answeredBy(
+  c: AppContext,
+  model: ServedModel,
+  pin: AnswerPin = 'production',
+): ServedModel {
   c.set('model', model);
+  c.set('pin', pin);
   return model;
 }
 
@@ -56,13 +67,15 @@ export function respond(
   type?: string,
   extra?: Record<string, string>,
 ): Response {
-  const s = stampOf(c.get('model') ?? c.get('state'));
+  const model = c.get('model');
+  const s = stampOf(model ?? c.get('state'));
   const headers: Record<string, string> = {
     'content-type': type ?? 'application/json',
     [VERSION_HEADER]: s.version,
     [COMMIT_HEADER]: s.commit,
     [REQUEST_ID_HEADER]: c.get('requestId'),
   };
+  if (model !== undefined) headers[PIN_HEADER] = c.get('pin') ?? 'production';
   // A body over the limit is not read: the connection closes after the answer instead. While
   // draining, every answer closes its connection, so keep-alive clients leave (http/server.ts).
   if (status === 413 || c.get('draining')?.() === true) headers.connection = 'close';

@@ -29,6 +29,20 @@ async function commitPins(model: string, production: number | null | 'garbage'):
   return git(work, 'rev-parse', 'HEAD');
 }
 
+/** Commits a format-2 pins.json for iris. */
+async function commitRoles(roles: {
+  canary?: { version: number; weight: number };
+  shadow?: { version: number };
+}): Promise<string> {
+  await writeFile(
+    join(work, 'registry/iris/pins.json'),
+    canonicalJson({ formatVersion: 2, model: 'iris', production: 1, ...roles }),
+  );
+  await git(work, 'add', '--all');
+  await git(work, 'commit', '--quiet', '-m', 'pin iris roles');
+  return git(work, 'rev-parse', 'HEAD');
+}
+
 /** A local source that counts its calls. */
 function counted(): RegistrySource & { calls: number } {
   const inner = localSource(work, 'main');
@@ -56,9 +70,11 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'pinml-serve-reconcile-'));
   work = join(tmp, 'work');
   await mkdir(join(work, 'registry/iris/versions'), { recursive: true });
-  await cp(join(ROOT, 'registry/iris/versions/1'), join(work, 'registry/iris/versions/1'), {
-    recursive: true,
-  });
+  for (const v of [1, 2, 3]) {
+    await cp(join(ROOT, `registry/iris/versions/${v}`), join(work, `registry/iris/versions/${v}`), {
+      recursive: true,
+    });
+  }
   await git(work, 'init', '--quiet', '--initial-branch=main');
   await commitPins('iris', 1);
 });
@@ -182,5 +198,57 @@ describe('Reconciler', () => {
     expect(calls).toBeGreaterThanOrEqual(3);
     await new Promise((res) => setTimeout(res, 100));
     expect(source.calls).toBe(calls);
+  });
+
+  it('serves the canary and the shadow pins.json names, verified and compiled', async () => {
+    const r = reconcilerOf(counted());
+    await r.reconcile('startup');
+    const head = await commitRoles({ canary: { version: 2, weight: 0.2 }, shadow: { version: 3 } });
+    const result = await r.reconcile('poll');
+    expect(result).toMatchObject({
+      result: 'changed',
+      served: ['iris@1'],
+      roles: ['iris@2 canary 0.2', 'iris@3 shadow'],
+      problems: [],
+    });
+    const roles = r.state.roles.get('iris');
+    expect(roles?.canary?.weight).toBe(0.2);
+    expect(roles?.canary?.model).toMatchObject({ name: 'iris', version: 2, commit: head });
+    expect(roles?.shadow).toMatchObject({ name: 'iris', version: 3, commit: head });
+    // The canary promoted: the compiled version is reused, not read again.
+    const canary = roles?.canary?.model;
+    await writeFile(
+      join(work, 'registry/iris/pins.json'),
+      canonicalJson({ formatVersion: 2, model: 'iris', production: 2, shadow: { version: 3 } }),
+    );
+    await git(work, 'commit', '--quiet', '-am', 'promote the canary');
+    await r.reconcile('poll');
+    expect(r.state.models.get('iris')?.predictor).toBe(canary?.predictor);
+    expect(r.state.roles.get('iris')?.canary).toBeUndefined();
+    await commitPins('iris', 1);
+    expect((await r.reconcile('poll')).roles).toEqual([]);
+    expect(r.state.roles.size).toBe(0);
+  });
+
+  it('keeps the previous canary when a new one fails to load, and stays ready', async () => {
+    const r = reconcilerOf(counted());
+    await commitRoles({ canary: { version: 2, weight: 0.1 } });
+    await r.reconcile('startup');
+    const broken = await commitRoles({
+      canary: { version: 9, weight: 0.5 },
+      shadow: { version: 8 },
+    });
+    const result = await r.reconcile('poll');
+    expect(result.result).toBe('failed');
+    expect(result.roles).toEqual(['iris@2 canary 0.1']);
+    expect(r.state.problems).toEqual([
+      expect.objectContaining({ model: 'iris', version: 9, pin: 'canary', commit: broken }),
+      expect.objectContaining({ model: 'iris', version: 8, pin: 'shadow', commit: broken }),
+    ]);
+    expect(r.state.models.get('iris')?.version).toBe(1);
+    expect(statusOf(r.state)).toBe('degraded');
+    expect(notReadyReasons(r.state)).toEqual([]);
+    await commitPins('iris', 1);
+    expect((await r.reconcile('poll')).problems).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   versionRef,
   type LoadProblem,
   type ServedModel,
+  type ServedRoles,
 } from './load-registry.ts';
 import type { ServeMetrics } from '../metrics.ts';
 import type { RegistrySource } from './source.ts';
@@ -25,7 +26,10 @@ export interface ServingState {
   readonly ref: string;
   /** The ref's commit at the last reconcile that could read it; null before the first. */
   readonly commit: string | null;
+  /** Each model's production version. */
   readonly models: ReadonlyMap<string, ServedModel>;
+  /** The canary and shadow of each model that has one (see `load-registry.ts`). */
+  readonly roles: ReadonlyMap<string, ServedRoles>;
   /** Models pinned at `commit` (served or not). */
   readonly pinned: readonly string[];
   /** Why the server is degraded: versions that failed to load, a registry that could not be read. */
@@ -64,7 +68,15 @@ export function notReadyReasons(state: ServingState): string[] {
 
 /** The state before the first reconcile. */
 export function initialState(ref: string): ServingState {
-  return { ref, commit: null, models: new Map(), pinned: [], problems: [], reconciledAt: null };
+  return {
+    ref,
+    commit: null,
+    models: new Map(),
+    roles: new Map(),
+    pinned: [],
+    problems: [],
+    reconciledAt: null,
+  };
 }
 
 /** What one reconcile did. */
@@ -73,6 +85,8 @@ export interface ReconcileResult {
   result: 'changed' | 'unchanged' | 'failed';
   commit: string | null;
   served: string[];
+  /** The canaries and shadows served: `iris@6 canary 0.2`, `iris@7 shadow`. */
+  roles: string[];
   problems: LoadProblem[];
 }
 
@@ -165,11 +179,12 @@ export class Reconciler {
       ) {
         return this.#finish(trigger, started, 'unchanged', before);
       }
-      const load = await loadRegistry(repo, commit, before.models, this.#now);
+      const load = await loadRegistry(repo, commit, before.models, this.#now, before.roles);
       next = {
         ref: before.ref,
         commit,
         models: load.models,
+        roles: load.roles,
         pinned: load.pinned,
         problems: load.problems,
         reconciledAt: this.#now().toISOString(),
@@ -191,7 +206,10 @@ export class Reconciler {
     }
     this.#report(before, next);
     this.#state = next;
-    const changed = next.commit !== before.commit || !sameServed(before.models, next.models);
+    const changed =
+      next.commit !== before.commit ||
+      !sameServed(before.models, next.models) ||
+      roleRefs(before) !== roleRefs(next);
     return this.#finish(
       trigger,
       started,
@@ -212,6 +230,7 @@ export class Reconciler {
       result,
       commit: state.commit,
       served: [...state.models.values()].map(versionRef),
+      roles: roleRefList(state),
       problems: [...state.problems],
     };
   }
@@ -244,6 +263,10 @@ export class Reconciler {
         );
       }
     }
+    const was = new Set(roleRefList(before));
+    const now = new Set(roleRefList(next));
+    for (const r of now) if (!was.has(r)) log.info({ commit: next.commit }, `serving ${r}`);
+    for (const r of was) if (!now.has(r)) log.info({ commit: next.commit }, `stopped serving ${r}`);
     const known = new Set(before.problems.map(problemKey));
     for (const p of next.problems) {
       // A problem is logged when it appears, not on every poll that still sees it.
@@ -252,19 +275,34 @@ export class Reconciler {
       const kept = p.model === undefined ? undefined : next.models.get(p.model);
       log.error(
         { ...p, serving: kept ? versionRef(kept) : null },
-        `${p.model === undefined ? 'registry' : `${p.model}${p.version ? `@${p.version}` : ''}`} ` +
+        `${p.model === undefined ? 'registry' : `${p.model}${p.version ? `@${p.version}` : ''}`}` +
+          `${p.pin ? ` (${p.pin})` : ''} ` +
           `not loaded: ${p.message}${kept ? `; still serving ${versionRef(kept)}` : ''}`,
       );
     }
     if (next.problems.length === 0 && before.problems.length > 0) {
       log.info({ commit: next.commit }, 'recovered: every pinned model is served');
     }
-    this.#metrics.served(next.models.values(), next.problems.length > 0);
+    this.#metrics.served(next.models.values(), next.problems.length > 0, next.roles);
   }
 }
 
 function problemKey(p: LoadProblem): string {
-  return `${p.model ?? ''}\u0000${p.version ?? ''}\u0000${p.commit ?? ''}\u0000${p.message}`;
+  return `${p.model ?? ''}\u0000${p.version ?? ''}\u0000${p.pin ?? ''}\u0000${p.commit ?? ''}\u0000${p.message}`;
+}
+
+/** The canaries and shadows a state serves, as `iris@6 canary 0.2` and `iris@7 shadow`. */
+function roleRefList(state: ServingState): string[] {
+  const out: string[] = [];
+  for (const { canary, shadow } of state.roles.values()) {
+    if (canary !== undefined) out.push(`${versionRef(canary.model)} canary ${canary.weight}`);
+    if (shadow !== undefined) out.push(`${versionRef(shadow)} shadow`);
+  }
+  return out;
+}
+
+function roleRefs(state: ServingState): string {
+  return roleRefList(state).join(', ');
 }
 
 function sameServed(

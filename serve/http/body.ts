@@ -44,6 +44,9 @@ export function bodyLimitFor(limits: Limits): (c: AppContext) => number {
     let limit = derived.get(state);
     if (limit === undefined) {
       const features = [...state.models.values()].map((m) => m.predictor.features);
+      for (const r of state.roles.values()) {
+        if (r.canary !== undefined) features.push(r.canary.model.predictor.features);
+      }
       limit = bodyLimitOf(features, limits.batchRows);
       derived.set(state, limit);
     }

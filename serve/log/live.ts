@@ -40,10 +40,13 @@ export class LiveMonitor {
   async update(): Promise<readonly LiveQuality[]> {
     const now = (this.#o.now ?? Date.now)();
     const counts = await this.#o.store.quality({ from: now - this.#o.windowMs, until: now });
-    const models = this.#o.state().models;
+    const state = this.#o.state();
     this.#latest = counts.map((c) => {
-      const served = models.get(c.model);
-      return liveQuality(c, served?.version === c.version ? served.classKeys : []);
+      const roles = state.roles.get(c.model);
+      const served = [state.models.get(c.model), roles?.canary?.model, roles?.shadow].find(
+        (m) => m?.version === c.version,
+      );
+      return liveQuality(c, served?.classKeys ?? []);
     });
     this.#o.metrics.live(this.#latest);
     return this.#latest;

@@ -8,11 +8,13 @@ import { z } from '@hono/zod-openapi';
 
 import { notReadyReasons, statusOf, type ServingState } from '../follow/reconcile.ts';
 import type { RecorderStatus } from '../log/recorder.ts';
+import type { Pin } from '../../pipeline/log/store.ts';
 import { declare, errorResponses, jsonResponse, type Routes } from './declare.ts';
 
 const problem = z.object({
   model: z.string().optional(),
   version: z.int().optional(),
+  pin: z.enum(['canary', 'shadow']).optional(),
   commit: z.string().nullable(),
   code: z.string(),
   message: z.string(),
@@ -28,7 +30,14 @@ export const healthSchema = z
     commit: z.string().nullable(),
     reconciledAt: z.string().nullable(),
     models: z.array(
-      z.object({ name: z.string(), version: z.int(), commit: z.string(), loadedAt: z.string() }),
+      z.object({
+        name: z.string(),
+        version: z.int(),
+        pin: z.enum(['production', 'canary', 'shadow']),
+        weight: z.number().optional().describe("A canary's share of the requests."),
+        commit: z.string(),
+        loadedAt: z.string(),
+      }),
     ),
     problems: z.array(problem),
     predictionLog: z
@@ -58,12 +67,22 @@ export function health(
     ref: state.ref,
     commit: state.commit,
     reconciledAt: state.reconciledAt,
-    models: [...state.models.values()].map((m) => ({
-      name: m.name,
-      version: m.version,
-      commit: m.commit,
-      loadedAt: m.loadedAt,
-    })),
+    models: [...state.models.values()].flatMap((m) => {
+      const roles = state.roles.get(m.name);
+      const entry = (v: typeof m, pin: Pin, weight?: number) => ({
+        name: v.name,
+        version: v.version,
+        pin,
+        ...(weight === undefined ? {} : { weight }),
+        commit: v.commit,
+        loadedAt: v.loadedAt,
+      });
+      return [
+        entry(m, 'production'),
+        ...(roles?.canary ? [entry(roles.canary.model, 'canary', roles.canary.weight)] : []),
+        ...(roles?.shadow ? [entry(roles.shadow, 'shadow')] : []),
+      ];
+    }),
     problems: [...state.problems],
     predictionLog:
       log === undefined

@@ -19,8 +19,12 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toContain('pinml_predictions_total{model="iris",version="1",class="setosa"} 2');
-    expect(text).toContain('pinml_predictions_total{model="iris",version="1",class="virginica"} 1');
+    expect(text).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="setosa"} 2',
+    );
+    expect(text).toContain(
+      'pinml_predictions_total{model="iris",version="1",pin="production",class="virginica"} 1',
+    );
     expect(text).toContain(
       'pinml_http_requests_total{method="POST",route="/predict",status="200"} 1',
     );
@@ -31,6 +35,11 @@ describe('GET /metrics', () => {
     expect(text).toMatch(
       /pinml_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/predict"\}/,
     );
-    expect(text).toContain(`pinml_model_info{model="iris",version="1",commit="${COMMIT_A}"`);
+    expect(text).toContain(
+      `pinml_model_info{model="iris",version="1",pin="production",commit="${COMMIT_A}"`,
+    );
+    expect(text).toContain(
+      'pinml_prediction_requests_total{model="iris",version="1",pin="production"} 1',
+    );
   });
 });

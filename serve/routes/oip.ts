@@ -74,7 +74,10 @@ export const oipInferResponseSchema = z.object({
   model_name: z.string(),
   model_version: z.string(),
   id: z.string().optional(),
-  parameters: z.object({ registry_commit: z.string() }),
+  parameters: z.object({
+    registry_commit: z.string(),
+    pin: z.enum(['production', 'canary']).describe('The pin of the version that answered.'),
+  }),
   outputs: z.array(oipOutputSchema),
 });
 
@@ -223,7 +226,7 @@ const oipProtocol: Protocol<OipInferRequest & Asked> = {
   },
   rows: readTensorRows,
   idOf: (request) => request.id,
-  answer(request, m, p, id) {
+  answer(request, m, p, id, pin) {
     const wanted =
       request.outputs?.map((o, i) => {
         if (!(OUTPUTS as readonly string[]).includes(o.name)) {
@@ -253,7 +256,7 @@ const oipProtocol: Protocol<OipInferRequest & Asked> = {
       model_name: m.name,
       model_version: String(m.version),
       id,
-      parameters: { registry_commit: m.commit },
+      parameters: { registry_commit: m.commit, pin },
       outputs,
     };
   },

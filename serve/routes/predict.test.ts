@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createApp } from '../app.ts';
-import { COMMIT_HEADER, VERSION_HEADER } from '../answer/respond.ts';
+import { COMMIT_HEADER, PIN_HEADER, VERSION_HEADER } from '../answer/respond.ts';
 import { COMMIT_A, COMMIT_B, depsOf, stateOf } from '../testing/fixtures.ts';
 import {
   forest,
@@ -18,12 +18,13 @@ import { errorSchema } from './declare.ts';
 import { predictResponseSchema } from './predict.ts';
 
 describe('POST /predict', () => {
-  it('answers one row with the class, its probabilities, the version and the commit', async () => {
+  it('answers one row with the class, its probabilities, the version, the pin and the commit', async () => {
     const row = rows[60] as number[];
     const res = await one.request(post('/predict', { inputs: rowObject(row), id: 'r1' }));
     expect(res.status).toBe(200);
     expect(res.headers.get(VERSION_HEADER)).toBe('iris@1');
     expect(res.headers.get(COMMIT_HEADER)).toBe(COMMIT_A);
+    expect(res.headers.get(PIN_HEADER)).toBe('production');
     const body = await json(res);
     expect(predictResponseSchema.parse(body)).toBeTruthy();
     const probabilities = probabilitiesOf(forest, row);
@@ -32,6 +33,7 @@ describe('POST /predict', () => {
       model: 'iris',
       version: 1,
       commit: COMMIT_A,
+      pin: 'production',
       id: 'r1',
       prediction: { id: 'r1', class: best, probabilities },
     });

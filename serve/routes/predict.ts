@@ -32,6 +32,13 @@ export function predictRequestSchema(row: z.ZodType, batchLimit: number) {
       .max(256)
       .optional()
       .describe('The request id when no X-Request-Id header names it; echoed in the response.'),
+    key: z
+      .string()
+      .max(256)
+      .optional()
+      .describe(
+        'Chooses the arm when the model has a canary (same key, same arm) when no X-Pinml-Key header does; else the request id does.',
+      ),
     inputs: z
       .union([row, z.array(row).min(1).max(batchLimit)])
       .describe('One row of features, or a batch (a list of rows) answered in order.'),
@@ -52,6 +59,9 @@ export const predictResponseSchema = z
     model: z.string(),
     version: z.int().min(1),
     commit: z.string().describe('The registry commit whose pin names this version.'),
+    pin: z
+      .enum(['production', 'canary'])
+      .describe('The pin of the version that answered: production, or its canary.'),
     id: z
       .string()
       .describe("The request id: the caller's X-Request-Id, else the body's id, else a new one."),
@@ -65,10 +75,11 @@ interface PredictRequest {
   model: string | undefined;
   version: number | undefined;
   id: string | undefined;
+  key: string | undefined;
   inputs: unknown;
 }
 
-const ENVELOPE_KEYS = new Set(['model', 'version', 'id', 'inputs']);
+const ENVELOPE_KEYS = new Set(['model', 'version', 'id', 'key', 'inputs']);
 
 /** Checks the fields around `inputs`; the rows are read once the model is known. */
 export function readEnvelope(body: unknown): PredictRequest {
@@ -94,7 +105,7 @@ export function readEnvelope(body: unknown): PredictRequest {
   if (unknown.length > 0) {
     throw invalidInput(
       unknown[0] as string,
-      'is not a field of a predict request (model, version, id, inputs)',
+      'is not a field of a predict request (model, version, id, key, inputs)',
     );
   }
   if (b.model !== undefined && typeof b.model !== 'string') {
@@ -111,10 +122,13 @@ export function readEnvelope(body: unknown): PredictRequest {
   if (b.id !== undefined && (typeof b.id !== 'string' || b.id.length > 256)) {
     throw invalidInput('id', 'must be a string of at most 256 characters');
   }
+  if (b.key !== undefined && (typeof b.key !== 'string' || b.key.length > 256)) {
+    throw invalidInput('key', 'must be a string of at most 256 characters');
+  }
   if (b.inputs === undefined) {
     throw invalidInput('inputs', 'is missing: send one row {"feature": number, ...} or a list');
   }
-  return { model: b.model, version, id: b.id, inputs: b.inputs };
+  return { model: b.model, version, id: b.id, key: b.key, inputs: b.inputs };
 }
 
 /** pinml's protocol. */
@@ -122,11 +136,12 @@ export const pinmlProtocol: Protocol<PredictRequest> = {
   modelField: 'model',
   read: readEnvelope,
   idOf: (request) => request.id,
+  keyOf: (request) => request.key,
   rows: (request, model, batchLimit) =>
     Array.isArray(request.inputs)
       ? model.inputs.list(request.inputs, 'inputs', batchLimit)
       : [model.inputs.one(request.inputs, 'inputs')],
-  answer(request, model, p, id) {
+  answer(request, model, p, id, pin) {
     const rows = Array.from({ length: p.rows }, (_, i) => ({
       id: rowId(id, i, p.rows),
       class: labelOf(model, p, i),
@@ -136,6 +151,7 @@ export const pinmlProtocol: Protocol<PredictRequest> = {
       model: model.name,
       version: model.version,
       commit: model.commit,
+      pin,
       id,
       ...(Array.isArray(request.inputs) ? { predictions: rows } : { prediction: rows[0] }),
     };

@@ -94,6 +94,7 @@ export function stateOf(
     ref: 'main',
     commit: COMMIT_A,
     models: new Map(models.map((m) => [m.name, m])),
+    roles: new Map(),
     pinned: models.map((m) => m.name),
     problems: [],
     reconciledAt: '2026-11-22T00:00:00.000Z',
