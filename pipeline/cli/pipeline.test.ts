@@ -75,15 +75,7 @@ describe('pinml pipeline run again', () => {
     const dir = await ws.project();
     expect((await pinml(dir, 'pipeline')).code).toBe(0);
     expect((await pinml(dir, 'promote', 'iris@1')).code).toBe(0);
-    await ws.git(
-      dir,
-      'merge',
-      '--quiet',
-      '--no-ff',
-      '-m',
-      'Merge the promotion',
-      'pinml/promote-iris',
-    );
+    await ws.git(dir, 'merge', '--quiet', '--no-ff', '--no-edit', 'pinml/promote-iris');
     await ws.git(dir, 'revert', '--no-edit', '-m', '1', 'HEAD');
 
     const again = await pinml(dir, 'pipeline');
