@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
  * `CI=true` it fails.
  */
 export const UNIT = [
+  'actions/testing/chapters.test.ts',
   'actions/testing/harness.test.ts',
   'pipeline/compare.test.ts',
   'pipeline/config.test.ts',

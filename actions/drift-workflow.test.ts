@@ -8,12 +8,13 @@
  * through train.yml, which opens v2's promotion pull request.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parseDataset } from '../pipeline/dataset.ts';
 import { createGitHubClient } from '../pipeline/github/client.ts';
 import { SqliteLog } from '../pipeline/log/sqlite.ts';
 import type { PredictionRecord } from '../pipeline/log/store.ts';
 import { seededRandom } from '../pipeline/stats.ts';
+import { chapters } from './testing/chapters.ts';
 import { irisCsv, reducedConfig, workflowRepositoryFiles } from './testing/fixture-repo.ts';
 import { node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
@@ -144,26 +145,31 @@ async function clearLog(): Promise<void> {
 describe.skipIf(!node24Available('the drift workflow tests (their actions run on node24) are'))(
   'drift.yml, run as GitHub Actions runs it',
   () => {
-    it('starts from iris@1 trained by train.yml and pinned by its promotion pull request', async () => {
-      node24.binary();
-      await run(
-        TRAIN,
-        await push(await workflowRepositoryFiles(), 'A model repository using pinml'),
-      );
-      expect(openPulls()).toMatchObject([{ number: 1 }]);
-      await merge(1);
-      expect(await sandbox.show('main', 'registry/iris/pins.json')).toContain('"production": 1');
-      const clone = await sandbox.tempDir('served-clone');
-      await sandbox.cli.git(sandbox.root, 'clone', '--quiet', sandbox.bare, clone);
-      server = await startServe(thisNode, {
-        PINML_REPO: clone,
-        PINML_POLL_INTERVAL: '0',
-        PINML_ADMIN_TOKEN: ADMIN_TOKEN,
-      });
-      store = path.join(server.dataDir, 'predictions.db');
-    });
+    // Each chapter starts from what the earlier ones left: after a failure, they skip.
+    const { chapter } = chapters();
+    chapter(
+      'starts from iris@1 trained by train.yml and pinned by its promotion pull request',
+      async () => {
+        node24.binary();
+        await run(
+          TRAIN,
+          await push(await workflowRepositoryFiles(), 'A model repository using pinml'),
+        );
+        expect(openPulls()).toMatchObject([{ number: 1 }]);
+        await merge(1);
+        expect(await sandbox.show('main', 'registry/iris/pins.json')).toContain('"production": 1');
+        const clone = await sandbox.tempDir('served-clone');
+        await sandbox.cli.git(sandbox.root, 'clone', '--quiet', sandbox.bare, clone);
+        server = await startServe(thisNode, {
+          PINML_REPO: clone,
+          PINML_POLL_INTERVAL: '0',
+          PINML_ADMIN_TOKEN: ADMIN_TOKEN,
+        });
+        store = path.join(server.dataDir, 'predictions.db');
+      },
+    );
 
-    it('opens one drift issue for shifted traffic, with the report as its body', async () => {
+    chapter('opens one drift issue for shifted traffic, with the report as its body', async () => {
       await logTraffic(300, 1, 1);
       const result = await run(DRIFT, await schedule());
       const step = result.jobs.drift?.instances[0]?.steps.find((s) => s.id === 'drift');
@@ -181,7 +187,7 @@ describe.skipIf(!node24Available('the drift workflow tests (their actions run on
       expect(issues[0]?.body).toContain('```mermaid');
     });
 
-    it('updates that issue on the next run, never opening a second', async () => {
+    chapter('updates that issue on the next run, never opening a second', async () => {
       const before = driftIssues()[0]?.body;
       const result = await run(DRIFT, await schedule());
       const step = result.jobs.drift?.instances[0]?.steps.find((s) => s.id === 'drift');
@@ -192,7 +198,7 @@ describe.skipIf(!node24Available('the drift workflow tests (their actions run on
       expect(driftIssues()[0]?.body).not.toBe(before);
     });
 
-    it('closes it with a comment when the traffic no longer drifts', async () => {
+    chapter('closes it with a comment when the traffic no longer drifts', async () => {
       await clearLog();
       await logTraffic(300, 2, 0);
       await run(DRIFT, await schedule());
@@ -201,47 +207,50 @@ describe.skipIf(!node24Available('the drift workflow tests (their actions run on
       expect(issue?.comments.at(-1)).toMatch(/no .*drift|Closed by pinml/i);
     });
 
-    it('with feedback and propose: on-drift, opens the data pull request; its merge trains v2 and opens its promotion', async () => {
-      const config = (await reducedConfig()).replace(
-        '    gate:',
-        '    monitor:\n      feedback: { propose: on-drift }\n    gate:',
-      );
-      await run(
-        TRAIN,
-        await push({ 'pinml.yaml': config }, 'Propose feedback as data when iris drifts'),
-      );
-      await clearLog();
-      await logTraffic(240, 3, 1, 120);
-      const result = await run(DRIFT, await schedule());
-      expect(result.jobs.data?.instances.map((i) => i.matrix)).toEqual([{ model: 'iris' }]);
-      const data = openPulls().find((p) => p.head.ref === 'pinml/data-iris');
-      expect(data?.body).toContain('120');
-      expect(data?.body).toContain('sepal_width');
-      const ids = JSON.parse(
-        (await sandbox.show('pinml/data-iris', 'data/iris.feedback.json')) ?? '{}',
-      ) as { ids: string[] };
-      expect(ids.ids).toHaveLength(120);
-      expect(driftIssues().filter((i) => i.state === 'open')).toHaveLength(1);
+    chapter(
+      'with feedback and propose: on-drift, opens the data pull request; its merge trains v2 and opens its promotion',
+      async () => {
+        const config = (await reducedConfig()).replace(
+          '    gate:',
+          '    monitor:\n      feedback: { propose: on-drift }\n    gate:',
+        );
+        await run(
+          TRAIN,
+          await push({ 'pinml.yaml': config }, 'Propose feedback as data when iris drifts'),
+        );
+        await clearLog();
+        await logTraffic(240, 3, 1, 120);
+        const result = await run(DRIFT, await schedule());
+        expect(result.jobs.data?.instances.map((i) => i.matrix)).toEqual([{ model: 'iris' }]);
+        const data = openPulls().find((p) => p.head.ref === 'pinml/data-iris');
+        expect(data?.body).toContain('120');
+        expect(data?.body).toContain('sepal_width');
+        const ids = JSON.parse(
+          (await sandbox.show('pinml/data-iris', 'data/iris.feedback.json')) ?? '{}',
+        ) as { ids: string[] };
+        expect(ids.ids).toHaveLength(120);
+        expect(driftIssues().filter((i) => i.state === 'open')).toHaveLength(1);
 
-      // A second run refreshes the pull request's report; the rows are on the branch once.
-      const tip = await sandbox.tip('pinml/data-iris');
-      await run(DRIFT, await schedule());
-      expect(await sandbox.tip('pinml/data-iris')).toBe(tip);
-      expect(openPulls().filter((p) => p.head.ref === 'pinml/data-iris')).toHaveLength(1);
+        // A second run refreshes the pull request's report; the rows are on the branch once.
+        const tip = await sandbox.tip('pinml/data-iris');
+        await run(DRIFT, await schedule());
+        expect(await sandbox.tip('pinml/data-iris')).toBe(tip);
+        expect(openPulls().filter((p) => p.head.ref === 'pinml/data-iris')).toHaveLength(1);
 
-      const train = await run(TRAIN, await merge(data?.number as number));
-      expect(train.triggered).toBe(true);
-      const decide = train.jobs.decide?.instances[0]?.steps;
-      expect(decide?.find((s) => s.id === 'register')?.outputs).toMatchObject({
-        status: 'created',
-        ref: 'iris@2',
-      });
-      expect(decide?.find((s) => s.id === 'decide')?.outputs.decision).toBe('promote');
-      expect(openPulls().find((p) => p.head.ref === 'pinml/promote-iris')?.title).toBe(
-        'Promote iris@2 to production',
-      );
-      const csv = (await sandbox.show('main', 'data/iris.csv')) ?? '';
-      expect(csv.trimEnd().split('\n')).toHaveLength(151 + 120);
-    });
+        const train = await run(TRAIN, await merge(data?.number as number));
+        expect(train.triggered).toBe(true);
+        const decide = train.jobs.decide?.instances[0]?.steps;
+        expect(decide?.find((s) => s.id === 'register')?.outputs).toMatchObject({
+          status: 'created',
+          ref: 'iris@2',
+        });
+        expect(decide?.find((s) => s.id === 'decide')?.outputs.decision).toBe('promote');
+        expect(openPulls().find((p) => p.head.ref === 'pinml/promote-iris')?.title).toBe(
+          'Promote iris@2 to production',
+        );
+        const csv = (await sandbox.show('main', 'data/iris.csv')) ?? '';
+        expect(csv.trimEnd().split('\n')).toHaveLength(151 + 120);
+      },
+    );
   },
 );

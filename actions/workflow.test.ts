@@ -5,8 +5,9 @@
  * action's committed bundle running on Node 24; pull requests are merged through the fake
  * GitHub's merge endpoint, and `.github/workflows/rollback.yml` opens the revert.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createGitHubClient } from '../pipeline/github/client.ts';
+import { chapters } from './testing/chapters.ts';
 import { irisCsv, withoutRows, workflowRepositoryFiles } from './testing/fixture-repo.ts';
 import { leakedSecret, node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
@@ -82,102 +83,113 @@ const openPulls = (): typeof sandbox.fake.pulls =>
 describe.skipIf(!node24Available('the workflow tests (their actions run on node24) are'))(
   'train.yml and rollback.yml, run as GitHub Actions runs them',
   () => {
+    // Each chapter starts from what the earlier ones left: after a failure, they skip.
+    const { chapter } = chapters();
     let third: WorkflowRun;
 
-    it('push 1 trains the matrix, registers v1 and opens the promotion pull request', async () => {
-      node24.binary(); // node24 actions run on Node 24: fails with how to install it when missing
-      const event = await push(await workflowRepositoryFiles(), 'A model repository using pinml');
-      const result = await run(TRAIN, event);
-      expect(result.triggered).toBe(true);
-      expectSucceeded(result);
-      expect(result.jobs.train?.instances.map((i) => i.name)).toEqual([
-        'Train iris / forest-conservative',
-        'Train iris / logistic-fast',
-      ]);
-      expect(result.jobs.decide?.instances.map((i) => i.matrix)).toEqual([{ model: 'iris' }]);
-      expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
-        gate: 'passed',
-        decision: 'promote',
-      });
-      expect(stepOutputs(result, 'decide', 'register')).toMatchObject({
-        status: 'created',
-        ref: 'iris@1',
-      });
-      expect(stepOutputs(result, 'decide', 'promote')).toMatchObject({
-        operation: 'created',
-        'pr-number': '1',
-      });
+    chapter(
+      'push 1 trains the matrix, registers v1 and opens the promotion pull request',
+      async () => {
+        node24.binary(); // node24 actions run on Node 24: fails with how to install it when missing
+        const event = await push(await workflowRepositoryFiles(), 'A model repository using pinml');
+        const result = await run(TRAIN, event);
+        expect(result.triggered).toBe(true);
+        expectSucceeded(result);
+        expect(result.jobs.train?.instances.map((i) => i.name)).toEqual([
+          'Train iris / forest-conservative',
+          'Train iris / logistic-fast',
+        ]);
+        expect(result.jobs.decide?.instances.map((i) => i.matrix)).toEqual([{ model: 'iris' }]);
+        expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
+          gate: 'passed',
+          decision: 'promote',
+        });
+        expect(stepOutputs(result, 'decide', 'register')).toMatchObject({
+          status: 'created',
+          ref: 'iris@1',
+        });
+        expect(stepOutputs(result, 'decide', 'promote')).toMatchObject({
+          operation: 'created',
+          'pr-number': '1',
+        });
 
-      const log = await sandbox.cli.git(sandbox.bare, 'log', '--format=%s', 'main');
-      expect(log.split('\n')[0]).toMatch(/^pinml: register iris@1 /);
-      expect(openPulls()).toMatchObject([{ number: 1, title: 'Promote iris@1 to production' }]);
-      expect(await pinned('pinml/promote-iris')).toBe(1);
-      expect(await pinned()).toBeUndefined();
-      // The registration commit touches only registry/**: it does not start another training.
-      const registration = await sandbox.cli.git(
-        sandbox.bare,
-        'diff',
-        '--name-only',
-        `${event.sha}..main`,
-      );
-      const again = await run(TRAIN, {
-        ...event,
-        sha: await sandbox.tip(),
-        changed: registration.split('\n'),
-      });
-      expect(again.triggered).toBe(false);
-    });
+        const log = await sandbox.cli.git(sandbox.bare, 'log', '--format=%s', 'main');
+        expect(log.split('\n')[0]).toMatch(/^pinml: register iris@1 /);
+        expect(openPulls()).toMatchObject([{ number: 1, title: 'Promote iris@1 to production' }]);
+        expect(await pinned('pinml/promote-iris')).toBe(1);
+        expect(await pinned()).toBeUndefined();
+        // The registration commit touches only registry/**: it does not start another training.
+        const registration = await sandbox.cli.git(
+          sandbox.bare,
+          'diff',
+          '--name-only',
+          `${event.sha}..main`,
+        );
+        const again = await run(TRAIN, {
+          ...event,
+          sha: await sandbox.tip(),
+          changed: registration.split('\n'),
+        });
+        expect(again.triggered).toBe(false);
+      },
+    );
 
-    it('merging the promotion pull request pins v1 on main', async () => {
+    chapter('merging the promotion pull request pins v1 on main', async () => {
       await merge(1);
       expect(await pinned()).toBe(1);
       expect(openPulls()).toEqual([]);
     });
 
-    it('push 2 with changed data registers v2, compares it with v1 and opens the promotion pull request', async () => {
-      const event = await push(
-        { 'data/iris.csv': withoutRows(await irisCsv(), [2, 52, 102]) },
-        'Drop 3 rows',
-      );
-      const result = await run(TRAIN, event);
-      expectSucceeded(result);
-      expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
-        decision: 'promote',
-        production: '1',
-      });
-      expect(stepOutputs(result, 'decide', 'register')).toMatchObject({
-        status: 'created',
-        ref: 'iris@2',
-      });
-      expect(stepOutputs(result, 'decide', 'promote')).toMatchObject({
-        operation: 'created',
-        'pr-number': '2',
-      });
-      expect(openPulls()).toMatchObject([{ number: 2, title: 'Promote iris@2 to production' }]);
-    });
+    chapter(
+      'push 2 with changed data registers v2, compares it with v1 and opens the promotion pull request',
+      async () => {
+        const event = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [2, 52, 102]) },
+          'Drop 3 rows',
+        );
+        const result = await run(TRAIN, event);
+        expectSucceeded(result);
+        expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
+          decision: 'promote',
+          production: '1',
+        });
+        expect(stepOutputs(result, 'decide', 'register')).toMatchObject({
+          status: 'created',
+          ref: 'iris@2',
+        });
+        expect(stepOutputs(result, 'decide', 'promote')).toMatchObject({
+          operation: 'created',
+          'pr-number': '2',
+        });
+        expect(openPulls()).toMatchObject([{ number: 2, title: 'Promote iris@2 to production' }]);
+      },
+    );
 
-    it('push 3 with changed data registers v3 and updates the same pull request, not a second one', async () => {
-      const event = await push(
-        { 'data/iris.csv': withoutRows(await irisCsv(), [3, 53, 103]) },
-        'Drop 3 other rows',
-      );
-      third = await run(TRAIN, event);
-      expectSucceeded(third);
-      expect(stepOutputs(third, 'decide', 'register')).toMatchObject({
-        status: 'created',
-        ref: 'iris@3',
-      });
-      expect(stepOutputs(third, 'decide', 'promote')).toMatchObject({
-        operation: 'updated',
-        'pr-number': '2',
-      });
-      expect(openPulls()).toMatchObject([{ number: 2, title: 'Promote iris@3 to production' }]);
-      expect(sandbox.fake.pulls).toHaveLength(2);
-      expect(await pinned('pinml/promote-iris')).toBe(3);
-      expect(openPulls()[0]?.body).toContain('iris');
-    });
+    chapter(
+      'push 3 with changed data registers v3 and updates the same pull request, not a second one',
+      async () => {
+        const event = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [3, 53, 103]) },
+          'Drop 3 other rows',
+        );
+        third = await run(TRAIN, event);
+        expectSucceeded(third);
+        expect(stepOutputs(third, 'decide', 'register')).toMatchObject({
+          status: 'created',
+          ref: 'iris@3',
+        });
+        expect(stepOutputs(third, 'decide', 'promote')).toMatchObject({
+          operation: 'updated',
+          'pr-number': '2',
+        });
+        expect(openPulls()).toMatchObject([{ number: 2, title: 'Promote iris@3 to production' }]);
+        expect(sandbox.fake.pulls).toHaveLength(2);
+        expect(await pinned('pinml/promote-iris')).toBe(3);
+        expect(openPulls()[0]?.body).toContain('iris');
+      },
+    );
 
-    it('re-running every job of that run changes nothing', async () => {
+    chapter('re-running every job of that run changes nothing', async () => {
       const main = await sandbox.tip();
       const branch = await sandbox.tip('pinml/promote-iris');
       const rerun = await run(TRAIN, third.event, { run: third, jobs: ['prepare'] });
@@ -197,72 +209,82 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
       expect(sandbox.fake.pulls).toHaveLength(2);
     });
 
-    it('a push with a data error fails prepare with an annotation on the file and line, and nothing else runs', async () => {
-      const main = await sandbox.tip('pinml/promote-iris');
-      const lines = (await irisCsv()).split('\n');
-      lines[11] = '5.4,3.7,1.5,0.2,sunflower';
-      const event = await push({ 'data/iris.csv': lines.join('\n') }, 'A typo in the labels');
-      const result = await run(TRAIN, event);
-      expect(result.jobs.prepare?.result).toBe('failure');
-      expect(result.jobs.train?.result).toBe('skipped');
-      expect(result.jobs.decide?.result).toBe('skipped');
-      const prepare = result.jobs.prepare?.instances[0]?.steps.find((s) => s.id === 'prepare');
-      expect(prepare?.action?.exitCode).toBe(1);
-      expect(prepare?.action?.annotations).toContainEqual(
-        expect.objectContaining({
-          command: 'error',
-          properties: expect.objectContaining({ file: 'data/iris.csv', line: '12' }) as unknown,
-          message: expect.stringContaining('sunflower') as unknown,
-        }),
-      );
-      expect(await sandbox.tip()).toBe(event.sha);
-      expect(await sandbox.tip('pinml/promote-iris')).toBe(main);
-      expect(sandbox.fake.pulls).toHaveLength(2);
-    });
+    chapter(
+      'a push with a data error fails prepare with an annotation on the file and line, and nothing else runs',
+      async () => {
+        const main = await sandbox.tip('pinml/promote-iris');
+        const lines = (await irisCsv()).split('\n');
+        lines[11] = '5.4,3.7,1.5,0.2,sunflower';
+        const event = await push({ 'data/iris.csv': lines.join('\n') }, 'A typo in the labels');
+        const result = await run(TRAIN, event);
+        expect(result.jobs.prepare?.result).toBe('failure');
+        expect(result.jobs.train?.result).toBe('skipped');
+        expect(result.jobs.decide?.result).toBe('skipped');
+        const prepare = result.jobs.prepare?.instances[0]?.steps.find((s) => s.id === 'prepare');
+        expect(prepare?.action?.exitCode).toBe(1);
+        expect(prepare?.action?.annotations).toContainEqual(
+          expect.objectContaining({
+            command: 'error',
+            properties: expect.objectContaining({ file: 'data/iris.csv', line: '12' }) as unknown,
+            message: expect.stringContaining('sunflower') as unknown,
+          }),
+        );
+        expect(await sandbox.tip()).toBe(event.sha);
+        expect(await sandbox.tip('pinml/promote-iris')).toBe(main);
+        expect(sandbox.fake.pulls).toHaveLength(2);
+      },
+    );
 
-    it('merging pins v3; the rollback workflow opens the revert, whose merge pins v1 again', async () => {
-      await merge(2);
-      expect(await pinned()).toBe(3);
-      const dispatch: WorkflowEvent = {
-        name: 'workflow_dispatch',
-        sha: await sandbox.tip(),
-        inputs: { model: 'iris', reason: 'v3 misclassifies live traffic' },
-      };
-      const rollback = await run(ROLLBACK, dispatch);
-      expectSucceeded(rollback);
-      expect(stepOutputs(rollback, 'rollback', 'rollback')).toMatchObject({
-        operation: 'created',
-        from: '3',
-        to: '1',
-        'pr-number': '3',
-      });
-      expect(openPulls()).toMatchObject([{ number: 3, title: 'Roll back iris from v3 to v1' }]);
-      expect(openPulls()[0]?.body).toContain('v3 misclassifies live traffic');
-      expect(await pinned('pinml/rollback-iris')).toBe(1);
+    chapter(
+      'merging pins v3; the rollback workflow opens the revert, whose merge pins v1 again',
+      async () => {
+        await merge(2);
+        expect(await pinned()).toBe(3);
+        const dispatch: WorkflowEvent = {
+          name: 'workflow_dispatch',
+          sha: await sandbox.tip(),
+          inputs: { model: 'iris', reason: 'v3 misclassifies live traffic' },
+        };
+        const rollback = await run(ROLLBACK, dispatch);
+        expectSucceeded(rollback);
+        expect(stepOutputs(rollback, 'rollback', 'rollback')).toMatchObject({
+          operation: 'created',
+          from: '3',
+          to: '1',
+          'pr-number': '3',
+        });
+        expect(openPulls()).toMatchObject([{ number: 3, title: 'Roll back iris from v3 to v1' }]);
+        expect(openPulls()[0]?.body).toContain('v3 misclassifies live traffic');
+        expect(await pinned('pinml/rollback-iris')).toBe(1);
 
-      const main = await sandbox.tip();
-      const again = await run(ROLLBACK, dispatch, { run: rollback, jobs: ['rollback'] });
-      expectSucceeded(again);
-      expect(stepOutputs(again, 'rollback', 'rollback')).toMatchObject({
-        operation: 'unchanged',
-        'pr-number': '3',
-      });
-      expect(await sandbox.tip()).toBe(main);
+        const main = await sandbox.tip();
+        const again = await run(ROLLBACK, dispatch, { run: rollback, jobs: ['rollback'] });
+        expectSucceeded(again);
+        expect(stepOutputs(again, 'rollback', 'rollback')).toMatchObject({
+          operation: 'unchanged',
+          'pr-number': '3',
+        });
+        expect(await sandbox.tip()).toBe(main);
 
-      await merge(3);
-      expect(await pinned()).toBe(1);
-      const subject = await sandbox.cli.git(sandbox.bare, 'log', '-1', '--format=%s', 'main^2');
-      expect(subject).toMatch(/^Revert /);
-    });
+        await merge(3);
+        expect(await pinned()).toBe(1);
+        const subject = await sandbox.cli.git(sandbox.bare, 'log', '-1', '--format=%s', 'main^2');
+        expect(subject).toMatch(/^Revert /);
+      },
+    );
 
-    it('never lets a token out of a step', () => {
-      const leaks = runs.flatMap((r) =>
-        r.actions.flatMap((a) => [
-          ...leakedSecret(a, sandbox.token),
-          ...leakedSecret(a, sandbox.readToken),
-        ]),
-      );
-      expect(leaks).toEqual([]);
-    });
+    chapter(
+      'never lets a token out of a step',
+      () => {
+        const leaks = runs.flatMap((r) =>
+          r.actions.flatMap((a) => [
+            ...leakedSecret(a, sandbox.token),
+            ...leakedSecret(a, sandbox.readToken),
+          ]),
+        );
+        expect(leaks).toEqual([]);
+      },
+      { standalone: true },
+    );
   },
 );

@@ -7,29 +7,16 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { FAST_SHIPPED_CANDIDATES, shippedIrisConfig } from '../../pipeline/testing/iris.ts';
 import { repoRoot } from './run-action.ts';
 
-/** Two candidates that train in well under a second each on Iris. */
-export const FAST_CANDIDATES = ['forest-conservative', 'logistic-fast'] as const;
+export { FAST_SHIPPED_CANDIDATES as FAST_CANDIDATES };
 
 /** pinml.yaml of this repository with only `candidates` kept (and fewer bootstrap resamples). */
-export async function reducedConfig(
-  candidates: readonly string[] = FAST_CANDIDATES,
+export function reducedConfig(
+  candidates: readonly string[] = FAST_SHIPPED_CANDIDATES,
 ): Promise<string> {
-  const doc = parseDocument(await readFile(path.join(repoRoot, 'pinml.yaml'), 'utf8'));
-  const models = doc.toJS() as {
-    models: Record<string, { candidates: { name: string }[]; compare?: { resamples?: number } }>;
-  };
-  for (const [name, model] of Object.entries(models.models)) {
-    const kept = model.candidates.filter((c) => candidates.includes(c.name));
-    if (kept.length === 0)
-      throw new Error(`pinml.yaml: model ${name} has none of ${candidates.join(', ')}`);
-    doc.setIn(['models', name, 'candidates'], doc.createNode(kept));
-    if (model.compare?.resamples !== undefined)
-      doc.setIn(['models', name, 'compare', 'resamples'], 500);
-  }
-  return doc.toString();
+  return shippedIrisConfig({ candidates, resamples: 500 });
 }
 
 /** data/iris.csv of this repository. */

@@ -1,6 +1,7 @@
 /**
  * `pinml pipeline` with several models checks every model's data before it trains any: a bad
- * dataset of one model stops the run before another is registered and committed.
+ * dataset of one model stops the run before another is registered and committed. A promotion
+ * the standing branch already proposes is reported in one line, not planned again.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -43,5 +44,43 @@ describe('pinml pipeline with several models', () => {
     expect(await ws.git(dir, 'status', '--porcelain')).toBe('');
     expect(existsSync(path.join(dir, '.pinml', 'runs', 'iris'))).toBe(false);
     expect(existsSync(path.join(dir, 'registry'))).toBe(false);
+  });
+});
+
+describe('pinml pipeline run again', () => {
+  it('says in one line that the promotion is already proposed instead of printing its plan again', async () => {
+    ws ??= await createWorkspace('pipeline-again');
+    const dir = await ws.project();
+    const first = await pinml(dir, 'pipeline');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/registered iris@1 /);
+    expect(first.stdout).toContain('promotion plan (not applied):');
+    const promoted = await pinml(dir, 'promote', 'iris@1');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const branch = await ws.git(dir, 'rev-parse', 'pinml/promote-iris');
+
+    const second = await pinml(dir, 'pipeline');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/unchanged: iris@1 has this training key already/);
+    expect(second.stdout).not.toContain('promotion plan');
+    const lines = second.stdout.split('\n').filter((l) => l.startsWith('promotion'));
+    expect(lines).toEqual([
+      'promotion: unchanged (iris@1 is already proposed on pinml/promote-iris)',
+    ]);
+    expect(await ws.git(dir, 'rev-parse', 'pinml/promote-iris')).toBe(branch);
+  });
+
+  it('prints the plan again once the proposal was merged and reverted', async () => {
+    ws ??= await createWorkspace('pipeline-again');
+    const dir = await ws.project();
+    expect((await pinml(dir, 'pipeline')).code).toBe(0);
+    expect((await pinml(dir, 'promote', 'iris@1')).code).toBe(0);
+    await ws.git(dir, 'merge', '--quiet', '--no-ff', '--no-edit', 'pinml/promote-iris');
+    await ws.git(dir, 'revert', '--no-edit', '-m', '1', 'HEAD');
+
+    const again = await pinml(dir, 'pipeline');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('promotion plan (not applied):');
+    expect(again.stdout).not.toContain('already proposed');
   });
 });

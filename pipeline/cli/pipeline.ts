@@ -8,14 +8,15 @@ import type { Command } from 'commander';
 import { selectModels, type ModelConfig } from '../config.ts';
 import { decideCandidate } from '../decide.ts';
 import { progressReporter } from '../progress.ts';
-import { planPromotionProposal } from '../propose.ts';
+import { branchTip, planPromotionProposal } from '../propose.ts';
 import { registerRun } from '../registry/apply.ts';
 import { ref } from '../registry/messages.ts';
-import { describePlan } from '../registry/plan.ts';
+import { describePlan, type BranchPlan } from '../registry/plan.ts';
 import { defaultReportDir, writeReportFiles } from '../report-files.ts';
 import { renderDecisionText } from '../report.ts';
 import { renderRun } from '../run-summary.ts';
 import type { Dataset } from '../dataset.ts';
+import type { GitRepo } from '../git/repo.ts';
 import type { TrainRun } from '../train.ts';
 import { PinmlError } from '../errors.ts';
 import {
@@ -76,11 +77,33 @@ async function registerAndPropose(
     model: model.name,
     version: result.version,
   });
-  io.stdout.write(
-    proposal.status === 'unchanged'
-      ? `promotion: nothing to do (${proposal.reason})\n\n`
-      : `promotion plan (not applied):\n${describePlan(proposal.plan)}apply it with: pinml promote ${version}\n\n`,
-  );
+  if (proposal.status === 'unchanged') {
+    io.stdout.write(`promotion: nothing to do (${proposal.reason})\n\n`);
+  } else if (await isAlreadyProposed(repo, proposal.plan)) {
+    io.stdout.write(
+      `promotion: unchanged (${version} is already proposed on ${proposal.plan.branch})\n\n`,
+    );
+  } else {
+    io.stdout.write(
+      `promotion plan (not applied):\n${describePlan(proposal.plan)}apply it with: pinml promote ${version}\n\n`,
+    );
+  }
+}
+
+/**
+ * Whether the standing branch already holds `plan`'s change, unmerged: its commit has the plan's
+ * message and files and is not in the base's history (a proposal merged, and maybe reverted
+ * since, needs a commit of its own, so its plan is printed again).
+ */
+async function isAlreadyProposed(repo: GitRepo, plan: BranchPlan): Promise<boolean> {
+  const tip = await branchTip(repo, plan.branch, undefined);
+  if (tip === undefined || (await repo.isAncestor(tip, plan.base))) return false;
+  const commit = await repo.readCommit(tip);
+  if (commit.message.trim() !== plan.message.trim()) return false;
+  for (const file of plan.files) {
+    if ((await repo.readText(tip, file.path)) !== file.content) return false;
+  }
+  return true;
 }
 
 /**

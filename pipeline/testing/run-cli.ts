@@ -6,11 +6,10 @@
  *
  * Test helper only: product code never imports it.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../cli/main.ts';
-import { repoRoot } from './runtimes.ts';
 
 /** What one in-process run of the CLI printed and returned. */
 export interface CliResult {
@@ -62,9 +61,4 @@ export function tempDirs(): { make: () => Promise<string>; remove: () => Promise
   };
 }
 
-/** A repository-like folder with the bundled pinml.yaml and Iris data, in `dir`. */
-export async function irisProject(dir: string): Promise<string> {
-  await cp(path.join(repoRoot, 'pinml.yaml'), path.join(dir, 'pinml.yaml'));
-  await cp(path.join(repoRoot, 'data'), path.join(dir, 'data'), { recursive: true });
-  return dir;
-}
+export { irisProject } from './iris.ts';

@@ -16,26 +16,10 @@ import { promisify } from 'node:util';
 
 import { gitCli, gitEnv } from '../../pipeline/git/testing/git-cli.ts';
 import { canonicalJson } from '../../pipeline/json.ts';
+import { irisTestConfig } from '../../pipeline/testing/iris.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-function config(candidates: string): string {
-  return `version: 1
-models:
-  iris:
-    dataset: data/iris.csv
-    features: [sepal_length, sepal_width, petal_length, petal_width]
-    label: species
-    classes: [setosa, versicolor, virginica]
-    split: { holdout: 0.3, folds: 3, seed: 42 }
-    candidates:
-${candidates}
-    gate: { minAccuracy: 0.85, minMacroF1: 0.85 }
-`;
-}
-const FOREST = `      - { name: forest-small, algorithm: ml-random-forest, params: { trees: 25, maxDepth: 3, minSamplesSplit: 10, maxFeatures: 0.5 } }`;
-const LOGISTIC = `      - { name: logistic-fast, algorithm: ml-logistic-regression, params: { steps: 200, learningRate: 4 } }`;
 
 /** A sandbox repository. */
 export interface Sandbox {
@@ -82,7 +66,7 @@ export async function createSandbox(): Promise<Sandbox> {
   );
   await rm(join(dir, '.files'));
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  await writeFile(join(dir, 'pinml.yaml'), config(FOREST));
+  await writeFile(join(dir, 'pinml.yaml'), irisTestConfig({ candidates: ['forest-small'] }));
 
   const pinml = (...args: string[]): Promise<string> =>
     run('node', ['pipeline/bin/pinml.js', ...args], dir);
@@ -99,7 +83,7 @@ export async function createSandbox(): Promise<Sandbox> {
   await pinml('pipeline');
   await registered(1);
   await pinml('promote', 'iris@1', '--merge');
-  await writeFile(join(dir, 'pinml.yaml'), config(LOGISTIC));
+  await writeFile(join(dir, 'pinml.yaml'), irisTestConfig({ candidates: ['logistic-fast'] }));
   await git(dir, 'commit', '--quiet', '-am', 'sandbox: the logistic regression alone');
   await pinml('pipeline');
   await registered(2);

@@ -5,7 +5,7 @@
  *
  * Test helper only: product code never imports it.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCodeVersion } from '../../code-version.ts';
@@ -13,35 +13,17 @@ import { parseConfig, selectModels, type ModelConfig } from '../../config.ts';
 import { readDataset } from '../../dataset.ts';
 import { gitCli, gitEnv, type GitCli } from '../../git/testing/git-cli.ts';
 import { writeRunFolder } from '../../run-folder.ts';
-import { repoRoot } from '../../testing/runtimes.ts';
+import { IRIS_CSV, irisProject, irisTestConfig } from '../../testing/iris.ts';
 import { trainModel, type TrainRun } from '../../train.ts';
 
-/** The bundled Iris dataset. */
-export const IRIS_CSV = path.join(repoRoot, 'data', 'iris.csv');
+export { IRIS_CSV };
 
 /** Candidates of {@link irisConfigYaml}: each trains to its own training key. */
 export type Candidate = 'forest-a' | 'forest-b' | 'forest-c' | 'logistic';
 
-/**
- * The bundled Iris model with small candidates (10 trees, 3 folds) so that tests train fast.
- * The three forests differ only in their seed, which is enough to give distinct training keys.
- */
+/** The fast Iris test configuration (`irisTestConfig`) with its four candidates, on `dataset`. */
 export function irisConfigYaml(dataset = 'data/iris.csv'): string {
-  return `version: 1
-models:
-  iris:
-    dataset: ${dataset}
-    features: [sepal_length, sepal_width, petal_length, petal_width]
-    label: species
-    classes: [setosa, versicolor, virginica]
-    split: { holdout: 0.3, folds: 3, seed: 42 }
-    candidates:
-      - { name: forest-a, algorithm: random-forest, params: { trees: 10, maxDepth: 3 } }
-      - { name: forest-b, algorithm: random-forest, seed: 7, params: { trees: 10, maxDepth: 3 } }
-      - { name: forest-c, algorithm: random-forest, seed: 8, params: { trees: 10, maxDepth: 3 } }
-      - { name: logistic, algorithm: ml-logistic-regression, params: { steps: 100, learningRate: 4 } }
-    gate: { minAccuracy: 0.85, minMacroF1: 0.85 }
-`;
+  return irisTestConfig({ dataset });
 }
 
 /** The Iris model of {@link irisConfigYaml}, training on `dataset`. */
@@ -107,10 +89,7 @@ export async function createWorkspace(prefix: string): Promise<Workspace> {
     gitStatus,
     dir,
     async project(files = {}) {
-      const d = await dir('project');
-      await mkdir(path.join(d, 'data'), { recursive: true });
-      await copyFile(IRIS_CSV, path.join(d, 'data', 'iris.csv'));
-      await writeFile(path.join(d, 'pinml.yaml'), irisConfigYaml());
+      const d = await irisProject(await dir('project'), { config: irisConfigYaml() });
       for (const [name, content] of Object.entries(files)) {
         await mkdir(path.dirname(path.join(d, name)), { recursive: true });
         await writeFile(path.join(d, name), content);
