@@ -98,17 +98,20 @@ export function rolledBackRoles(roles: Roles, to: number): Roles {
 /** A canary's traffic weight from the command line: a number strictly between 0 and 1. */
 export function parseWeight(text: string | undefined): number {
   const weight = text === undefined || text.trim() === '' ? Number.NaN : Number(text);
-  checkWeight(weight, text);
+  checkWeight(weight, text ?? null);
   return weight;
 }
 
-/** Refuses a weight outside (0, 1): a canary answers some of the traffic, never none or all. */
-export function checkWeight(weight: number, shown: string | undefined = String(weight)): void {
+/**
+ * Refuses a weight outside (0, 1): a canary answers some of the traffic, never none or all.
+ * `shown` is the weight as the user wrote it, null when they gave none.
+ */
+export function checkWeight(weight: number, shown?: string | null): void {
   if (!(Number.isFinite(weight) && weight > 0 && weight < 1)) {
     throw new UsageError(
-      (shown === undefined ? 'a canary needs --weight' : `--weight ${JSON.stringify(shown)} is not a share of traffic`) +
+      (shown === null ? 'a canary needs --weight' : `--weight ${JSON.stringify(shown ?? String(weight))} is not a share of traffic`) +
         ': give a number strictly between 0 and 1, e.g. --weight 0.1 for 10% (promote the version to give it all the traffic)',
-      { weight: shown ?? null },
+      { weight: shown ?? weight },
     );
   }
 }
