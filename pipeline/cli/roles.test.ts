@@ -173,7 +173,7 @@ describe('promoting with roles', () => {
       shadow: { version: 3 },
     });
     const message = await ws.git(dir, 'log', '-1', '--format=%B', 'pinml/promote-iris');
-    expect(message).toContain('Replaces iris@1. Ends the canary v2.\n');
+    expect(message).toContain('Replaces iris@1. Ends the canary iris@2.\n');
     expect(await trailers(dir, 'pinml/promote-iris')).toBe(
       'Pinml-Model: iris\nPinml-Production: 2\nPinml-Canary: off',
     );

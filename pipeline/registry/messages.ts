@@ -129,7 +129,7 @@ export function promoteMessage(
     `pinml: promote ${ref(model, version)} to production`,
     '',
     (from === null ? `First production version of ${model}.` : `Replaces ${ref(model, from)}.`) +
-      roles.map((r) => ` Ends the ${r} v${ended[r]}.`).join(''),
+      roles.map((r) => ` Ends the ${r} ${ref(model, ended[r] ?? version)}.`).join(''),
     '',
     `Pinml-Model: ${model}`,
     `Pinml-Production: ${version}`,
@@ -154,8 +154,8 @@ export function rollbackPinMessage(input: {
   return [
     `Revert "${input.subject}"`,
     '',
-    `Production goes back from ${ref(input.model, input.from)} to ${ref(input.model, input.to)}, ` +
-      `written as the production field alone: ${input.why}.`,
+    `Production goes back from ${ref(input.model, input.from)} to ${ref(input.model, input.to)},`,
+    `written as the production field alone: ${input.why}.`,
     '',
     `This reverts commit ${input.commit}.`,
     '',

@@ -207,7 +207,7 @@ export interface RevertContext {
  */
 function fieldOnlyReason(model: string, from: number, context: RevertContext): string | undefined {
   if (context.changedSince) {
-    return `later canary or shadow changes to ${paths.pins(model)} keep the commit from reverting cleanly; the canary and the shadow stay`;
+    return `later canary or shadow changes to ${paths.pins(model)}\nkeep the commit from reverting cleanly; the canary and the shadow stay`;
   }
   const before = rolesOf(context.before);
   const role = (['canary', 'shadow'] as const).find((r) => before[r]?.version === from);
