@@ -36,6 +36,7 @@ export const UNIT = [
   'pipeline/models/ml-random-forest.test.ts',
   'pipeline/models/params.test.ts',
   'pipeline/models/predictor.test.ts',
+  'pipeline/registry/roles.test.ts',
   'pipeline/registry/schema.test.ts',
   'pipeline/report.test.ts',
   'pipeline/split.test.ts',

@@ -22,8 +22,10 @@ import {
   planRollback,
   type BranchChange,
   type BranchPlan,
+  type RevertContext,
   type StandingProposal,
 } from './registry/plan.ts';
+import { planRoleChange } from './registry/plan-role-change.ts';
 import {
   cardOf,
   parseEntry,
@@ -32,6 +34,7 @@ import {
   requireModel,
 } from './registry/registry.ts';
 import { renderCard } from './registry/render.ts';
+import type { RoleChange } from './registry/roles.ts';
 import { pinsSchema, type Card } from './registry/schema.ts';
 import { readReportBody } from './report-files.ts';
 
@@ -157,14 +160,67 @@ export async function proposePromotion(input: PromotionInput): Promise<Unchanged
   );
 }
 
-/** Plans the revert of the commit that set the production pin now in effect (a dry run). */
+/** What a role change is proposed from: the change of the canary or the shadow. */
+export interface RoleInput extends ProposeInput {
+  change: RoleChange;
+}
+
+/**
+ * Plans a canary or shadow change on its standing branch `pinml/<role>-<model>` (a dry run).
+ * The artifact of the version given the role is checked first, as a promotion's is.
+ */
+export async function planRoleProposal(input: RoleInput): Promise<Unchanged | Planned> {
+  const { repo, at, model, change } = input;
+  await requireModel(repo, at, model, input.base);
+  const state = await readModelState(repo, at, model);
+  if (!('off' in change)) await readArtifact(repo, at, cardOf(state, change.version));
+  const plan = planRoleChange(state, change);
+  return 'status' in plan
+    ? { status: 'unchanged', reason: plan.reason }
+    : { status: 'planned', plan };
+}
+
+/** Proposes a canary or shadow change: the plan of {@link planRoleProposal}, applied. */
+export async function proposeRoleChange(input: RoleInput): Promise<Unchanged | Applied> {
+  const planned = await planRoleProposal(input);
+  if (planned.status === 'unchanged') return planned;
+  const { plan } = planned;
+  return applyProposal(input, plan, () =>
+    Promise.resolve(`## ${plan.title}\n\n\`\`\`\n${plan.files[0]?.content ?? ''}\`\`\`\n`),
+  );
+}
+
+/**
+ * What the rollback plan needs to know of `pins.json` around `commit`: whether it changed
+ * since (so git's revert would not apply), and what the commit replaced.
+ */
+async function revertContext(
+  repo: GitRepo,
+  at: string,
+  model: string,
+  commit: string,
+): Promise<RevertContext> {
+  const file = paths.pins(model);
+  const parent = (await repo.readCommit(commit)).parents[0];
+  const before = parent === undefined ? undefined : await repo.readText(parent, file);
+  return {
+    changedSince: (await repo.readText(commit, file)) !== (await repo.readText(at, file)),
+    before: before === undefined ? undefined : parseEntry(pinsSchema, before, file, parent ?? ''),
+  };
+}
+
+/**
+ * Plans the rollback of the production pin now in effect (a dry run): the revert of the commit
+ * that set it, or, when later canary or shadow changes keep that revert from applying, the
+ * production field written back alone (`planRollback`).
+ */
 export async function planRollbackProposal(input: ProposeInput): Promise<Planned> {
   const { repo, at, model } = input;
   await requireModel(repo, at, model, input.base);
-  const plan = planRollback(
-    await readModelState(repo, at, model),
-    await readHistory(repo, at, model),
-  );
+  const history = await readHistory(repo, at, model);
+  const top = history.stack[history.stack.length - 1];
+  const context = top && (await revertContext(repo, at, model, top.commit));
+  const plan = planRollback(await readModelState(repo, at, model), history, context);
   return { status: 'planned', plan };
 }
 
@@ -184,8 +240,11 @@ export function rollbackBody(plan: BranchPlan, reason?: string): string {
     '',
     reason ? `**Why:** ${reason}` : '',
     '',
-    `This reverts ${plan.revert?.commit ?? ''}, the commit that set production to v${plan.from}` +
-      (plan.revert?.mainline ? ' (a merge commit, reverted with mainline 1)' : '') +
+    (plan.revert
+      ? `This reverts ${plan.revert.commit}, the commit that set production to v${plan.from}` +
+        (plan.revert.mainline ? ' (a merge commit, reverted with mainline 1)' : '')
+      : `This writes production back in ${plan.files[0]?.path ?? 'pins.json'} alone, ` +
+        `undoing the commit that set production to v${plan.from} (see the commit message)`) +
       `. Production goes back to v${plan.to}; v${plan.from} stays registered and is never re-promoted by a later rollback.`,
     '',
   ].join('\n');

@@ -19,6 +19,7 @@ import { mergeCommand } from './merge.ts';
 import { pipelineCommand } from './pipeline.ts';
 import { promoteCommand } from './promote.ts';
 import { registerCommand } from './register.ts';
+import { canaryCommand, shadowCommand } from './roles.ts';
 import { rollbackCommand } from './rollback.ts';
 import { showCommand } from './show.ts';
 import { trainCommand } from './train.ts';
@@ -36,6 +37,8 @@ const COMMANDS = [
   pipelineCommand,
   registerCommand,
   promoteCommand,
+  canaryCommand,
+  shadowCommand,
   rollbackCommand,
   historyCommand,
   showCommand,

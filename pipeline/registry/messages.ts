@@ -25,6 +25,70 @@ export function rollbackBranch(model: string): string {
   return `pinml/rollback-${model}`;
 }
 
+/**
+ * The standing branch of a role besides production. One per role, not one per model, so a
+ * canary change and a shadow change are reviewed, merged or dropped independently, and a
+ * newer change of one role updates that role's pull request without touching the other's.
+ */
+export function roleBranch(role: 'canary' | 'shadow', model: string): string {
+  return `pinml/${role}-${model}`;
+}
+
+/** A traffic weight as a percentage: `0.1` → `10%`. */
+export function percent(weight: number): string {
+  return `${Number((weight * 100).toFixed(4))}%`;
+}
+
+/** What a role change sets: a version (with a canary's weight), or nothing (`--off`). */
+export type RoleTarget = { version: number; weight?: number } | null;
+
+/** The title of a role change: `Canary iris@4 at 10% of traffic`, `End the shadow iris@4`. */
+export function roleTitle(
+  role: 'canary' | 'shadow',
+  model: string,
+  to: RoleTarget,
+  from: RoleTarget,
+): string {
+  if (to === null) return `End the ${role} ${from === null ? `of ${model}` : ref(model, from.version)}`;
+  return role === 'canary'
+    ? `Canary ${ref(model, to.version)} at ${percent(to.weight ?? 0)} of traffic`
+    : `Shadow ${ref(model, to.version)} beside production`;
+}
+
+/** The commit message of a role change, with `Pinml-Canary: 4@0.1` (or `off`) as its trailer. */
+export function roleMessage(input: {
+  role: 'canary' | 'shadow';
+  model: string;
+  to: RoleTarget;
+  from: RoleTarget;
+  production: number | null;
+}): string {
+  const { role, model, to, from, production } = input;
+  const title = roleTitle(role, model, to, from);
+  return [
+    `pinml: ${title.charAt(0).toLowerCase()}${title.slice(1)}`,
+    '',
+    `${from === null ? `No ${role} before` : `Replaces ${describeRole(model, role, from)}`}; ` +
+      `production stays ${production === null ? 'unpinned' : ref(model, production)}.`,
+    '',
+    `Pinml-Model: ${model}`,
+    roleTrailer(role, to),
+    '',
+  ].join('\n');
+}
+
+/** `iris@4 as the canary at 10%`, `iris@4 as the shadow`. */
+function describeRole(model: string, role: 'canary' | 'shadow', t: NonNullable<RoleTarget>): string {
+  return `${ref(model, t.version)} as the ${role}${t.weight === undefined ? '' : ` at ${percent(t.weight)}`}`;
+}
+
+/** `Pinml-Canary: 4@0.1`, `Pinml-Shadow: 4`, or `…: off`. */
+function roleTrailer(role: 'canary' | 'shadow', to: RoleTarget): string {
+  const key = role === 'canary' ? 'Pinml-Canary' : 'Pinml-Shadow';
+  if (to === null) return `${key}: off`;
+  return `${key}: ${to.version}${to.weight === undefined ? '' : `@${to.weight}`}`;
+}
+
 export function registerMessage(input: {
   model: string;
   version: number;
@@ -50,14 +114,53 @@ export function promoteTitle(model: string, version: number): string {
   return `Promote ${ref(model, version)} to production`;
 }
 
-export function promoteMessage(model: string, version: number, from: number | null): string {
+/**
+ * The promotion's commit message. `ended` names the roles the promotion clears (the canary,
+ * and a shadow of the promoted version), each with an `off` trailer.
+ */
+export function promoteMessage(
+  model: string,
+  version: number,
+  from: number | null,
+  ended: { canary?: number; shadow?: number } = {},
+): string {
+  const roles = (['canary', 'shadow'] as const).filter((r) => ended[r] !== undefined);
   return [
     `pinml: promote ${ref(model, version)} to production`,
     '',
-    from === null ? `First production version of ${model}.` : `Replaces ${ref(model, from)}.`,
+    (from === null ? `First production version of ${model}.` : `Replaces ${ref(model, from)}.`) +
+      roles.map((r) => ` Ends the ${r} ${ref(model, ended[r] ?? version)}.`).join(''),
     '',
     `Pinml-Model: ${model}`,
     `Pinml-Production: ${version}`,
+    ...roles.map((r) => roleTrailer(r, null)),
+    '',
+  ].join('\n');
+}
+
+/**
+ * The message of a rollback that writes production back alone (when the revert of `commit`
+ * would not apply cleanly, or would put the rolled-back version back in a role), ending with
+ * git's `This reverts commit <oid>.` so the history reads it as the revert it is.
+ */
+export function rollbackPinMessage(input: {
+  model: string;
+  commit: string;
+  subject: string;
+  from: number;
+  to: number;
+  why: string;
+}): string {
+  return [
+    `Revert "${input.subject}"`,
+    '',
+    `Production goes back from ${ref(input.model, input.from)} to ${ref(input.model, input.to)},`,
+    `written as the production field alone: ${input.why}.`,
+    '',
+    `This reverts commit ${input.commit}.`,
+    '',
+    `Pinml-Model: ${input.model}`,
+    `Pinml-Production: ${input.to}`,
     '',
   ].join('\n');
 }

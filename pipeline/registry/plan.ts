@@ -14,11 +14,19 @@ import {
   ref,
   registerMessage,
   rollbackBranch,
+  rollbackPinMessage,
   rollbackTitle,
 } from './messages.ts';
 import { paths } from './paths.ts';
 import { cardOf, latestVersion, productionVersion, type ModelState } from './registry.ts';
-import { PINS_FORMAT_VERSION, pinsSchema, type Card } from './schema.ts';
+import {
+  pinsFor,
+  promotedRoles,
+  rolesOf,
+  rolledBackRoles,
+  type Role,
+} from './roles.ts';
+import type { Card, Pins } from './schema.ts';
 
 export interface FileWrite {
   path: string;
@@ -96,18 +104,19 @@ export function planRegistration(
   };
 }
 
-/** A change proposed on a branch for review: a promotion or a rollback. */
+/** A change proposed on a branch for review: a promotion, a rollback, a canary or a shadow. */
 export interface BranchPlan {
-  kind: 'promote' | 'rollback';
+  kind: 'promote' | 'rollback' | Role;
   model: string;
   branch: string;
   /** The commit the branch starts from (the tip of the default branch). */
   base: string;
   title: string;
   message: string;
+  /** Production's version before and after (for a canary or a shadow: that role's). */
   from: number | null;
   to: number | null;
-  /** Files written (a promotion). */
+  /** Files written (a promotion, a role change, a rollback of the production field alone). */
   files: FileWrite[];
   /** The commit reverted (a rollback), with git's mainline (`-m 1`) only for a merge commit. */
   revert?: { commit: string; mainline?: number };
@@ -169,29 +178,55 @@ export function planPromotion(
       reason: `the promotion pull request already proposes ${ref(state.model, standing.version)}, newer than ${ref(state.model, version)}`,
     };
   }
-  const pins = pinsSchema.parse({
-    formatVersion: PINS_FORMAT_VERSION,
-    model: state.model,
-    production: version,
-  });
+  const promoted = promotedRoles(rolesOf(state.pins), version);
+  const pins = pinsFor(state.model, promoted.roles);
   return {
     kind: 'promote',
     model: state.model,
     branch: promoteBranch(state.model),
     base: state.commit,
     title: promoteTitle(state.model, version),
-    message: promoteMessage(state.model, version, from),
+    message: promoteMessage(state.model, version, from, promoted.ended),
     from,
     to: version,
     files: [{ path: paths.pins(state.model), content: canonicalJson(pins) }],
   };
 }
 
+/** `pins.json` around the commit a rollback reverts, as the propose step reads it. */
+export interface RevertContext {
+  /** `pins.json` now differs from what the reverted commit wrote: the revert would not apply. */
+  changedSince: boolean;
+  /** `pins.json` before the reverted commit (at its first parent): what a revert restores. */
+  before: Pins | undefined;
+}
+
+/**
+ * Why the revert of a promotion from `before` to production `from` is written as the
+ * production field alone, or undefined when git's revert does.
+ */
+function fieldOnlyReason(model: string, from: number, context: RevertContext): string | undefined {
+  if (context.changedSince) {
+    return `later canary or shadow changes to ${paths.pins(model)}\nkeep the commit from reverting cleanly; the canary and the shadow stay`;
+  }
+  const before = rolesOf(context.before);
+  const role = (['canary', 'shadow'] as const).find((r) => before[r]?.version === from);
+  return role && `a revert would make ${ref(model, from)} the ${role} again`;
+}
+
 /**
  * Plans the revert of the commit that set the production pin now in effect. Refuses when
- * there is nothing earlier to go back to.
+ * there is nothing earlier to go back to. With `context`, when that revert would not apply
+ * cleanly (later canary or shadow changes to `pins.json`) or would put the rolled-back version
+ * back in a role, it writes the production field back alone instead, keeping the current
+ * canary and shadow (but one of the restored version, which is production again), under
+ * `This reverts commit <oid>.`.
  */
-export function planRollback(state: ModelState, history: ProductionHistory): BranchPlan {
+export function planRollback(
+  state: ModelState,
+  history: ProductionHistory,
+  context?: RevertContext,
+): BranchPlan {
   const current = productionVersion(state);
   const top = history.stack[history.stack.length - 1];
   if (current === null || !top) {
@@ -213,21 +248,39 @@ export function planRollback(state: ModelState, history: ProductionHistory): Bra
       { model: state.model },
     );
   }
-  return {
-    kind: 'rollback',
+  const plan = {
+    kind: 'rollback' as const,
     model: state.model,
     branch: rollbackBranch(state.model),
     base: state.commit,
     title: rollbackTitle(state.model, current, top.before),
-    message: '',
     from: current,
     to: top.before,
-    files: [],
-    revert: { commit: top.commit, ...(top.merge ? { mainline: 1 } : {}) },
+  };
+  const why = context && fieldOnlyReason(state.model, current, context);
+  if (why === undefined) {
+    return {
+      ...plan,
+      message: '',
+      files: [],
+      revert: { commit: top.commit, ...(top.merge ? { mainline: 1 } : {}) },
+    };
+  }
+  const pins = pinsFor(state.model, rolledBackRoles(rolesOf(state.pins), top.before));
+  return {
+    ...plan,
+    message: rollbackPinMessage({
+      model: state.model,
+      commit: top.commit,
+      subject: top.subject,
+      from: current,
+      to: top.before,
+      why,
+    }),
+    files: [{ path: paths.pins(state.model), content: canonicalJson(pins) }],
   };
 }
 
-/** A commit message's lines indented under `commit message:`; blank lines stay empty. */
 /** A commit message as a plan prints it: indented under `commit message:`. */
 export function indentMessage(message: string): string[] {
   return message
