@@ -17,7 +17,9 @@
  *    and are loaded in turn, `--rounds` (3) rounds of `--duration` (5) s each after an unrecorded
  *    warm-up; each figure is the median of its rounds. pinml runs twice: with the prediction
  *    log on (the default: every row recorded in SQLite) and with it off (`/predict` only), so
- *    the log's cost is measured in the same run. Then the server's resident memory.
+ *    the log's cost is measured in the same run; and a third time serving a branch whose pins
+ *    add a shadow (the other version, predicting every request after its answer), for the
+ *    shadow's cost on `/predict`. Then the server's resident memory.
  * 2b. The prediction log at full rate for `--sustain` (30) s on `/predict`: the queue's peak
  *    depth against its bound and the rows dropped (from `/metrics`), and the memory after.
  * 3. The FastAPI + scikit-learn peer (../shared/bench/peer/run.sh, wrk at c=50): median of
@@ -449,6 +451,27 @@ async function peerRun(): Promise<{ rps: number; p99Ms: number }> {
 
 // ------------------------------------------------------------------------------------ run
 
+/**
+ * A branch `shadowed` of the sandbox whose pins.json keeps main's production version and pins
+ * the other registered version as its shadow (pins format 2), committed beside main.
+ */
+async function shadowedBranch(sandbox: Sandbox): Promise<string> {
+  const pins = JSON.parse(await sandbox.git('show', 'main:registry/iris/pins.json')) as {
+    production: number;
+  };
+  const shadowed = {
+    formatVersion: 2,
+    model: 'iris',
+    production: pins.production,
+    shadow: { version: pins.production === 1 ? 2 : 1 },
+  };
+  const wt = await mkdtemp(join(tmpdir(), 'pinml-bench-shadow-'));
+  await sandbox.git('worktree', 'add', '--quiet', '-b', 'shadowed', wt, 'main');
+  await writeFile(join(wt, 'registry/iris/pins.json'), `${JSON.stringify(shadowed, null, 2)}\n`);
+  await sandbox.git('-C', wt, 'commit', '--quiet', '-am', 'bench: a shadow of the other version');
+  return 'shadowed';
+}
+
 async function main(): Promise<void> {
   const figures: Record<string, unknown> = {};
   say(
@@ -516,6 +539,8 @@ async function main(): Promise<void> {
     // As `npm start` runs it: the prediction log on (the default), and with it off.
     const pinml = await startPinml(sandbox, {});
     const pinmlNoLog = await startPinml(sandbox, { PINML_PREDICTION_LOG: 'off' });
+    // With a shadow: the branch `shadowed` pins the other version as production's shadow.
+    const pinmlShadow = await startPinml(sandbox, { PINML_REF: await shadowedBranch(sandbox) });
     const rows = await distinctRows();
     const features = Object.keys(rows[0] as object);
     const post = (path: string, body: (row: Record<string, number>) => unknown): Request[] =>
@@ -554,7 +579,13 @@ async function main(): Promise<void> {
       }
       await check.arrayBuffer();
     }
-    const names = ['honoPost', 'nodePost', ...Object.keys(loads), 'pinmlPredictLogOff'] as const;
+    const names = [
+      'honoPost',
+      'nodePost',
+      ...Object.keys(loads),
+      'pinmlPredictLogOff',
+      'pinmlPredictShadow',
+    ] as const;
     const rounds: Record<string, Load[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 1; r <= ROUNDS; r++) {
       rounds.honoPost?.push(await load(honoPost.url, loads.pinmlPredict));
@@ -563,6 +594,7 @@ async function main(): Promise<void> {
         rounds[name]?.push(await load(pinml.url, requests));
       }
       rounds.pinmlPredictLogOff?.push(await load(pinmlNoLog.url, loads.pinmlPredict));
+      rounds.pinmlPredictShadow?.push(await load(pinmlShadow.url, loads.pinmlPredict));
       say(`round ${r}: ${names.map((n) => `${n} ${rounds[n]?.at(-1)?.rps} req/s`).join(', ')}`);
     }
     figures.memory = await rssOf(pinml.proc.pid as number);
@@ -573,7 +605,13 @@ async function main(): Promise<void> {
     figures.predictionLog = { ...(await logFigures(pinml.url)), sustained };
     figures.memoryAfterSustain = await rssOf(pinml.proc.pid as number);
     say(`prediction log   ${JSON.stringify(figures.predictionLog)}`);
-    await Promise.all([honoPost.stop(), nodePost.stop(), pinml.stop(), pinmlNoLog.stop()]);
+    await Promise.all([
+      honoPost.stop(),
+      nodePost.stop(),
+      pinml.stop(),
+      pinmlNoLog.stop(),
+      pinmlShadow.stop(),
+    ]);
     for (const name of names) {
       figures[name] = { ...summarise(rounds[name] ?? []), distinctRows: rows.length };
       say(`${name.padEnd(17)} ${JSON.stringify(figures[name])}`);
@@ -623,7 +661,7 @@ async function main(): Promise<void> {
           ok: of(name).rps >= 100 * peer.rps,
         }
       : { value: null, target: '>= 100', ok: null };
-  const errors = [...pinmlLoads, 'pinmlPredictLogOff'].reduce(
+  const errors = [...pinmlLoads, 'pinmlPredictLogOff', 'pinmlPredictShadow'].reduce(
     (n, name) => n + of(name).non2xx + of(name).errors,
     0,
   );
@@ -645,6 +683,11 @@ async function main(): Promise<void> {
     inferVsPeerRps: vsPeer('pinmlInfer'),
     invocationsVsPeerRps: vsPeer('pinmlInvocations'),
     kserveVsPeerRps: vsPeer('pinmlKserve'),
+    shadowPredictVsPredictRps: {
+      value: round(of('pinmlPredictShadow').rps / of('pinmlPredict').rps, 2),
+      target: '>= 0.6',
+      ok: of('pinmlPredictShadow').rps >= 0.6 * of('pinmlPredict').rps,
+    },
     predictionLogCostPct: {
       value: round(100 * logCost, 1),
       target: '<= 10',
