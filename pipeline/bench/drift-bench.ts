@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { GitRepo } from '../git/repo.ts';
+import { moments } from '../drift/moments.ts';
 import { readReference } from '../drift/read-reference.ts';
 import type { DriftReport } from '../drift/report.ts';
 import { SqliteLog } from '../log/sqlite.ts';
@@ -151,16 +152,8 @@ async function main(): Promise<void> {
     const refLines = [FEATURES.join(',')];
     for (let i = 0; i < sample.rows; i++) refLines.push(sample.columns.map((c) => c[i]).join(','));
     await writeFile(refCsv, `${refLines.join('\n')}\n`);
-    const std = (c: Float64Array): number => {
-      let m = 0;
-      for (const v of c) m += v;
-      m /= c.length;
-      let s = 0;
-      for (const v of c) s += (v - m) ** 2;
-      return Math.sqrt(s / c.length);
-    };
-    const sd0 = std(sample.columns[0] as Float64Array);
-    const mean1 = (sample.columns[1] as Float64Array).reduce((a, b) => a + b, 0) / sample.rows;
+    const sd0 = moments(sample.columns[0] as Float64Array).std;
+    const mean1 = moments(sample.columns[1] as Float64Array).mean;
     const random = seededRandom(11);
     const curCsv = path.join(dir, `${model}.current.csv`);
     const csvLines: string[] = [`${FEATURES.join(',')},prediction`];

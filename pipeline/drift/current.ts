@@ -13,6 +13,9 @@ import {
 } from './reference.ts';
 import { CategoryCounts, KsSketch, WassersteinSketch } from './sketch.ts';
 
+/** Rows the columns hold before they first grow. */
+const INITIAL_ROWS = 4096;
+
 /** Default `--max-rows`: 5,000,000 rows of exact values, e.g. 400 MB for 10 features. */
 export const DEFAULT_MAX_ROWS = 5_000_000;
 
@@ -36,10 +39,11 @@ export class CurrentWindow {
   #sketches: FeatureSketch[] | null = null;
   #rows = 0;
 
-  constructor(plans: readonly FeaturePlan[], maxRows: number, expectedRows = 4096) {
+  constructor(plans: readonly FeaturePlan[], maxRows: number) {
     this.plans = plans;
     this.maxRows = maxRows;
-    const capacity = Math.max(1, Math.min(maxRows, expectedRows));
+    // Columns start small and double as rows come (the sources do not count rows first).
+    const capacity = Math.max(1, Math.min(maxRows, INITIAL_ROWS));
     this.#columns = plans.map(() => new Float64Array(capacity));
   }
 

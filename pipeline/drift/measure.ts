@@ -11,6 +11,7 @@ import { PinmlError, UsageError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { ref } from '../registry/messages.ts';
 import { cardOf, productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import type { Card } from '../registry/schema.ts';
 import type { CurrentWindow } from './current.ts';
 import { detectDrift } from './drift.ts';
 import { driftOptions, type DriftOptions } from './options.ts';
@@ -43,7 +44,7 @@ export interface MeasureDrift {
 }
 
 /** `monitor` of `model` in `<root>/pinml.yaml` (undefined without the file or the key). */
-async function monitorAt(root: string, model: string) {
+export async function monitorAt(root: string, model: string) {
   const file = path.join(root, 'pinml.yaml');
   if (!existsSync(file)) return undefined;
   return parseConfig(await readFile(file, 'utf8'), 'pinml.yaml').models[model]?.monitor;
@@ -54,36 +55,30 @@ export async function driftOptionsAt(root: string, model: string): Promise<Drift
   return driftOptions((await monitorAt(root, model))?.drift);
 }
 
-/** Whether the drift workflow proposes `model`'s labelled rows as data when it drifts. */
-export async function proposesFeedback(root: string, model: string): Promise<boolean> {
-  return (await monitorAt(root, model))?.feedback?.propose === 'on-drift';
-}
-
-/** The version measured: the one named, else production's at the commit. */
-export async function driftVersion(
+/** The card of the version measured: the one named, else production's at the commit. */
+async function driftCard(
   repo: GitRepo,
   commit: string,
   refName: string,
   model: string,
   version?: number,
-): Promise<number> {
+): Promise<Card> {
   await requireModel(repo, commit, model, refName);
-  if (version !== undefined) return version;
   const state = await readModelState(repo, commit, model);
-  const production = productionVersion(state);
-  if (production === null) {
+  const chosen = version ?? productionVersion(state);
+  if (chosen === null) {
     throw new UsageError(
       `${model} has no production version at ${refName}: name the version, as ${model}@1`,
     );
   }
-  return production;
+  return cardOf(state, chosen);
 }
 
 /** The drift report of the window against the version's reference rows. */
 export async function measureDrift(input: MeasureDrift): Promise<DriftReport> {
   const { repo, commit, model, options, source, window: span } = input;
-  const version = await driftVersion(repo, commit, input.refName, model, input.version);
-  const card = cardOf(await readModelState(repo, commit, model), version);
+  const card = await driftCard(repo, commit, input.refName, model, input.version);
+  const { version } = card;
   const { sample, reference } = await readReference(repo, card, input.part);
   const plans = planFeatures(sample, options);
   const prediction = planPrediction(sample, PREDICTION_FEATURE, options);

@@ -11,7 +11,8 @@ import type { GitRepo } from '../git/repo.ts';
 import type { IssueAdapter, IssueResult } from '../github/issues.ts';
 import { listModels, productionVersion, readModelState } from '../registry/registry.ts';
 import { syncDriftIssue } from './issue.ts';
-import { driftOptionsAt, measureDrift, proposesFeedback, type WindowSource } from './measure.ts';
+import { measureDrift, monitorAt, type WindowSource } from './measure.ts';
+import { driftOptions } from './options.ts';
 import type { ReferencePart } from './read-reference.ts';
 import { renderDriftMarkdown } from './render.ts';
 import type { DriftReport } from './report.ts';
@@ -63,8 +64,11 @@ async function servedModels(input: MonitorDrift): Promise<string[]> {
 export async function monitorDrift(input: MonitorDrift): Promise<ModelDrift[]> {
   const outcomes: ModelDrift[] = [];
   for (const model of await servedModels(input)) {
+    // pinml.yaml's `monitor` of the model, read once: drift's thresholds and the data policy.
+    let monitor: Awaited<ReturnType<typeof monitorAt>>;
     let report: DriftReport;
     try {
+      monitor = await monitorAt(input.root, model);
       report = await measureDrift({
         repo: input.repo,
         commit: input.commit,
@@ -74,7 +78,7 @@ export async function monitorDrift(input: MonitorDrift): Promise<ModelDrift[]> {
         maxRows: input.maxRows,
         window: input.window,
         source: input.source,
-        options: await driftOptionsAt(input.root, model),
+        options: driftOptions(monitor?.drift),
         now: input.now,
       });
     } catch (err) {
@@ -99,7 +103,7 @@ export async function monitorDrift(input: MonitorDrift): Promise<ModelDrift[]> {
             drift: report.datasetDrift,
             report: renderDriftMarkdown(report),
           });
-    const proposeData = report.datasetDrift && (await proposesFeedback(input.root, model));
+    const proposeData = report.datasetDrift && monitor?.feedback?.propose === 'on-drift';
     outcomes.push({ model, report, error: null, issue, dir, proposeData });
   }
   return outcomes;

@@ -16,6 +16,7 @@ import type { Dataset } from '../dataset.ts';
 import type { Label } from '../label.ts';
 import { round } from '../metrics.ts';
 import { binCounts, quantileEdges, toShares } from './bins.ts';
+import { countDistinct, moments } from './moments.ts';
 
 /** Quantile bins per feature: the bins PSI is computed over. */
 export const PROFILE_QUANTILE_BINS = 10;
@@ -99,15 +100,7 @@ function histogramEdges(min: number, max: number): number[] {
 
 function profileFeature(name: string, sorted: Float64Array): FeatureProfile {
   const n = sorted.length;
-  let sum = 0;
-  let distinct = 0;
-  for (let i = 0; i < n; i++) {
-    sum += sorted[i] as number;
-    if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
-  }
-  const mean = sum / n;
-  let squares = 0;
-  for (let i = 0; i < n; i++) squares += ((sorted[i] as number) - mean) ** 2;
+  const { mean, std } = moments(sorted);
   const min = sorted[0] as number;
   const max = sorted[n - 1] as number;
   const edges = quantileEdges(sorted, PROFILE_QUANTILE_BINS);
@@ -116,10 +109,10 @@ function profileFeature(name: string, sorted: Float64Array): FeatureProfile {
     name,
     count: n,
     mean: round(mean),
-    std: round(Math.sqrt(squares / n)),
+    std: round(std),
     min,
     max,
-    distinct,
+    distinct: countDistinct(sorted),
     quantiles: { edges, shares: toShares(binCounts(sorted, edges)).map(round) },
     histogram: { edges: histogram, counts: binCounts(sorted, histogram) },
   };

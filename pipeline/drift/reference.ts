@@ -9,6 +9,7 @@
  */
 import { PinmlError } from '../errors.ts';
 import { binCounts, quantileEdges, toShares } from './bins.ts';
+import { countDistinct, moments } from './moments.ts';
 import type { DriftOptions } from './options.ts';
 import type { DriftTest } from './report.ts';
 
@@ -87,7 +88,7 @@ export function planFeatures(reference: ReferenceSample, options: DriftOptions):
         index,
         test: reference.rows <= options.maxRowsForTests ? 'ks' : 'wasserstein',
         sorted,
-        std: populationStd(sorted),
+        std: moments(sorted).std,
         edges,
         shares: toShares(binCounts(sorted, edges)),
       };
@@ -123,21 +124,4 @@ export function planPrediction(
     categories: [...p.classes],
     counts: [...p.counts],
   };
-}
-
-function countDistinct(sorted: Float64Array): number {
-  let n = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) n++;
-  return n;
-}
-
-/** Population standard deviation (numpy's `np.std`, ddof 0), two passes for accuracy. */
-export function populationStd(values: ArrayLike<number>): number {
-  const n = values.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += values[i] as number;
-  const mean = sum / n;
-  let sq = 0;
-  for (let i = 0; i < n; i++) sq += ((values[i] as number) - mean) ** 2;
-  return Math.sqrt(sq / n);
 }
