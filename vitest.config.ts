@@ -26,6 +26,8 @@ export const UNIT = [
   'pipeline/gate.test.ts',
   'pipeline/git/remote-errors.test.ts',
   'pipeline/log/logs-client.test.ts',
+  'pipeline/live/judge.test.ts',
+  'pipeline/live/tests.test.ts',
   'pipeline/log/quality.test.ts',
   'pipeline/metrics.test.ts',
   'pipeline/models/family.test.ts',

@@ -10,7 +10,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parseDataset } from '../pipeline/dataset.ts';
-import { createGitHubClient } from '../pipeline/github/client.ts';
 import { SqliteLog } from '../pipeline/log/sqlite.ts';
 import type { PredictionRecord } from '../pipeline/log/store.ts';
 import { seededRandom } from '../pipeline/stats.ts';
@@ -20,7 +19,7 @@ import { node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 import { startServe, type ServeProcess } from '../pipeline/testing/serve-process.ts';
 import { thisNode } from '../pipeline/testing/runtimes.ts';
-import { runWorkflow, type WorkflowEvent, type WorkflowRun } from './testing/workflow-runner.ts';
+import { workflowLoop } from './testing/loop.ts';
 
 const TRAIN = '.github/workflows/train.yml';
 const DRIFT = '.github/workflows/drift.yml';
@@ -31,67 +30,23 @@ const ADMIN_TOKEN = 'admin-token-of-the-drift-test';
 let sandbox: Sandbox;
 let server: ServeProcess | undefined;
 let store: string;
-const runs: WorkflowRun[] = [];
-const started = performance.now();
+const loop = workflowLoop(() => sandbox, {
+  vars: () => ({ PINML_SERVER_URL: server?.url ?? '' }),
+  secrets: { PINML_ADMIN_TOKEN: ADMIN_TOKEN },
+});
+const { run, push, merge, schedule, openPulls } = loop;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
 });
 
 afterAll(async () => {
-  const each = runs.map((r) => `${r.workflow} #${r.runId} ${r.seconds.toFixed(1)} s`);
-  console.log(
-    `drift loop: ${((performance.now() - started) / 1000).toFixed(1)} s (${each.join(', ')})`,
-  );
+  console.log(loop.timing('drift loop'));
   server?.kill();
   await sandbox?.close();
 });
 
-async function run(workflow: string, event: WorkflowEvent): Promise<WorkflowRun> {
-  const result = await runWorkflow(sandbox, {
-    workflow,
-    event,
-    vars: { PINML_SERVER_URL: server?.url ?? '' },
-    secrets: { PINML_ADMIN_TOKEN: ADMIN_TOKEN },
-  });
-  runs.push(result);
-  expect(sandbox.fake.violations).toEqual([]);
-  const failed = Object.entries(result.jobs).filter(([, j]) => j.result === 'failure');
-  expect(
-    failed.map(([id]) => id),
-    result.log.join('\n'),
-  ).toEqual([]);
-  return result;
-}
-
-const schedule = async (): Promise<WorkflowEvent> => ({
-  name: 'schedule',
-  sha: await sandbox.tip(),
-});
-
-async function push(files: Record<string, string>, message: string): Promise<WorkflowEvent> {
-  const { before, after, changed } = await sandbox.push(files, message);
-  return { name: 'push', sha: after, before, changed };
-}
-
-async function merge(pull: number): Promise<WorkflowEvent> {
-  const before = await sandbox.tip();
-  const client = createGitHubClient({ token: sandbox.token, baseUrl: sandbox.fake.url });
-  await client.rest.pulls.merge({
-    owner: sandbox.owner,
-    repo: sandbox.repo,
-    pull_number: pull,
-    merge_method: 'merge',
-  });
-  const after = await sandbox.tip();
-  const changed = (await sandbox.cli.git(sandbox.bare, 'diff', '--name-only', before, after))
-    .trim()
-    .split('\n');
-  return { name: 'push', sha: after, before, changed };
-}
-
 const driftIssues = () => sandbox.fake.issues.filter((i) => i.labels.includes('drift'));
-const openPulls = () => sandbox.fake.pulls.filter((p) => p.state === 'open');
 
 /**
  * Logs `n` rows of iris@1 drawn from the dataset, with sepal_width and petal_length moved by

@@ -6,46 +6,36 @@
  * GitHub's merge endpoint, and `.github/workflows/rollback.yml` opens the revert.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { createGitHubClient } from '../pipeline/github/client.ts';
 import { chapters } from './testing/chapters.ts';
 import { irisCsv, withoutRows, workflowRepositoryFiles } from './testing/fixture-repo.ts';
 import { leakedSecret, node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
-import { runWorkflow, type WorkflowEvent, type WorkflowRun } from './testing/workflow-runner.ts';
+import { workflowLoop } from './testing/loop.ts';
+import type { WorkflowEvent, WorkflowRun } from './testing/workflow-runner.ts';
 
 const TRAIN = '.github/workflows/train.yml';
 const ROLLBACK = '.github/workflows/rollback.yml';
 
 let sandbox: Sandbox;
-const runs: WorkflowRun[] = [];
-const started = performance.now();
+const loop = workflowLoop(() => sandbox);
+const { push, merge, openPulls, runs } = loop;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
 });
 
 afterAll(async () => {
-  const each = runs.map((r) => `${r.workflow} #${r.runId}.${r.attempt} ${r.seconds.toFixed(1)} s`);
-  const total = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`end to end: ${total} s (${each.join(', ')})`);
+  console.log(loop.timing('end to end'));
   await sandbox?.close();
 });
 
-async function push(files: Record<string, string>, message: string): Promise<WorkflowEvent> {
-  const { before, after, changed } = await sandbox.push(files, message);
-  return { name: 'push', sha: after, before, changed };
-}
-
-async function run(
+/** Runs a workflow; whether it succeeded is each chapter's to check (`expectSucceeded`). */
+const run = (
   workflow: string,
   event: WorkflowEvent,
   rerun?: { run: WorkflowRun; jobs: string[] },
-): Promise<WorkflowRun> {
-  const result = await runWorkflow(sandbox, { workflow, event, ...(rerun ? { rerun } : {}) });
-  runs.push(result);
-  expect(sandbox.fake.violations).toEqual([]);
-  return result;
-}
+): Promise<WorkflowRun> =>
+  loop.run(workflow, event, { allowFailure: true, ...(rerun ? { rerun } : {}) });
 
 function expectSucceeded(result: WorkflowRun): void {
   const failed = Object.entries(result.jobs).filter(([, j]) => j.result === 'failure');
@@ -65,20 +55,6 @@ async function pinned(ref = 'main'): Promise<number | undefined> {
   const text = await sandbox.show(ref, 'registry/iris/pins.json');
   return text === undefined ? undefined : (JSON.parse(text) as { production: number }).production;
 }
-
-async function merge(pull: number): Promise<void> {
-  const client = createGitHubClient({ token: sandbox.token, baseUrl: sandbox.fake.url });
-  await client.rest.pulls.merge({
-    owner: sandbox.owner,
-    repo: sandbox.repo,
-    pull_number: pull,
-    merge_method: 'merge',
-  });
-  expect(sandbox.fake.violations).toEqual([]);
-}
-
-const openPulls = (): typeof sandbox.fake.pulls =>
-  sandbox.fake.pulls.filter((p) => p.state === 'open');
 
 describe.skipIf(!node24Available('the workflow tests (their actions run on node24) are'))(
   'train.yml and rollback.yml, run as GitHub Actions runs them',

@@ -7,6 +7,7 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { didYouMean } from './closest-name.ts';
 import { driftConfigSchema } from './drift/options.ts';
+import { canaryConfigSchema, rollbackConfigSchema } from './live/policy.ts';
 import { ConfigError, type Problem } from './errors.ts';
 import { families } from './models/index.ts';
 import type { ModelFamily } from './models/types.ts';
@@ -118,6 +119,10 @@ const monitorSchema = z.strictObject({
    * holds; `never` (the default) leaves that to people.
    */
   feedback: z.strictObject({ propose: z.enum(['on-drift', 'never']).default('never') }).optional(),
+  /** When the monitor opens the rollback pull request (live/policy.ts). */
+  rollback: rollbackConfigSchema.optional(),
+  /** How the monitor judges a canary against production (live/policy.ts). */
+  canary: canaryConfigSchema.optional(),
 });
 
 const modelSchema = z

@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'E_REGISTRY'
   | 'E_LOG_STORE'
   | 'E_DRIFT'
+  | 'E_MONITOR'
   | 'E_GIT'
   | 'E_GITHUB';
 

@@ -51,6 +51,8 @@ export interface ProposeInput {
   merge?: boolean;
   /** Open or update the branch's one pull request. */
   pullRequest?: { pulls: PullRequests; labels: readonly string[] };
+  /** Markdown appended to the pull request's body: the live evidence, when a monitor proposes. */
+  evidence?: string;
 }
 
 /** Nothing to propose: the version is in production, or the standing branch proposes a newer one. */
@@ -153,10 +155,13 @@ export async function proposePromotion(input: PromotionInput): Promise<Unchanged
   const { planned, card } = await promotionPlan(input);
   if (planned.status === 'unchanged') return planned;
   const { plan } = planned;
-  return applyProposal(input, plan, () =>
-    input.report === undefined
-      ? Promise.resolve(`## ${plan.title}\n\n\`\`\`\n${renderCard(card, false)}\`\`\`\n`)
-      : readReportBody(input.report, input.version),
+  return applyProposal(input, plan, async () =>
+    withEvidence(
+      input.report === undefined
+        ? `## ${plan.title}\n\n\`\`\`\n${renderCard(card, false)}\`\`\`\n`
+        : await readReportBody(input.report, input.version),
+      input.evidence,
+    ),
   );
 }
 
@@ -186,7 +191,12 @@ export async function proposeRoleChange(input: RoleInput): Promise<Unchanged | A
   if (planned.status === 'unchanged') return planned;
   const { plan } = planned;
   return applyProposal(input, plan, () =>
-    Promise.resolve(`## ${plan.title}\n\n\`\`\`\n${plan.files[0]?.content ?? ''}\`\`\`\n`),
+    Promise.resolve(
+      withEvidence(
+        `## ${plan.title}\n\n\`\`\`\n${plan.files[0]?.content ?? ''}\`\`\`\n`,
+        input.evidence,
+      ),
+    ),
   );
 }
 
@@ -230,7 +240,14 @@ export async function planRollbackProposal(input: ProposeInput): Promise<Planned
  */
 export async function proposeRollback(input: ProposeInput & { reason?: string }): Promise<Applied> {
   const { plan } = await planRollbackProposal(input);
-  return applyProposal(input, plan, () => Promise.resolve(rollbackBody(plan, input.reason)));
+  return applyProposal(input, plan, () =>
+    Promise.resolve(withEvidence(rollbackBody(plan, input.reason), input.evidence)),
+  );
+}
+
+/** A body with the live evidence after it (a horizontal rule between). */
+function withEvidence(body: string, evidence: string | undefined): string {
+  return evidence === undefined ? body : `${body.trimEnd()}\n\n---\n\n${evidence}`;
 }
 
 /** The rollback pull request's body. */

@@ -18,12 +18,13 @@ describe('workflow and action validation', async () => {
 
   it('finds the workflows and actions to check', () => {
     expect(workflows).toEqual(
-      expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml', 'drift.yml']),
+      expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml', 'drift.yml', 'monitor.yml']),
     );
     expect(actions).toEqual([
       'decide',
       'drift',
       'feedback',
+      'monitor',
       'prepare',
       'promote',
       'register',

@@ -9,15 +9,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PinmlError, UsageError } from '../errors.ts';
-import { readServerCounts, readServerPages } from '../log/logs-client.ts';
 import { readStorePages } from '../log/pages.ts';
+import { serverLogSource, type LogSource } from '../log/source.ts';
 import { openSqliteLog, type SqliteLog } from '../log/sqlite.ts';
-import {
-  DEFAULT_DATA_DIR,
-  LOG_FILE_NAME,
-  type LoggedRow,
-  type QualityCounts,
-} from '../log/store.ts';
+import { DEFAULT_DATA_DIR, LOG_FILE_NAME } from '../log/store.ts';
 import { parseInstant } from '../log/window.ts';
 import { shown, type CliContext } from './context.ts';
 
@@ -37,23 +32,6 @@ export function withLogSourceOptions(command: Command): Command {
       `the server's data folder (default: $PINML_DATA_DIR, else ${DEFAULT_DATA_DIR} under the root)`,
     )
     .option('--server <url>', "read a server's GET /logs instead (needs PINML_ADMIN_TOKEN)");
-}
-
-/** What is read, over `[from, until)`. */
-export interface LogWindow {
-  model: string;
-  from: number;
-  until: number;
-}
-
-/** The log, wherever it is. */
-export interface LogSource {
-  /** The file or server, as the user reads it. */
-  source: string;
-  /** Live-quality counts, per version and pin. */
-  counts(q: LogWindow & { version: number | undefined }): Promise<QualityCounts[]>;
-  /** The rows, a page at a time, oldest first; `labelled` keeps those with feedback (or without). */
-  pages(q: LogWindow & { labelled?: boolean }): AsyncIterable<LoggedRow[]>;
 }
 
 /** `--since` as the window's start, which must be before `now`. */
@@ -148,10 +126,5 @@ export function logServer(
 
 /** A running server's `GET /logs`. */
 function fromServer(cli: CliContext, url: string, opts: LogSourceOptions): LogSource {
-  const { token } = logServer(cli, url, opts);
-  return {
-    source: url,
-    counts: (q) => readServerCounts({ url, token, ...q }),
-    pages: (q) => readServerPages({ url, token, ...q }),
-  };
+  return serverLogSource(logServer(cli, url, opts));
 }

@@ -330,6 +330,8 @@ describe('SqliteLog retention', () => {
     expect(await s.retain({ maxRows: 3 }, T0 + 20_000)).toMatchObject({ deletedRows: 0 });
     expect(await s.retain({ maxRows: 100 }, T0 + 20_000)).toMatchObject({ deletedRows: 0 });
     expect(await seqs(s)).toEqual([8, 9, 10]);
+    expect(await s.retain({ maxRows: 0 }, T0 + 20_000)).toMatchObject({ deletedRows: 3 });
+    expect(await seqs(s)).toEqual([]);
   });
 
   it('applies both limits: the count among the rows young enough', async () => {

@@ -368,7 +368,10 @@ export class SqliteLog implements LogStore {
     const ageCutoff = policy.maxAgeMs === undefined ? undefined : now - policy.maxAgeMs;
     // Rows kept by count: the newest maxRows of those younger than the age limit.
     let countCutoff: { seq: number; time: number } | undefined;
-    if (policy.maxRows !== undefined) {
+    if (policy.maxRows === 0) {
+      // Nothing kept: every row goes, and the feedback up to now with them.
+      countCutoff = { seq: Number.MAX_SAFE_INTEGER, time: now };
+    } else if (policy.maxRows !== undefined) {
       const oldestKept = await get<{ seq: number; time: number } | undefined>(
         'reading the log size',
         `SELECT seq, time FROM predictions WHERE time >= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`,

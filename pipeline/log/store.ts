@@ -123,6 +123,7 @@ export interface QualityCounts {
 /** How long rows are kept: by age, by count, or both. */
 export interface RetentionPolicy {
   maxAgeMs?: number | undefined;
+  /** The newest rows kept (0: none). */
   maxRows?: number | undefined;
 }
 
