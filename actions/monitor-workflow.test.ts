@@ -120,9 +120,12 @@ async function answers(): Promise<Map<string, number>> {
     const res = await fetch(`${server?.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-pinml-key': `k${k}` },
-      body: JSON.stringify({ inputs: [5.1, 3.5, 1.4, 0.2] }),
+      body: JSON.stringify({
+        inputs: { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+      }),
     });
-    await res.arrayBuffer();
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
     const key = `${res.headers.get('x-pinml-model-version')} ${res.headers.get('x-pinml-pin')}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
@@ -251,9 +254,26 @@ describe.skipIf(!node24Available('the monitor workflow tests (their actions run 
       expect(removal?.title).toBe('End the canary iris@2');
       expect(removal?.body).toContain('## Remove the canary: iris@2 at 20% of traffic');
       expect(removal?.body).toContain('| canary | iris@2 | 200 | 160 | 0.800 |');
+
+      // Its merge ends the canary: every answer is iris@1 in production again.
+      const ended = performance.now();
+      await merge(removal?.number as number);
+      await servedWhen((s) => s.get('iris@1 production') === 200, ended, 'the canary removal');
     });
 
     chapter('proposes promoting a canary that wins', async () => {
+      const since = performance.now();
+      await push(
+        {
+          'registry/iris/pins.json': `${JSON.stringify({ formatVersion: 2, model: 'iris', production: 1, canary: { version: 2, weight: 0.5 } }, null, 2)}\n`,
+        },
+        'Canary iris@2 at 50% of traffic',
+      );
+      await servedWhen(
+        (s) => (s.get('iris@2 canary') ?? 0) > 70 && (s.get('iris@2 canary') ?? 0) < 130,
+        since,
+        'the canary at 0.5',
+      );
       await clearLog();
       await logLabelled({ version: 1, pin: 'production' }, 200, 186, 5);
       await logLabelled({ version: 2, pin: 'canary' }, 400, 400, 6);
@@ -261,13 +281,13 @@ describe.skipIf(!node24Available('the monitor workflow tests (their actions run 
       expect(actsOf(result)).toMatchObject([{ act: 'promote-canary', operation: 'created' }]);
       const [promotion] = pullOn('pinml/promote-iris');
       expect(promotion?.title).toBe('Promote iris@2 to production');
-      expect(promotion?.body).toContain('## Promote the canary: iris@2 at 20% of traffic');
+      expect(promotion?.body).toContain('## Promote the canary: iris@2 at 50% of traffic');
       expect(promotion?.body).toContain('| canary | iris@2 | 400 | 400 | 1.000 |');
 
       // Its merge ends the canary: every answer is iris@2 in production.
-      const since = performance.now();
+      const merged = performance.now();
       await merge(promotion?.number as number);
-      await servedWhen((s) => s.get('iris@2 production') === 200, since, 'the promotion');
+      await servedWhen((s) => s.get('iris@2 production') === 200, merged, 'the promotion');
     });
   },
 );

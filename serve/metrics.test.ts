@@ -77,4 +77,40 @@ describe('createMetrics', () => {
     );
     expect(text).toContain('pinml_shadow_failures_total{model="iris",version="1"} 1');
   });
+  it('exports the commits, the gates of the served versions and the drift, each replacing the last', async () => {
+    const metrics = createMetrics({ defaults: false });
+    const iris = await irisForest();
+    metrics.fetched('b'.repeat(40));
+    metrics.served([iris], false, new Map(), 'a'.repeat(40));
+    metrics.drift([
+      {
+        model: 'iris',
+        version: 1,
+        rows: 300,
+        severity: 'medium',
+        features: [
+          { feature: 'sepal_width', psi: 0.17 },
+          { feature: 'petal_length', psi: 0.02 },
+        ],
+      },
+    ]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(`pinml_ref_commit_info{commit="${'b'.repeat(40)}"} 1`);
+    expect(text).toContain(`pinml_served_commit_info{commit="${'a'.repeat(40)}"} 1`);
+    const { minAccuracy, minMacroF1 } = iris.card.gate.thresholds;
+    expect(text).toContain(`pinml_gate_min_accuracy{model="iris",version="1"} ${minAccuracy}`);
+    expect(text).toContain(`pinml_gate_min_macro_f1{model="iris",version="1"} ${minMacroF1}`);
+    expect(text).toContain('pinml_drift_psi{model="iris",version="1",feature="sepal_width"} 0.17');
+    expect(text).toContain('pinml_drift_rows{model="iris",version="1"} 300');
+    expect(text).toContain('pinml_drift_severity{model="iris"} 2');
+
+    metrics.fetched('c'.repeat(40));
+    metrics.served([], false, new Map(), 'c'.repeat(40));
+    metrics.drift([]);
+    const later = await metrics.registry.metrics();
+    expect(later).not.toContain('b'.repeat(40));
+    expect(later).not.toContain(`commit="${'a'.repeat(40)}"`);
+    expect(later).not.toMatch(/pinml_gate_min_accuracy\{/);
+    expect(later).not.toMatch(/pinml_drift_psi\{/);
+  });
 });

@@ -5,10 +5,20 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import type { ProfilePsi } from '../pipeline/drift/profile-psi.ts';
 import type { LiveQuality } from '../pipeline/log/quality.ts';
 import type { Pin } from '../pipeline/log/store.ts';
 import type { ServedModel, ServedRoles } from './follow/load-registry.ts';
 import type { RecorderStatus } from './log/recorder.ts';
+
+/** A production version's PSI over the live window (serve/log/live.ts). */
+export interface LiveDrift extends ProfilePsi {
+  model: string;
+  version: number;
+}
+
+/** `pinml_drift_severity`'s values. */
+export const SEVERITY_VALUE = { none: 0, low: 1, medium: 2, high: 3 } as const;
 
 /** What the app and the reconciler record. */
 export interface ServeMetrics {
@@ -30,16 +40,24 @@ export interface ServeMetrics {
   reconcile(trigger: string, result: 'changed' | 'unchanged' | 'failed', seconds: number): void;
   /** A pinned version that could not be loaded. */
   loadFailure(model: string): void;
-  /** The models now served, with their canaries and shadows (replaces the previous set). */
+  /**
+   * The models now served, with their canaries and shadows, and the registry commit they were
+   * read at (replaces the previous set).
+   */
   served(
     models: Iterable<ServedModel>,
     degraded: boolean,
     roles?: ReadonlyMap<string, ServedRoles>,
+    commit?: string | null,
   ): void;
+  /** The commit the followed ref pointed at when it was last fetched. */
+  fetched(commit: string): void;
   /** Reads the prediction log's queue and counts on every scrape. */
   logStatus(status: () => RecorderStatus): void;
   /** The live quality of the last computation (replaces the previous figures). */
   live(figures: readonly LiveQuality[]): void;
+  /** The drift of the last computation (replaces the previous figures). */
+  drift(figures: readonly LiveDrift[]): void;
 }
 
 /** Creates the metrics; `defaults` adds Node's process metrics (memory, CPU, event loop). */
@@ -149,6 +167,40 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
 
   const gauge = (name: string, help: string, labelNames: readonly string[] = []): Gauge =>
     new Gauge({ name, help, labelNames, registers: [registry] });
+  const refCommit = gauge(
+    'pinml_ref_commit_info',
+    'The commit the followed ref pointed at when last fetched (value 1).',
+    ['commit'],
+  );
+  const servedCommit = gauge(
+    'pinml_served_commit_info',
+    'The registry commit the served models were last read at (value 1).',
+    ['commit'],
+  );
+  const gateAccuracy = gauge(
+    'pinml_gate_min_accuracy',
+    "The gate's minimum hold-out accuracy a served version passed (its card).",
+    ['model', 'version'],
+  );
+  const gateF1 = gauge(
+    'pinml_gate_min_macro_f1',
+    "The gate's minimum hold-out macro-F1 a served version passed (its card).",
+    ['model', 'version'],
+  );
+  const driftPsi = gauge(
+    'pinml_drift_psi',
+    "PSI of the live window's logged inputs of a production version against its card's reference profile.",
+    ['model', 'version', 'feature'],
+  );
+  const driftRows = gauge('pinml_drift_rows', 'Logged rows the drift figures were computed on.', [
+    'model',
+    'version',
+  ]);
+  const driftSeverity = gauge(
+    'pinml_drift_severity',
+    "The production version's drift severity by PSI: 0 none, 2 medium, 3 high.",
+    ['model'],
+  );
   const version = ['model', 'version', 'pin'] as const;
   const liveGauges = {
     rows: gauge('pinml_live_rows', 'Predictions recorded in the live window.', version),
@@ -278,9 +330,16 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
     loadFailure(model) {
       loadFailures.inc({ model });
     },
-    served(models, degraded, roles = new Map()) {
+    served(models, degraded, roles = new Map(), commit = null) {
       modelInfo.reset();
+      gateAccuracy.reset();
+      gateF1.reset();
+      servedCommit.reset();
+      if (commit !== null) servedCommit.set({ commit }, 1);
       const info = (m: ServedModel, pin: Pin): void => {
+        const version = { model: m.name, version: String(m.version) };
+        gateAccuracy.set(version, m.card.gate.thresholds.minAccuracy);
+        gateF1.set(version, m.card.gate.thresholds.minMacroF1);
         modelInfo.set(
           {
             model: m.name,
@@ -299,6 +358,10 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
         if (r.shadow !== undefined) info(r.shadow, 'shadow');
       }
       degradedGauge.set(degraded ? 1 : 0);
+    },
+    fetched(commit) {
+      refCommit.reset();
+      refCommit.set({ commit }, 1);
     },
     logStatus(read) {
       status = read;
@@ -323,6 +386,17 @@ export function createMetrics(options: { defaults?: boolean } = {}): ServeMetric
         for (const [cls, share] of Object.entries(f.predictedShare)) {
           liveGauges.share.set({ ...labels, class: cls }, share);
         }
+      }
+    },
+    drift(figures) {
+      driftPsi.reset();
+      driftRows.reset();
+      driftSeverity.reset();
+      for (const f of figures) {
+        const version = { model: f.model, version: String(f.version) };
+        driftRows.set(version, f.rows);
+        for (const { feature, psi } of f.features) driftPsi.set({ ...version, feature }, psi);
+        driftSeverity.set({ model: f.model }, SEVERITY_VALUE[f.severity]);
       }
     },
   };

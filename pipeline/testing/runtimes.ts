@@ -112,3 +112,25 @@ export function chromiumAvailable(what: string): boolean {
   );
   return false;
 }
+
+/** The Debian package of Prometheus and promtool (`apt-get install -y prometheus`, in `.ci/run`). */
+export const PROMETHEUS_PACKAGE = 'prometheus';
+
+/** Debian's `prometheus` or `promtool`; throws a message that says how to install it when missing. */
+export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
+  const file = `/usr/bin/${name}`;
+  if (existsSync(file)) return file;
+  throw new Error(
+    `${name} is missing (looked for ${file}): install the Debian package with ` +
+      `\`apt-get install -y --no-install-recommends ${PROMETHEUS_PACKAGE}\` (.ci/run does)`,
+  );
+}
+
+/** Whether Prometheus is there for `what` (as {@link chromiumAvailable}: under CI=true, always). */
+export function prometheusAvailable(what: string): boolean {
+  if (existsSync('/usr/bin/prometheus') || process.env.CI === 'true') return true;
+  process.stderr.write(
+    `Prometheus is not installed (Debian package ${PROMETHEUS_PACKAGE}): ${what} skipped\n`,
+  );
+  return false;
+}

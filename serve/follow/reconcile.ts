@@ -171,6 +171,7 @@ export class Reconciler {
     let next: ServingState;
     try {
       const { commit, repo } = await this.#source.head();
+      this.#metrics.fetched(commit);
       // Nothing moved and nothing failed for a reason that might pass: skip the reads.
       if (
         commit === before.commit &&
@@ -283,7 +284,7 @@ export class Reconciler {
     if (next.problems.length === 0 && before.problems.length > 0) {
       log.info({ commit: next.commit }, 'recovered: every pinned model is served');
     }
-    this.#metrics.served(next.models.values(), next.problems.length > 0, next.roles);
+    this.#metrics.served(next.models.values(), next.problems.length > 0, next.roles, next.commit);
   }
 }
 

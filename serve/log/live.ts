@@ -1,14 +1,22 @@
 /**
- * Live quality on a timer: every `intervalMs` the store's counts over the last `windowMs` become
- * figures (pipeline/log/quality.ts) and replace the `/metrics` gauges; computed from the store,
- * not per scrape, so a scrape costs nothing and every replica that shares a store agrees.
+ * Live quality and drift on a timer: every `intervalMs` the store's counts over the last
+ * `windowMs` become figures (pipeline/log/quality.ts), and each production version's logged
+ * inputs its PSI against the card's reference profile (pipeline/drift/profile-psi.ts); both
+ * replace their `/metrics` gauges. Computed from the store, not per scrape, so a scrape costs
+ * nothing and every replica that shares a store agrees.
  */
 import type { Logger } from 'pino';
 
+import { DEFAULT_DRIFT_OPTIONS } from '../../pipeline/drift/options.ts';
+import { ProfileBins } from '../../pipeline/drift/profile-psi.ts';
 import { liveQuality, type LiveQuality } from '../../pipeline/log/quality.ts';
-import type { LogStore } from '../../pipeline/log/store.ts';
+import type { LogStore, QualityCounts } from '../../pipeline/log/store.ts';
 import type { ServingState } from '../follow/reconcile.ts';
-import type { ServeMetrics } from '../metrics.ts';
+import type { LiveDrift, ServeMetrics } from '../metrics.ts';
+
+/** The most rows of a version read for its PSI per computation: the window's newest, about. */
+export const DRIFT_MAX_ROWS = 20_000;
+const PAGE_ROWS = 5_000;
 
 export interface LiveOptions {
   store: LogStore;
@@ -19,12 +27,15 @@ export interface LiveOptions {
   windowMs: number;
   intervalMs: number;
   now?: () => number;
+  /** The most rows read per version for its PSI (default DRIFT_MAX_ROWS). */
+  driftMaxRows?: number;
 }
 
 /** Computes live quality now and on a timer. */
 export class LiveMonitor {
   readonly #o: LiveOptions;
   #latest: LiveQuality[] = [];
+  #drift: LiveDrift[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LiveOptions) {
@@ -34,6 +45,11 @@ export class LiveMonitor {
   /** The last figures. */
   get latest(): readonly LiveQuality[] {
     return this.#latest;
+  }
+
+  /** The last drift figures. */
+  get drift(): readonly LiveDrift[] {
+    return this.#drift;
   }
 
   /** Computes the figures now and publishes them. */
@@ -49,7 +65,52 @@ export class LiveMonitor {
       return liveQuality(c, served?.classKeys ?? []);
     });
     this.#o.metrics.live(this.#latest);
+    this.#drift = await this.#driftOf(counts, state, now);
+    this.#o.metrics.drift(this.#drift);
     return this.#latest;
+  }
+
+  /**
+   * Each production version's PSI against its card's profile (versions without one, or with
+   * fewer than `minRows` logged inputs, have none). Past `driftMaxRows` rows in the window, the
+   * rows are read from a later start that leaves about that many (traffic taken as even).
+   */
+  async #driftOf(
+    counts: readonly QualityCounts[],
+    state: ServingState,
+    now: number,
+  ): Promise<LiveDrift[]> {
+    const cap = this.#o.driftMaxRows ?? DRIFT_MAX_ROWS;
+    const out: LiveDrift[] = [];
+    for (const model of state.models.values()) {
+      const profile = model.card.profile;
+      const rows = counts.find(
+        (c) => c.model === model.name && c.version === model.version && c.pin === 'production',
+      )?.rows;
+      if (profile === undefined || rows === undefined) continue;
+      const span = rows > cap ? (this.#o.windowMs * cap) / rows : this.#o.windowMs;
+      const bins = new ProfileBins(profile);
+      let after: number | undefined;
+      let read = 0;
+      while (read < cap) {
+        const page = await this.#o.store.read({
+          model: model.name,
+          version: model.version,
+          pin: 'production',
+          from: now - span,
+          until: now,
+          limit: Math.min(PAGE_ROWS, cap - read),
+          ...(after === undefined ? {} : { after }),
+        });
+        for (const row of page.rows) if (row.inputs !== null) bins.add(row.inputs);
+        read += page.rows.length;
+        if (page.next === null) break;
+        after = page.next;
+      }
+      const psi = bins.result(DEFAULT_DRIFT_OPTIONS);
+      if (psi !== null) out.push({ model: model.name, version: model.version, ...psi });
+    }
+    return out;
   }
 
   start(): void {
