@@ -1,9 +1,9 @@
 /**
  * Publishes a commit: moves `refs/heads/<branch>` under git's own lock file
- * (`<ref>.lock`, as the git CLI takes it), optionally as a compare-and-set, and brings the
- * working tree along when the branch is checked out (`worktree.ts`).
+ * (`<ref>.lock`, as the git CLI takes it), optionally as a compare-and-set, brings the working
+ * tree along when the branch is checked out (`worktree.ts`), then renames the lock, which holds
+ * the new value, over the ref, as git does.
  */
-import git from 'isomorphic-git';
 import { GitError } from '../errors.ts';
 import { dirname, files, newCache, run, short, translate } from './context.ts';
 import type { GitContext } from './context.ts';
@@ -54,9 +54,9 @@ export async function updateBranch(
     if (current !== target && !ctx.bare && (await currentBranch(ctx)) === branch) {
       await syncWorkingTree(ctx, current, target, cache);
     }
-    await run(ctx, `update ${ref}`, () =>
-      git.writeRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref, value: target, force: true }),
-    );
+    // The lock already holds the new value: renaming it over the ref is git's own update, so a
+    // kill leaves the ref at the old commit or the new one, never empty.
+    await run(ctx, `update ${ref}`, () => fsp.rename(lock, `${ctx.gitdir}/${ref}`));
   } finally {
     await fsp.unlink(lock).catch(() => undefined);
   }

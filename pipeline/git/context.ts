@@ -49,6 +49,7 @@ export interface DirectFs {
     options?: { mode?: number; flag?: string },
   ): Promise<void>;
   unlink(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   rmdir(path: string): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean }): Promise<unknown>;
   lstat(path: string): Promise<{ isDirectory(): boolean }>;

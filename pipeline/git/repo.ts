@@ -15,12 +15,12 @@
  * (`x-access-token:<token>`); it is never logged nor put in an error, and credentials in
  * URLs are stripped from every message.
  */
-import * as nodeFs from 'node:fs';
 import git from 'isomorphic-git';
 // The fetch-based client: the node one calls url.parse(), which Node 24 flags as a security
 // deprecation (DEP0169) on every request. Node 20 and later have fetch.
 import webHttp from 'isomorphic-git/http/web';
 import { GitError } from '../errors.ts';
+import { atomicGitFs } from './atomic-fs.ts';
 import { updateBranch } from './branch.ts';
 import { newCache, run } from './context.ts';
 import type { GitContext } from './context.ts';
@@ -76,7 +76,7 @@ export class GitRepo {
     this.bare = options.bare ?? false;
     this.gitdir = this.bare ? this.dir : `${this.dir}/.git`;
     this.#ctx = {
-      fs: options.fs ?? nodeFs,
+      fs: options.fs ?? atomicGitFs(this.gitdir),
       http: options.http ?? webHttp,
       dir: this.dir,
       gitdir: this.gitdir,
