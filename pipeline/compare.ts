@@ -197,8 +197,10 @@ export interface DecisionInput {
 }
 
 const f3 = (x: number): string => (Object.is(round(x), -0) ? 0 : round(x)).toFixed(3);
-const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
-const pv = (p: number): string => (p < 0.0001 ? p.toExponential(2) : p.toFixed(4));
+/** A share as a percentage with one decimal (`95%`, `12.5%`). */
+export const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+/** A p-value as reports print it (4 decimals, or 2 significant digits below 0.0001). */
+export const pv = (p: number): string => (p < 0.0001 ? p.toExponential(2) : p.toFixed(4));
 
 /** Applies the decision policy (see the module comment); never throws on an outcome. */
 export function decide(input: DecisionInput): Decision {

@@ -110,6 +110,9 @@ const compareSchema = z.strictObject({
     .default(7),
 });
 
+/** The compare policy a model gets without a `compare` block. */
+export const DEFAULT_COMPARE = compareSchema.parse({});
+
 /** `monitor`: how the live model is watched. */
 const monitorSchema = z.strictObject({
   drift: driftConfigSchema.optional(),
@@ -145,7 +148,7 @@ const modelSchema = z
     split: splitSchema.default(splitSchema.parse({})),
     candidates: z.array(candidateSchema).min(1),
     gate: gateSchema.default(gateSchema.parse({})),
-    compare: compareSchema.default(compareSchema.parse({})),
+    compare: compareSchema.default(DEFAULT_COMPARE),
     /** Live monitoring: drift's thresholds (absent: the defaults). */
     monitor: monitorSchema.optional(),
   })

@@ -5,7 +5,7 @@
  * question of a shadow, whose rows are paired with production's (the offline comparison's
  * exact McNemar test and bootstrap intervals, `pipeline/compare.ts`).
  */
-import { comparePredictions, decide, type PairedComparison } from '../compare.ts';
+import { comparePredictions, decide, pct, pv, type PairedComparison } from '../compare.ts';
 import type { CompareConfig } from '../config.ts';
 import { liveQuality, type Interval } from '../log/quality.ts';
 import type { QualityCounts } from '../log/store.ts';
@@ -18,8 +18,8 @@ import {
   type TwoProportion,
 } from './tests.ts';
 
-const f3 = (x: number): string => (Object.is(x, -0) ? 0 : x).toFixed(3);
-const pv = (p: number): string => (p < 0.0001 ? p.toExponential(2) : p.toFixed(4));
+/** A figure with 3 decimals (never `-0.000`), as the live report prints it. */
+export const f3 = (x: number): string => (Object.is(x, -0) ? 0 : x).toFixed(3);
 
 /** Labelled rows and right answers of a window's counts (zero without counts). */
 export function armOf(counts: QualityCounts | undefined): ArmCounts {
@@ -99,7 +99,7 @@ export function judgeProduction(input: ProductionInput): ProductionJudgement {
     previous: null,
   };
   const ref = `${input.model}@${input.version}`;
-  const level = `${Math.round((1 - policy.alpha) * 1000) / 10}%`;
+  const level = pct(1 - policy.alpha);
   if (arm.rows < policy.minLabelled) {
     return {
       ...base,
@@ -238,7 +238,7 @@ export function judgeCanary(input: {
   }
   const t = twoProportion(p, c, policy.alpha);
   const interval = `[${f3(t.interval.low)}, ${f3(t.interval.high)}]`;
-  const level = `${Math.round((1 - policy.alpha) * 1000) / 10}%`;
+  const level = pct(1 - policy.alpha);
   const said =
     `accuracy ${f3(t.canary)} on ${c.rows} rows against production's ${f3(t.production)} on ${p.rows} (${ref}): ` +
     `difference ${f3(t.difference)}, ${level} interval ${interval}, two-proportion p = ${pv(t.pValue)}`;

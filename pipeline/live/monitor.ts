@@ -7,7 +7,7 @@
  * proposal goes through the propose step (`pipeline/propose.ts`) on its standing branch, so a
  * re-run over an unchanged situation creates nothing.
  */
-import { parseConfig, type CompareConfig } from '../config.ts';
+import { DEFAULT_COMPARE, parseConfig } from '../config.ts';
 import { PinmlError, RegistryError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import type { LogSource } from '../log/source.ts';
@@ -65,17 +65,11 @@ export interface ModelLive {
   error: string | null;
 }
 
-const defaultCompare: Pick<CompareConfig, 'policy' | 'tolerance' | 'alpha'> = {
-  policy: 'non-inferiority',
-  tolerance: 0.02,
-  alpha: 0.05,
-};
-
 /** The model's monitor and compare policy, from `pinml.yaml` at the commit (defaults without). */
 async function policiesAt(repo: GitRepo, at: string, model: string) {
   const text = await repo.readText(at, 'pinml.yaml');
   const config = text === undefined ? undefined : parseConfig(text, 'pinml.yaml').models[model];
-  const compare = config?.compare ?? defaultCompare;
+  const compare = config?.compare ?? DEFAULT_COMPARE;
   return {
     rollback: config?.monitor?.rollback ?? DEFAULT_ROLLBACK,
     live: {

@@ -5,7 +5,14 @@
  * re-run over the same rows writes the same body and updates nothing. Pure.
  */
 import type { Interval } from '../log/quality.ts';
-import type { CanaryJudgement, LiveAction, ProductionJudgement, ShadowJudgement } from './judge.ts';
+import { pct, pv } from '../compare.ts';
+import {
+  f3,
+  type CanaryJudgement,
+  type LiveAction,
+  type ProductionJudgement,
+  type ShadowJudgement,
+} from './judge.ts';
 
 /** Everything the monitor judged of one model. */
 export interface LiveReport {
@@ -21,8 +28,6 @@ export interface LiveReport {
   shadow: ShadowJudgement | null;
 }
 
-const f3 = (x: number): string => (Object.is(x, -0) ? 0 : x).toFixed(3);
-const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
 const span = (i: Interval | null): string =>
   i === null ? '—' : `${f3(i.estimate)} [${f3(i.low)}, ${f3(i.high)}]`;
 const bullets = (lines: readonly string[]): string[] => lines.map((l) => `- ${l}`);
@@ -88,7 +93,7 @@ function canary(j: CanaryJudgement, window: string): string[] {
     '',
     t === null
       ? `Not tested yet: each arm needs ${j.policy.minLabelled} labelled rows (\`monitor.canary.minLabelled\`).`
-      : `Difference (canary − production) ${f3(t.difference)}, ${pct(1 - t.alpha)} Newcombe interval [${f3(t.interval.low)}, ${f3(t.interval.high)}], pooled two-proportion z = ${t.z.toFixed(3)}, p = ${t.pValue < 0.0001 ? t.pValue.toExponential(2) : t.pValue.toFixed(4)}.`,
+      : `Difference (canary − production) ${f3(t.difference)}, ${pct(1 - t.alpha)} Newcombe interval [${f3(t.interval.low)}, ${f3(t.interval.high)}], pooled two-proportion z = ${t.z.toFixed(3)}, p = ${pv(t.pValue)}.`,
     `Policy \`${j.policy.policy}\`, tolerance ${j.policy.tolerance}, alpha ${j.policy.alpha}; ${j.rowsPerArm} labelled rows per arm detect a difference of ${j.policy.tolerance} with power ${j.policy.power}.`,
   ];
 }

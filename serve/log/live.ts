@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 
 import { DEFAULT_DRIFT_OPTIONS } from '../../pipeline/drift/options.ts';
 import { ProfileBins } from '../../pipeline/drift/profile-psi.ts';
+import { readStorePages } from '../../pipeline/log/pages.ts';
 import { liveQuality, type LiveQuality } from '../../pipeline/log/quality.ts';
 import type { LogStore, QualityCounts } from '../../pipeline/log/store.ts';
 import type { ServingState } from '../follow/reconcile.ts';
@@ -35,7 +36,6 @@ export interface LiveOptions {
 export class LiveMonitor {
   readonly #o: LiveOptions;
   #latest: LiveQuality[] = [];
-  #drift: LiveDrift[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LiveOptions) {
@@ -45,11 +45,6 @@ export class LiveMonitor {
   /** The last figures. */
   get latest(): readonly LiveQuality[] {
     return this.#latest;
-  }
-
-  /** The last drift figures. */
-  get drift(): readonly LiveDrift[] {
-    return this.#drift;
   }
 
   /** Computes the figures now and publishes them. */
@@ -65,8 +60,7 @@ export class LiveMonitor {
       return liveQuality(c, served?.classKeys ?? []);
     });
     this.#o.metrics.live(this.#latest);
-    this.#drift = await this.#driftOf(counts, state, now);
-    this.#o.metrics.drift(this.#drift);
+    this.#o.metrics.drift(await this.#driftOf(counts, state, now));
     return this.#latest;
   }
 
@@ -90,22 +84,18 @@ export class LiveMonitor {
       if (profile === undefined || rows === undefined) continue;
       const span = rows > cap ? (this.#o.windowMs * cap) / rows : this.#o.windowMs;
       const bins = new ProfileBins(profile);
-      let after: number | undefined;
+      const query = {
+        model: model.name,
+        version: model.version,
+        pin: 'production' as const,
+        from: now - span,
+        until: now,
+      };
       let read = 0;
-      while (read < cap) {
-        const page = await this.#o.store.read({
-          model: model.name,
-          version: model.version,
-          pin: 'production',
-          from: now - span,
-          until: now,
-          limit: Math.min(PAGE_ROWS, cap - read),
-          ...(after === undefined ? {} : { after }),
-        });
-        for (const row of page.rows) if (row.inputs !== null) bins.add(row.inputs);
-        read += page.rows.length;
-        if (page.next === null) break;
-        after = page.next;
+      for await (const page of readStorePages(this.#o.store, query, Math.min(PAGE_ROWS, cap))) {
+        for (const row of page.slice(0, cap - read)) if (row.inputs !== null) bins.add(row.inputs);
+        read += page.length;
+        if (read >= cap) break;
       }
       const psi = bins.result(DEFAULT_DRIFT_OPTIONS);
       if (psi !== null) out.push({ model: model.name, version: model.version, ...psi });
