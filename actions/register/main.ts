@@ -51,6 +51,8 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
           (result.retries > 0 ? ` after ${result.retries} rejected push(es)` : '')
         : `**${version}** already has this training key: nothing registered`;
     core.info(what.replace(/\*\*|`/g, ''));
-    await action.writeSummary(`### pinml: ${what}\n`);
+    // The version is registered either way; the note says what the runner's clone could not do.
+    if (result.note) core.warning(result.note);
+    await action.writeSummary(`### pinml: ${what}\n${result.note ? `\n> ${result.note}\n` : ''}`);
   });
 }

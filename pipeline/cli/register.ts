@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { canonicalJson } from '../json.ts';
-import { planRegistrationAt, registerRun } from '../registry/apply.ts';
+import { UsageError } from '../errors.ts';
+import { planRegistrationAt, registerRun, RETRY_FOR_MS } from '../registry/apply.ts';
 import { ref } from '../registry/messages.ts';
 import { describePlan } from '../registry/plan.ts';
 import { readRunFolder } from '../run-folder.ts';
@@ -16,6 +17,19 @@ interface RegisterOptions {
   commit?: string;
   dryRun?: boolean;
   json?: boolean;
+  retryFor: string;
+}
+
+/** `--retry-for`: seconds, a positive number. */
+function retryForMs(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(
+      `--retry-for ${value}: give the seconds to keep retrying a remote that keeps moving, a positive number (default ${RETRY_FOR_MS / 1000})`,
+      { option: 'retry-for', value },
+    );
+  }
+  return seconds * 1000;
 }
 
 export function registerCommand(program: Command, cli: CliContext): void {
@@ -28,10 +42,16 @@ export function registerCommand(program: Command, cli: CliContext): void {
     .option('-b, --branch <name>', 'branch to register on', 'main')
     .option('--remote <name>', 'push to this remote, fetching and retrying when it moved')
     .option('--commit <oid>', 'the commit the training ran at (default HEAD)')
+    .option(
+      '--retry-for <seconds>',
+      'with --remote: how long to keep retrying while other registrations land first',
+      String(RETRY_FOR_MS / 1000),
+    )
     .option('--dry-run', 'print the plan and write nothing')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string | undefined, opts: RegisterOptions) => {
       const { io } = cli;
+      const retryFor = retryForMs(opts.retryFor);
       const run = await readRunFolder(await resolveRunDir(cli, dir));
       const repo = cli.repo();
       const commit = await repo.resolve(opts.commit ?? 'HEAD');
@@ -55,6 +75,7 @@ export function registerCommand(program: Command, cli: CliContext): void {
         branch: opts.branch,
         commit,
         now: () => new Date(),
+        retryForMs: retryFor,
         ...(opts.remote ? { remote: opts.remote } : {}),
       });
       const created = result.status === 'created';

@@ -1,13 +1,14 @@
 /**
  * Publishes a commit: moves `refs/heads/<branch>` under git's own lock file
- * (`<ref>.lock`, as the git CLI takes it), optionally as a compare-and-set, brings the working
+ * (`<ref>.lock`, as the git CLI takes it; one a killed pinml process left is removed,
+ * `lock.ts`), optionally as a compare-and-set, brings the working
  * tree along when the branch is checked out (`worktree.ts`), then renames the lock, which holds
  * the new value, over the ref, as git does.
  */
 import { GitError } from '../errors.ts';
-import { dirname, files, newCache, run, short, translate } from './context.ts';
+import { dirname, files, newCache, run, short } from './context.ts';
 import type { GitContext } from './context.ts';
-import { errorCode } from './error-shape.ts';
+import { takeLock, type LockFs } from './lock.ts';
 import { currentBranch, resolveCommit, tryResolveRef } from './read.ts';
 import { syncWorkingTree } from './worktree.ts';
 
@@ -25,20 +26,18 @@ export async function updateBranch(
   const target = await resolveCommit(ctx, oid, cache);
   const ref = `refs/heads/${branch}`;
   const fsp = files(ctx);
-  const lock = `${ctx.gitdir}/${ref}.lock`;
-  await fsp.mkdir(dirname(lock), { recursive: true });
-  try {
-    await fsp.writeFile(lock, `${target}\n`, { flag: 'wx' });
-  } catch (err) {
-    if (errorCode(err) === 'EEXIST') {
-      throw new GitError(
-        'conflict',
-        `Branch ${branch} is locked by another git process (${ref}.lock exists). Retry; if no git process is running, delete ${lock}.`,
-        { branch, lock },
-      );
-    }
-    throw translate(ctx, err, `lock branch ${branch}`);
-  }
+  const file = `${ctx.gitdir}/${ref}`;
+  await fsp.mkdir(dirname(file), { recursive: true });
+  const lock = await run(ctx, `lock branch ${branch}`, () =>
+    takeLock(
+      fsp as unknown as LockFs,
+      file,
+      `${target}\n`,
+      (path) =>
+        `Branch ${branch} is locked by another git process (${ref}.lock exists). Retry; if no git process is running, delete ${path}.`,
+      { branch },
+    ),
+  );
   try {
     const current = await tryResolveRef(ctx, ref);
     if (expected !== undefined) {
@@ -56,8 +55,8 @@ export async function updateBranch(
     }
     // The lock already holds the new value: renaming it over the ref is git's own update, so a
     // kill leaves the ref at the old commit or the new one, never empty.
-    await run(ctx, `update ${ref}`, () => fsp.rename(lock, `${ctx.gitdir}/${ref}`));
+    await run(ctx, `update ${ref}`, () => lock.publish());
   } finally {
-    await fsp.unlink(lock).catch(() => undefined);
+    await lock.release();
   }
 }

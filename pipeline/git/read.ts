@@ -53,6 +53,16 @@ export async function isAncestor(
   );
 }
 
+/** Whether the repository is a shallow clone (`<gitdir>/shallow` lists its cut-off commits). */
+export async function isShallow(ctx: GitContext): Promise<boolean> {
+  try {
+    const text = await files(ctx).readFile(`${ctx.gitdir}/shallow`, { encoding: 'utf8' });
+    return String(text).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Reads one commit. */
 export async function readCommit(ctx: GitContext, commitish: string): Promise<GitCommit> {
   const cache = newCache(ctx);

@@ -235,11 +235,36 @@ const rows: Row[] = [
     message: `${FETCH} failed: could not connect (ENOTFOUND). Check the URL and the network, then retry.`,
   },
   {
-    name: 'a socket closed mid-answer (undici) as network',
+    name: 'a push whose socket closed mid-answer (undici) as network that may have landed',
     attempt: push,
     error: fetchFailed(netError('UND_ERR_SOCKET', 'other side closed')),
     reason: 'network',
-    message: `${PUSH} failed: could not connect (UND_ERR_SOCKET). Check the URL and the network, then retry.`,
+    message: `${PUSH} was cut off: the connection broke during the push (UND_ERR_SOCKET), so the push may have landed. Fetch main to see whether it holds abcdef0 before pushing again.`,
+    data: { mayHaveLanded: true },
+  },
+  {
+    name: 'a push whose report-status never came (the server died reading the pack)',
+    attempt: push,
+    error: Object.assign(
+      new Error('Expected "unpack ok" or "unpack [error message]" but received "".'),
+      { code: 'ParseError' },
+    ),
+    reason: 'network',
+    message: `${PUSH} was cut off: the connection broke during the push (no report from the server), so the push may have landed. Fetch main to see whether it holds abcdef0 before pushing again.`,
+  },
+  {
+    name: 'a fetch whose socket closed mid-answer as network',
+    attempt: fetch,
+    error: fetchFailed(netError('UND_ERR_SOCKET', 'other side closed')),
+    reason: 'network',
+    message: `${FETCH} failed: could not connect (UND_ERR_SOCKET). Check the URL and the network, then retry.`,
+  },
+  {
+    name: 'a push whose connection was refused as network that did not land',
+    attempt: push,
+    error: fetchFailed(netError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9')),
+    reason: 'network',
+    message: `${PUSH} failed: could not connect (ECONNREFUSED). Check the URL and the network, then retry.`,
   },
   {
     name: 'anything else as other, with its message',

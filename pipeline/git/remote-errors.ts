@@ -50,6 +50,9 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** The codes of a connection that broke once open (one that never opened cannot have pushed). */
+const CUT_OFF = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ETIMEDOUT']);
+
 /** A push refused because the branch moved, as git's report-status words it. */
 const MOVED = /non-fast-forward|fetch first|stale info|cannot lock ref|failed to (update|lock)/i;
 
@@ -169,6 +172,17 @@ export function translateRemoteError(attempt: RemoteAttempt, err: unknown): Remo
     );
   }
   const netCode = networkCode(err);
+  const brokenReport = code === 'ParseError' && /unpack/.test(errorMessage(err));
+  const cutOff = netCode !== undefined && CUT_OFF.has(netCode);
+  if (attempt.action === 'push' && (cutOff || brokenReport)) {
+    // The server may have stored the pack and moved the branch before the connection broke
+    // (or before it wrote its report): the caller has to look before it tries again.
+    return fail(
+      'network',
+      `${what} was cut off: the connection broke during the push (${netCode ?? 'no report from the server'}), so the push may have landed. Fetch ${branch} to see whether it holds ${pushed ?? 'the commit'} before pushing again.`,
+      { code: netCode ?? code, mayHaveLanded: true },
+    );
+  }
   if (netCode !== undefined) {
     return fail(
       'network',

@@ -4,7 +4,8 @@
  */
 import git from 'isomorphic-git';
 import { GitError } from '../errors.ts';
-import { gitError, newCache, run } from './context.ts';
+import { damagedObjects } from './atomic-fs.ts';
+import { gitError, isDamagedObject, newCache, run, translate } from './context.ts';
 import type { GitContext } from './context.ts';
 import { authCallbacks, stripCredentials } from './credentials.ts';
 import { resolveCommit, tryResolveRef } from './read.ts';
@@ -129,6 +130,11 @@ async function remoteCall<T>(
     return await fn();
   } catch (err) {
     if (err instanceof GitError) throw err;
+    if (isDamagedObject(err)) {
+      throw translate(ctx, err, `${attempt.action} ${attempt.branch ?? ''}`.trim(), [
+        ...(await damagedObjects(ctx.gitdir)),
+      ]);
+    }
     // isomorphic-git hands sideband lines to onMessage without awaiting them: let them land.
     await new Promise((resolve) => setImmediate(resolve));
     const authenticated = ctx.token !== undefined && ctx.token !== '';

@@ -15,12 +15,13 @@
  * (`x-access-token:<token>`); it is never logged nor put in an error, and credentials in
  * URLs are stripped from every message.
  */
+import type * as nodeFs from 'node:fs';
 import git from 'isomorphic-git';
 // The fetch-based client: the node one calls url.parse(), which Node 24 flags as a security
 // deprecation (DEP0169) on every request. Node 20 and later have fetch.
 import webHttp from 'isomorphic-git/http/web';
 import { GitError } from '../errors.ts';
-import { atomicGitFs } from './atomic-fs.ts';
+import { atomicGitFs, sweepTemporaries } from './atomic-fs.ts';
 import { updateBranch } from './branch.ts';
 import { newCache, run } from './context.ts';
 import type { GitContext } from './context.ts';
@@ -148,6 +149,20 @@ export class GitRepo {
   /** Whether `ancestor` is `descendant` or one of its ancestors. */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     return read.isAncestor(this.#ctx, ancestor, descendant);
+  }
+
+  /** Whether this is a shallow clone (its history stops at the commits `.git/shallow` lists). */
+  async isShallow(): Promise<boolean> {
+    return read.isShallow(this.#ctx);
+  }
+
+  /**
+   * Removes what a killed pinml process left in the git directory: temporary files it wrote
+   * before renaming them into place (`atomic-fs.ts`). Stale branch locks are removed when the
+   * branch is next updated (`lock.ts`). Returns the paths removed.
+   */
+  async recover(): Promise<string[]> {
+    return sweepTemporaries(this.gitdir, this.#ctx.fs.promises as typeof nodeFs.promises);
   }
 
   /** Reads one commit. */

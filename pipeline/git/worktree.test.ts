@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRepo } from './repo.ts';
@@ -92,5 +92,42 @@ describe('GitRepo.updateBranch on a checked-out branch', () => {
     const err = await expectGitError(repo.updateBranch('main', next), 'dirty');
     expect(err.message).toContain('new.txt');
     expect(await readFile(join(dir, 'new.txt'), 'utf8')).toBe('a user file');
+  });
+
+  it('finishes an update a kill cut short: files already as the new commit has them are not changes', async () => {
+    const dir = await cliRepo({ 'a.txt': 'a', 'old.txt': 'old', 'b.txt': 'b' });
+    const repo = GitRepo.open(dir);
+    const before = await repo.resolve('main');
+    const next = await repo.writeCommit({
+      parent: before,
+      changes: [
+        { path: 'a.txt', content: 'A' },
+        { path: 'new/c.txt', content: 'c' },
+        { path: 'old.txt', content: null },
+        { path: 'b.txt', content: 'B' },
+      ],
+      message: 'change',
+      author: ada(),
+    });
+    // The killed update had written a.txt and staged it, written new/c.txt without staging it,
+    // and deleted old.txt; b.txt was not reached.
+    await writeFile(join(dir, 'a.txt'), 'A');
+    await git(dir, 'add', 'a.txt');
+    await mkdir(join(dir, 'new'));
+    await writeFile(join(dir, 'new/c.txt'), 'c');
+    await rm(join(dir, 'old.txt'));
+    await repo.updateBranch('main', next, { expected: before });
+    expect(await git(dir, 'status', '--porcelain')).toBe('');
+    expect(await readFile(join(dir, 'b.txt'), 'utf8')).toBe('B');
+    // A file that is neither the old content nor the new one is still the user's change.
+    const third = await repo.writeCommit({
+      parent: next,
+      changes: [{ path: 'a.txt', content: 'AA' }],
+      message: 'again',
+      author: ada(),
+    });
+    await writeFile(join(dir, 'a.txt'), 'mine');
+    await expectGitError(repo.updateBranch('main', third, { expected: next }), 'dirty');
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('mine');
   });
 });

@@ -8,7 +8,7 @@ import type { GitRepo } from '../git/repo.ts';
 import type { TrainRun } from '../train.ts';
 import { sha256 } from '../json.ts';
 import { readAssessment, readRunFolder } from '../run-folder.ts';
-import { mergeMessage } from './messages.ts';
+import { mergeMessage, ref } from './messages.ts';
 import type { CardAssessment } from './card.ts';
 import { planRegistration, type BranchChange, type RegistrationPlan } from './plan.ts';
 import { readModelState } from './registry.ts';
@@ -22,10 +22,17 @@ export interface RegisterOptions {
   /** The commit the training ran at (its dataset must be the one trained on). */
   commit: string;
   now: () => Date;
-  /** Attempts before giving up on a remote that keeps moving. */
+  /**
+   * How long to keep retrying a remote that keeps moving, in milliseconds (default two
+   * minutes): a busy repository gets more attempts, a quiet one never waits.
+   */
+  retryForMs?: number;
+  /** A cap on attempts as well (none by default). */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** The clock the retry budget is measured on (ms). */
+  clock?: () => number;
   /** Called with the planned commit before each push (tests use it to force interleaving). */
   beforePush?: (attempt: number, plan: RegistrationPlan) => Promise<void>;
   /**
@@ -44,11 +51,24 @@ export interface RegisterResult {
   attempts: number;
   /** Pushes the remote rejected because it had moved. */
   retries: number;
-  /** Set when the local branch could not be brought up to the pushed commit. */
+  /** Set when the local branch could not be brought up to the pushed commit, or is behind. */
   note?: string;
 }
 
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The default retry budget: two minutes of a remote that keeps moving. */
+export const RETRY_FOR_MS = 120_000;
+/** The longest pause between two attempts. */
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The pause before attempt `attempt + 1`: "full jitter" (a uniform draw up to an exponential
+ * cap), so racing registrations spread out instead of colliding again in step.
+ */
+export function backoffMs(attempt: number, random: () => number): number {
+  return Math.round(random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt));
+}
 
 /** Refuses a run whose dataset is not the one committed at `commit` (it could not be verified). */
 async function checkDatasetAt(repo: GitRepo, run: TrainRun, commit: string): Promise<void> {
@@ -62,6 +82,28 @@ async function checkDatasetAt(repo: GitRepo, run: TrainRun, commit: string): Pro
       { file: path, commit, expected, actual },
     );
   }
+}
+
+/**
+ * Refuses a training commit the remote branch does not contain: the card would name a commit
+ * nobody else can fetch, and `pinml verify` in a fresh clone could not check the dataset. In
+ * a shallow clone whose history stops before the commit the answer is unknown: a warning.
+ */
+async function checkCommitOnRemote(
+  repo: GitRepo,
+  commit: string,
+  tip: string,
+  where: { remote: string; branch: string },
+): Promise<string | undefined> {
+  if (await repo.isAncestor(commit, tip)) return undefined;
+  const remoteBranch = `${where.remote}/${where.branch}`;
+  if (await repo.isShallow()) {
+    return `this clone is shallow, so pinml could not check that the training commit ${commit.slice(0, 12)} is on ${remoteBranch}; if it is not, push it (git push ${where.remote} HEAD:${where.branch})`;
+  }
+  throw new RegistryError(
+    `the training commit ${commit.slice(0, 12)} is not on ${remoteBranch}, so the version's card would name a commit (and dataset) nobody can fetch: push it first (git push ${where.remote} HEAD:${where.branch}), then register again`,
+    { commit, remote: where.remote, branch: where.branch, tip },
+  );
 }
 
 /** Plans a registration on the branch's current tip (local or fetched). */
@@ -79,74 +121,118 @@ export async function planRegistrationAt(
 }
 
 /**
+ * Whether a push that broke off landed: the remote branch is fetched again and holds `oid`
+ * (true), does not (false), or cannot be read (undefined: the remote is still unreachable).
+ */
+async function pushLanded(
+  repo: GitRepo,
+  remote: string,
+  branch: string,
+  oid: string,
+): Promise<boolean | undefined> {
+  let tip: string;
+  try {
+    tip = await repo.fetch({ remote, branch });
+  } catch (e) {
+    if (e instanceof GitError && e.reason === 'network') return undefined;
+    throw e;
+  }
+  return repo.isAncestor(oid, tip).catch(() => false);
+}
+
+/**
  * Registers a run: commits `registry/<model>/versions/<n>/` on the branch. With a remote, the
  * version is planned on the remote's tip and pushed; a push rejected because the remote moved
- * is retried on the new tip after a jittered back-off, so concurrent registrations get
- * consecutive versions and none is lost or duplicated.
+ * is retried on the new tip after a jittered back-off, for up to `retryForMs`, so concurrent
+ * registrations get consecutive versions and none is lost or duplicated. A push whose
+ * connection broke is checked against the remote: it either landed (created) or is retried.
+ * Temporary files a killed run left in the clone are removed first, and a stale lock on the
+ * branch when it is updated (`GitRepo.recover`, `lock.ts`).
  */
 export async function registerRun(
   repo: GitRepo,
   options: RegisterOptions,
 ): Promise<RegisterResult> {
   const model = options.run.record.model;
+  await repo.recover();
   await checkDatasetAt(repo, options.run, options.commit);
-  const maxAttempts = options.maxAttempts ?? 8;
   const sleep = options.sleep ?? sleepFor;
   const random = options.random ?? Math.random;
+  const clock = options.clock ?? Date.now;
+  const deadline = clock() + (options.retryForMs ?? RETRY_FOR_MS);
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const remote = options.remote;
   let retries = 0;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const tip = options.remote
-      ? await repo.fetch({ remote: options.remote, branch: options.branch })
+  let warning: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const tip = remote
+      ? await repo.fetch({ remote, branch: options.branch })
       : await repo.resolve(options.branch);
-    const plan = await planRegistrationAt(repo, tip, options);
-    if (plan.status === 'unchanged') {
-      return {
-        status: 'unchanged',
-        model,
-        version: plan.version,
-        commit: tip,
-        attempts: attempt,
-        retries,
-      };
+    if (remote && attempt === 1) {
+      warning = await checkCommitOnRemote(repo, options.commit, tip, {
+        remote,
+        branch: options.branch,
+      });
     }
-    const oid = await repo.writeCommit({ parent: tip, changes: plan.files, message: plan.message });
-    if (!options.remote) {
-      await repo.updateBranch(options.branch, oid, { expected: tip });
+    const plan = await planRegistrationAt(repo, tip, options);
+    const done = async (
+      status: RegisterResult['status'],
+      commit: string,
+      extra?: string,
+    ): Promise<RegisterResult> => {
+      const local = remote ? await fastForwardLocal(repo, options.branch, commit, plan) : undefined;
+      const note = [extra, local, warning].filter((n) => n !== undefined).join('; ');
       return {
-        status: 'created',
+        status,
         model,
         version: plan.version,
-        commit: oid,
+        commit,
         attempts: attempt,
         retries,
+        ...(note !== '' ? { note } : {}),
       };
+    };
+    if (plan.status === 'unchanged') return done('unchanged', tip);
+    const oid = await repo.writeCommit({ parent: tip, changes: plan.files, message: plan.message });
+    if (!remote) {
+      await repo.updateBranch(options.branch, oid, { expected: tip });
+      return done('created', oid);
     }
     await options.beforePush?.(attempt, plan);
+    const retry = attempt < maxAttempts && clock() < deadline;
     try {
-      await repo.push({ remote: options.remote, branch: options.branch, oid });
+      await repo.push({ remote, branch: options.branch, oid });
     } catch (e) {
-      if (e instanceof GitError && e.reason === 'not-fast-forward' && attempt < maxAttempts) {
+      if (!(e instanceof GitError)) throw e;
+      if (e.reason === 'network') {
+        const landed = await pushLanded(repo, remote, options.branch, oid);
+        if (landed === true) return done('created', oid, 'the connection broke after the push, but the remote has it');
+        if (landed === undefined) {
+          throw new RegistryError(
+            `the connection to ${remote} broke during the push of ${ref(model, plan.version)} (${e.message}), and the remote cannot be reached to check: the push may have landed. Running the same pinml register again is safe: it answers unchanged if the version landed, or registers it once`,
+            { remote, branch: options.branch, commit: oid, version: plan.version },
+          );
+        }
+        if (!retry) throw e;
         retries++;
-        await sleep(Math.round((50 + random() * 150) * 2 ** Math.min(attempt - 1, 5)));
         continue;
+      }
+      if (e.reason === 'not-fast-forward' && retry) {
+        retries++;
+        await sleep(Math.min(backoffMs(attempt, random), Math.max(0, deadline - clock())));
+        continue;
+      }
+      if (e.reason === 'not-fast-forward') {
+        const seconds = Math.round((options.retryForMs ?? RETRY_FOR_MS) / 1000);
+        throw new RegistryError(
+          `the remote's ${options.branch} kept moving: ${attempt} attempts to register ${model} in ${seconds} s were rejected; run again`,
+          { attempts: attempt, retries },
+        );
       }
       throw e;
     }
-    const result: RegisterResult = {
-      status: 'created',
-      model,
-      version: plan.version,
-      commit: oid,
-      attempts: attempt,
-      retries,
-    };
-    const note = await fastForwardLocal(repo, options.branch, oid);
-    return note ? { ...result, note } : result;
+    return done('created', oid);
   }
-  throw new RegistryError(
-    `the remote's ${options.branch} kept moving: ${maxAttempts} attempts to register ${model} were rejected; run again`,
-    { attempts: maxAttempts },
-  );
 }
 
 /**
@@ -167,28 +253,35 @@ export async function registerRunFolder(
   return registerRun(repo, { ...rest, run, commit, ...(assessment ? { assessment } : {}) });
 }
 
-/** Moves the local branch to a pushed commit when that is a fast-forward; else says why not. */
+/**
+ * Brings the local branch to the remote's commit after a push (or an `unchanged` answer) when
+ * that is a fast-forward; otherwise, or when it fails (a lock, uncommitted changes), says what
+ * state the clone is in and how to bring it up to date. Never throws: the version is on the
+ * remote either way.
+ */
 async function fastForwardLocal(
   repo: GitRepo,
   branch: string,
   oid: string,
+  plan: RegistrationPlan,
 ): Promise<string | undefined> {
-  let local: string;
+  const what = `${ref(plan.model, plan.version)} is on the remote`;
   try {
-    local = await repo.resolve(`refs/heads/${branch}`);
-  } catch {
-    return undefined;
-  }
-  if (!(await repo.isAncestor(local, oid))) {
-    return `your local ${branch} has diverged from the remote: pull to get the registration`;
-  }
-  try {
+    let local: string;
+    try {
+      local = await repo.resolve(`refs/heads/${branch}`);
+    } catch {
+      return undefined;
+    }
+    if (local === oid || (await repo.isAncestor(oid, local))) return undefined;
+    if (!(await repo.isAncestor(local, oid))) {
+      return `${what}, but your local ${branch} has diverged from it: pull to get the registration`;
+    }
     await repo.updateBranch(branch, oid, { expected: local });
     return undefined;
   } catch (e) {
-    if (e instanceof GitError && e.reason === 'dirty')
-      return `${e.message}; pull once they are committed`;
-    throw e;
+    const why = e instanceof Error ? e.message.replace(/\.$/, '') : String(e);
+    return `${what}, but your local ${branch} could not be brought up to it (${why}); once that is resolved, git pull --ff-only (or the same pinml register, which answers unchanged) updates it`;
   }
 }
 

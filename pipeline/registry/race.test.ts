@@ -18,23 +18,25 @@ import { repoRoot } from '../testing/runtimes.ts';
 
 const execFileAsync = promisify(execFile);
 const script = path.join(repoRoot, 'pipeline', 'registry', 'testing', 'race-register.ts');
-const PARTIES = 4;
+const PARTIES = 8;
+/** 1 … PARTIES. */
+const VERSIONS = Array.from({ length: PARTIES }, (_, i) => i + 1);
 
 let ws: Workspace;
 let server: GitServer;
 let serverRoot: string;
-/** The base commit: it holds data/d1.csv … d4.csv. */
+/** The base commit: it holds data/d1.csv … d8.csv. */
 let base: string;
-/** Run folders trained on d1 … d4, and their training keys. */
+/** Run folders trained on d1 … d8, and their training keys. */
 const runs: { dir: string; key: string }[] = [];
 
 beforeAll(async () => {
   ws = await createWorkspace('race');
-  // Four datasets from the Iris rows, each without a different fifth of them.
+  // One dataset per process from the Iris rows, each without a different eighth of them.
   const { header, rows } = await irisRows();
   const files: Record<string, string> = {};
   for (let i = 1; i <= PARTIES; i++) {
-    const kept = rows.filter((_, j) => j % 5 !== i - 1);
+    const kept = rows.filter((_, j) => j % PARTIES !== i - 1);
     files[`data/d${i}.csv`] = [header, ...kept].join('\n') + '\n';
   }
   const seed = await ws.project(files);
@@ -103,34 +105,36 @@ const bare = (): string => path.join(serverRoot, 'registry.git');
 const remoteGit = (...args: string[]): Promise<string> =>
   ws.git(serverRoot, `--git-dir=${bare()}`, ...args);
 
-describe('four processes registering the same model at once', () => {
+describe('eight processes registering the same model at once', () => {
   let first: RegisterResult[];
 
   beforeAll(async () => {
     first = await raceAll();
   });
 
-  it('gives them four distinct consecutive versions', () => {
-    expect(first.map((r) => r.status)).toEqual(['created', 'created', 'created', 'created']);
-    expect(first.map((r) => r.version).sort()).toEqual([1, 2, 3, 4]);
+  it('gives them eight distinct consecutive versions', () => {
+    expect(first.map((r) => r.status)).toEqual(VERSIONS.map(() => 'created'));
+    expect(first.map((r) => r.version).sort((a, b) => a - b)).toEqual(VERSIONS);
   });
 
   it('retries the pushes the remote rejected because another process got there first', () => {
-    // All four planned v1 on the same tip before any pushed: at least three were rejected.
+    // All eight planned v1 on the same tip before any pushed: at least seven were rejected.
     const retries = first.reduce((sum, r) => sum + r.retries, 0);
     expect(retries).toBeGreaterThanOrEqual(PARTIES - 1);
     expect(first.every((r) => r.attempts === r.retries + 1)).toBe(true);
     // Each process's own clone was brought up to the commit it pushed.
-    expect(first.map((r) => r.note)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(first.map((r) => r.note)).toEqual(VERSIONS.map(() => undefined));
+    // What the time-boxed budget allowed the unluckiest one (the issue saw 7 of a fixed 8).
+    console.log(`race of ${PARTIES}: attempts ${first.map((r) => r.attempts).join(', ')}`);
   });
 
   it('loses none: every training key is in a card at the remote main, in the version reported', async () => {
     const versions = (await remoteGit('ls-tree', '--name-only', 'main:registry/iris/versions'))
       .split('\n')
       .sort();
-    expect(versions).toEqual(['1', '2', '3', '4']);
+    expect(versions.map(Number).sort((a, b) => a - b)).toEqual(VERSIONS);
     const keyOf = new Map<number, string>();
-    for (const v of [1, 2, 3, 4]) {
+    for (const v of VERSIONS) {
       const card = JSON.parse(
         await remoteGit('show', `main:registry/iris/versions/${v}/card.json`),
       ) as { version: number; trainingKey: string; dataset: { path: string } };
@@ -145,11 +149,11 @@ describe('four processes registering the same model at once', () => {
 
   it('leaves a linear, valid history on the remote: one registration commit per version', async () => {
     const subjects = (await remoteGit('log', '--format=%s', 'main')).split('\n');
-    expect(subjects).toHaveLength(5);
+    expect(subjects).toHaveLength(PARTIES + 1);
     expect(subjects.at(-1)).toBe('Initial commit');
     expect(
-      subjects.slice(0, 4).map((s) => /^pinml: register iris@(\d) \(forest-a\)$/.exec(s)?.[1]),
-    ).toEqual(['4', '3', '2', '1']);
+      subjects.slice(0, PARTIES).map((s) => /^pinml: register iris@(\d+) \(forest-a\)$/.exec(s)?.[1]),
+    ).toEqual(VERSIONS.map(String).reverse());
     expect(await remoteGit('rev-list', '--merges', '--count', 'main')).toBe('0');
     const fsck = await ws.gitStatus(
       serverRoot,
@@ -164,14 +168,9 @@ describe('four processes registering the same model at once', () => {
   it('returns unchanged when any of them runs again, and the remote does not move', async () => {
     const tip = await remoteGit('rev-parse', 'main');
     const again = await raceAll();
-    expect(again.map((r) => r.status)).toEqual([
-      'unchanged',
-      'unchanged',
-      'unchanged',
-      'unchanged',
-    ]);
+    expect(again.map((r) => r.status)).toEqual(VERSIONS.map(() => 'unchanged'));
     expect(again.map((r) => r.version)).toEqual(first.map((r) => r.version));
-    expect(again.map((r) => r.commit)).toEqual([tip, tip, tip, tip]);
+    expect(again.map((r) => r.commit)).toEqual(VERSIONS.map(() => tip));
     expect(await remoteGit('rev-parse', 'main')).toBe(tip);
   });
 });

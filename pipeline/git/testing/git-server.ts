@@ -34,12 +34,24 @@ export interface GitServerOptions {
   tokens?: Map<string, 'read' | 'write'>;
 }
 
+/** Where {@link GitServer.cutNextPush} breaks the connection. */
+export type CutMode = 'mid-pack' | 'before-report';
+
 /** A running server. */
 export interface GitServer {
   /** The clone URL of the bare repository `<root>/<name>.git`. */
   url(name: string): string;
   /** The number of HTTP requests answered so far (handy to prove a call used the network). */
   readonly requests: number;
+  /**
+   * Breaks the connection of the next push (the POST to git-receive-pack): `mid-pack` after
+   * the first chunk of the pack arrives (git never sees the whole pack: nothing lands);
+   * `before-report` after git has stored the pack and moved the branch, before its report is
+   * sent (the push landed, the client cannot know).
+   */
+  cutNextPush(mode: CutMode): void;
+  /** Resolves when no `git http-backend` is running (one a dead client left is finishing). */
+  idle(): Promise<void>;
   /** Stops listening, ends open connections and waits for running `git` processes. */
   close(): Promise<void>;
 }
@@ -141,6 +153,7 @@ function runBackend(
   url: URL,
   root: string,
   children: Set<Promise<void>>,
+  cut: CutMode | undefined,
 ): void {
   const child = spawn('git', ['http-backend'], {
     env: {
@@ -170,11 +183,19 @@ function runBackend(
   const input = body(req);
   input.on('error', () => child.kill());
   child.stdin.on('error', () => undefined);
-  input.pipe(child.stdin);
+  if (cut === 'mid-pack') {
+    input.once('data', () => {
+      child.kill('SIGKILL');
+      req.socket.destroy();
+    });
+  } else {
+    input.pipe(child.stdin);
+  }
 
   let head: Buffer = Buffer.alloc(0);
   let started = false;
   child.stdout.on('data', (chunk: Buffer) => {
+    if (cut === 'before-report') return;
     if (started) {
       res.write(chunk);
       return;
@@ -195,6 +216,10 @@ function runBackend(
     res.end(`git http-backend could not start: ${err.message}\n`);
   });
   child.on('close', (code) => {
+    if (cut === 'before-report') {
+      res.socket?.destroy();
+      return;
+    }
     if (!started) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`git http-backend failed (exit ${code}): ${stderr}\n`);
@@ -208,6 +233,7 @@ function runBackend(
 export async function startGitServer(options: GitServerOptions): Promise<GitServer> {
   const children = new Set<Promise<void>>();
   let requests = 0;
+  let cutNext: CutMode | undefined;
   const server = createServer((req, res) => {
     requests += 1;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -227,7 +253,16 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
       res.end('Permission to push denied\n');
       return;
     }
-    runBackend(req, res, url, options.root, children);
+    let cut: CutMode | undefined;
+    if (
+      cutNext !== undefined &&
+      req.method === 'POST' &&
+      url.pathname.endsWith('/git-receive-pack')
+    ) {
+      cut = cutNext;
+      cutNext = undefined;
+    }
+    runBackend(req, res, url, options.root, children, cut);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -238,6 +273,12 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     url: (name) => `http://127.0.0.1:${port}/${name.endsWith('.git') ? name : `${name}.git`}`,
     get requests() {
       return requests;
+    },
+    cutNextPush: (mode) => {
+      cutNext = mode;
+    },
+    idle: async () => {
+      while (children.size > 0) await Promise.all([...children]);
     },
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
