@@ -321,14 +321,13 @@ function readRow(
   const cell = (column: string): string => (record[index.get(column) ?? -1] ?? '').trim();
   let values: number[] | undefined = [];
   for (const column of spec.features) {
-    const value = cell(column);
-    const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
-    if (Number.isFinite(number)) {
+    const number = parseFeatureCell(cell(column));
+    if (typeof number === 'number') {
       values?.push(number);
       continue;
     }
     values = undefined;
-    problems.add({ line, column, message: numberProblem(value) });
+    problems.add({ line, column, message: number });
   }
   const label = cell(spec.label);
   if (label === '') {
@@ -348,6 +347,15 @@ function readRow(
     return undefined;
   }
   return { line, values, label };
+}
+
+/**
+ * A feature cell (trimmed) as training reads it: a finite decimal number, or what is wrong with
+ * it and what to do (batch scoring reads cells the same way).
+ */
+export function parseFeatureCell(value: string): number | string {
+  const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
+  return Number.isFinite(number) ? number : numberProblem(value);
 }
 
 function numberProblem(value: string): string {

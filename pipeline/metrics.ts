@@ -41,14 +41,30 @@ export function scoreClassification(
   }
   const k = classes.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let correct = 0;
   for (let i = 0; i < yTrue.length; i++) {
     const t = yTrue[i] ?? -1;
     const p = yPred[i] ?? -1;
     const row = confusion[t];
     if (!row || p < 0 || p >= k) throw new RangeError(`row ${i}: class index out of range`);
     row[p] = (row[p] ?? 0) + 1;
-    if (t === p) correct++;
+  }
+  return metricsOfConfusion(confusion, classes);
+}
+
+/**
+ * The metrics of a confusion matrix (`confusion[t][p]`, in `classes` order): what
+ * {@link scoreClassification} computes, for callers that count as they go (batch scoring).
+ */
+export function metricsOfConfusion(
+  confusion: readonly (readonly number[])[],
+  classes: readonly Label[],
+): Metrics {
+  const k = classes.length;
+  let rows = 0;
+  let correct = 0;
+  for (let t = 0; t < k; t++) {
+    for (let p = 0; p < k; p++) rows += confusion[t]?.[p] ?? 0;
+    correct += confusion[t]?.[t] ?? 0;
   }
   const perClass = classes.map((label, c): ClassMetrics => {
     const tp = confusion[c]?.[c] ?? 0;
@@ -68,13 +84,13 @@ export function scoreClassification(
   const mean = (f: (m: ClassMetrics) => number): number =>
     round(perClass.reduce((a, m) => a + f(m), 0) / Math.max(1, k));
   return {
-    rows: yTrue.length,
-    accuracy: round(yTrue.length === 0 ? 0 : correct / yTrue.length),
+    rows,
+    accuracy: round(rows === 0 ? 0 : correct / rows),
     macroPrecision: mean((m) => m.precision),
     macroRecall: mean((m) => m.recall),
     macroF1: mean((m) => m.f1),
     perClass,
-    confusion,
+    confusion: confusion.map((row) => [...row]),
   };
 }
 

@@ -13,6 +13,8 @@ export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   cwd: string;
+  /** Standard input, for commands that read `-` (`pinml predict --input -`). */
+  stdin?: NodeJS.ReadableStream;
   /** The environment variables a command reads (`PINML_ADMIN_TOKEN`, `PINML_DATA_DIR`; git's identity). */
   env: Readonly<Record<string, string | undefined>>;
 }

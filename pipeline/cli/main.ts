@@ -17,6 +17,7 @@ import { initCommand } from './init.ts';
 import { liveCommand } from './live.ts';
 import { mergeCommand } from './merge.ts';
 import { pipelineCommand } from './pipeline.ts';
+import { predictCommand } from './predict.ts';
 import { promoteCommand } from './promote.ts';
 import { registerCommand } from './register.ts';
 import { canaryCommand, shadowCommand } from './roles.ts';
@@ -46,6 +47,7 @@ const COMMANDS = [
   driftCommand,
   dataCommand,
   verifyCommand,
+  predictCommand,
   initCommand,
   configSchemaCommand,
 ];
@@ -74,6 +76,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
     stdout: io?.stdout ?? process.stdout,
     stderr: io?.stderr ?? process.stderr,
     cwd: io?.cwd ?? process.cwd(),
+    stdin: io?.stdin ?? process.stdin,
     env: io?.env ?? process.env,
   };
   let exitCode = 0;

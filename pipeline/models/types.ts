@@ -66,9 +66,16 @@ export interface Predictor {
   /**
    * Where a predictor has one: predicts `rows` rows of `x` (row-major, `features.length` numbers
    * each) into `proba` (`rows × classes`) and returns the class indices: the same numbers as
-   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk).
+   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk). `threads`
+   * (default 1: the calling thread only) lets a family split a large batch over that many
+   * threads (batch scoring); the numbers do not depend on it.
    */
-  predictBatch?: (x: Float64Array, rows: number, proba: Float64Array) => Uint32Array;
+  predictBatch?: (
+    x: Float64Array,
+    rows: number,
+    proba: Float64Array,
+    threads?: number,
+  ) => Uint32Array;
 }
 
 /** Figures a family reports about a fitted model (each optional). */
