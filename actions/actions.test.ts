@@ -6,6 +6,7 @@
  * checks every request against GitHub's OpenAPI description and really merges.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -270,6 +271,50 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
       expectSuccess(again);
       expect(again.outputs).toMatchObject({ status: 'unchanged', version: '1', commit: tip });
       expect(await sandbox.tip()).toBe(tip);
+    });
+
+    it('predict scores a file of the workspace with a registered version, and refuses a bad row where it is', async () => {
+      // After the push, the workspace's origin/main holds iris@1.
+      const inputs = {
+        model: 'iris@1',
+        ref: 'origin/main',
+        input: 'data/iris.csv',
+        output: '.pinml/scored.csv',
+        'label-column': 'species',
+        proba: 'true',
+      };
+      const scored = await run('predict', decideDir, first, inputs);
+      expectSuccess(scored);
+      expect(scored.outputs).toMatchObject({ version: 'iris@1', rows: '150', rejected: '0' });
+      expect(Number(scored.outputs.accuracy)).toBeGreaterThan(0.9);
+      expect(scored.summary).toMatch(/scored 150 rows of `data\/iris\.csv` with \*\*iris@1\*\*/);
+      expect(scored.summary).toMatch(/accuracy \*\*0\.\d+\*\*, macro-F1/);
+      const out = await readFile(path.join(decideDir, '.pinml/scored.csv'), 'utf8');
+      expect(out.split('\n')[0]).toBe(
+        'class,probability_setosa,probability_versicolor,probability_virginica,version',
+      );
+      expect(out.trimEnd().split('\n')).toHaveLength(151);
+
+      await writeFile(
+        path.join(decideDir, '.pinml/bad.csv'),
+        'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n5.1,n/a,1.4,0.2\n',
+      );
+      const bad = await run('predict', decideDir, first, {
+        ...inputs,
+        input: '.pinml/bad.csv',
+        output: '.pinml/bad-out.csv',
+        'label-column': '',
+      });
+      expect(bad.exitCode).toBe(1);
+      // An annotation on the file and line, as a data error in training gets.
+      expect(bad.annotations).toContainEqual(
+        expect.objectContaining({
+          command: 'error',
+          message: expect.stringMatching(/^the value "n\/a" is not a number/) as unknown,
+          properties: expect.objectContaining({ file: '.pinml/bad.csv', line: '3' }) as unknown,
+        }),
+      );
+      expect(existsSync(path.join(decideDir, '.pinml/bad-out.csv'))).toBe(false);
     });
 
     let pull: number;

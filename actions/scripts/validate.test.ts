@@ -25,6 +25,7 @@ describe('workflow and action validation', async () => {
       'drift',
       'feedback',
       'monitor',
+      'predict',
       'prepare',
       'promote',
       'register',

@@ -4,19 +4,14 @@
  * predictions out; a summary (rows, rejected, predicted classes, and accuracy, macro-F1 and the
  * confusion matrix with `--label-column`) goes to stderr, or as JSON with `--json`.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { availableParallelism } from 'node:os';
-import { scoreRows, type ScoreSummary } from '../predict/score.ts';
-import type { RowFormat } from '../predict/rows.ts';
-import { loadVersion, versionRef } from '../registry/load.ts';
-import { productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import { formatOf, predictFile, versionAt } from '../predict/file.ts';
+import type { ScoreSummary } from '../predict/score.ts';
+import { versionRef } from '../registry/load.ts';
 import { modelRef, shown, type CliContext } from './context.ts';
 
 interface PredictOptions {
@@ -34,29 +29,14 @@ interface PredictOptions {
   json?: boolean;
 }
 
-const FORMATS: Record<string, RowFormat> = {
-  '.csv': 'csv',
-  '.ndjson': 'ndjson',
-  '.jsonl': 'ndjson',
-};
-
-function formatOf(flag: string | undefined, file: string, fallback: RowFormat): RowFormat {
-  if (flag !== undefined) {
-    if (flag !== 'csv' && flag !== 'ndjson') {
-      throw new UsageError(`--format ${flag}: write csv or ndjson`);
-    }
-    return flag;
-  }
-  return FORMATS[path.extname(file).toLowerCase()] ?? fallback;
-}
-
 /** Progress on stderr: one line rewritten on a terminal, a plain line every 5 s elsewhere. */
 function progress(
   sink: { write(text: string): unknown; isTTY?: boolean },
   what: string,
-  bytes: () => number,
-  size: number | undefined,
-): { update: (p: { rows: number; rejected: number }) => void; done: () => void } {
+): {
+  update: (p: { rows: number; rejected: number; bytes: number; size?: number }) => void;
+  done: () => void;
+} {
   const started = performance.now();
   const tty = sink.isTTY === true;
   const every = tty ? 200 : 5000;
@@ -64,20 +44,19 @@ function progress(
   let shownOnce = false;
   const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
   return {
-    update({ rows, rejected }) {
+    update({ rows, rejected, bytes, size }) {
       const now = performance.now();
       if (now - last < every) return;
       last = now;
       const seconds = (now - started) / 1000;
       const rate = rows / seconds;
-      const read = bytes();
       const eta =
-        size !== undefined && read > 0
-          ? `, ETA ${Math.max(0, (seconds * (size - read)) / read).toFixed(0)} s`
+        size !== undefined && bytes > 0
+          ? `, ETA ${Math.max(0, (seconds * (size - bytes)) / bytes).toFixed(0)} s`
           : '';
       const text =
         `${what}: ${rows.toLocaleString('en')} rows${rejected > 0 ? ` (${rejected} rejected)` : ''}, ` +
-        `${Math.round(rate).toLocaleString('en')} rows/s, ${mb(read)}${size !== undefined ? ` of ${mb(size)}` : ''}${eta}`;
+        `${Math.round(rate).toLocaleString('en')} rows/s, ${mb(bytes)}${size !== undefined ? ` of ${mb(size)}` : ''}${eta}`;
       sink.write(tty ? `\r\x1b[2K${text}` : `${text}\n`);
       shownOnce = true;
     },
@@ -160,96 +139,32 @@ export function predictCommand(program: Command, cli: CliContext): void {
       const wanted = modelRef(target, false);
       const inputFormat = formatOf(opts.format, opts.input, 'csv');
       const outputFormat = formatOf(opts.outputFormat, opts.output, inputFormat);
-      const repo = cli.repo();
-      const commit = await repo.resolve(opts.ref);
-      await requireModel(repo, commit, wanted.model, opts.ref);
-      const state = await readModelState(repo, commit, wanted.model);
-      const chosen = wanted.version ?? productionVersion(state);
-      if (chosen === null) {
-        throw new UsageError(
-          `${wanted.model} has no production version at ${opts.ref}: name the version, as ${wanted.model}@1`,
-        );
-      }
-      const version = await loadVersion(repo, commit, wanted.model, chosen);
-
-      const inputPath = opts.input === '-' ? undefined : path.resolve(io.cwd, opts.input);
-      const inputName = inputPath === undefined ? 'stdin' : shown(io, inputPath);
-      const source: Readable =
-        inputPath === undefined
-          ? Readable.from(io.stdin ?? process.stdin)
-          : createReadStream(inputPath);
-      const size = inputPath === undefined ? undefined : (await stat(inputPath)).size;
-      let read = 0;
-      const counted = new PassThrough();
-      counted.on('data', (b: Buffer) => (read += b.length));
-      source.on('error', (err) => counted.destroy(err));
-      source.pipe(counted);
-
+      const version = await versionAt(cli.repo(), opts.ref, wanted.model, wanted.version);
+      const inputPath = opts.input === '-' ? '-' : path.resolve(io.cwd, opts.input);
       const outputPath = opts.output === '-' ? undefined : path.resolve(io.cwd, opts.output);
-      // A file is written beside its final name and renamed when every row is in: a failed run
-      // leaves nothing partial at the path.
-      const temporary =
-        outputPath === undefined
-          ? undefined
-          : path.join(
-              path.dirname(outputPath),
-              `.${path.basename(outputPath)}.pinml-${process.pid}.tmp`,
-            );
-      const sink: Writable =
-        temporary !== undefined
-          ? createWriteStream(temporary)
-          : io.stdout instanceof Writable
-            ? io.stdout
-            : new Writable({
-                write(chunk: Buffer, _encoding, done) {
-                  io.stdout.write(chunk.toString());
-                  done();
-                },
-              });
-      const rejects =
-        opts.rejects === undefined
-          ? undefined
-          : createWriteStream(path.resolve(io.cwd, opts.rejects));
-      // A failed write (a full disk) stops the reading, so the run fails with it.
-      for (const out of [sink, rejects]) out?.on('error', (err: Error) => counted.destroy(err));
-      const bar = progress(io.stderr, versionRef(version), () => read, size);
+      const bar = progress(io.stderr, versionRef(version));
       let summary: ScoreSummary;
       try {
-        summary = await scoreRows({
+        summary = await predictFile({
           version,
-          input: counted,
-          inputName,
+          input: inputPath,
+          inputName: inputPath === '-' ? 'stdin' : shown(io, inputPath),
+          output: outputPath ?? '-',
           inputFormat,
-          output: sink,
           outputFormat,
           idColumn: opts.idColumn,
           labelColumn: opts.labelColumn,
           proba: opts.proba === true,
           onError: opts.onError,
-          rejects,
-          onProgress: bar.update,
+          rejects: opts.rejects === undefined ? undefined : path.resolve(io.cwd, opts.rejects),
           threads,
+          stdin: io.stdin,
+          stdout: io.stdout,
+          onProgress: bar.update,
         });
-        if (temporary !== undefined && outputPath !== undefined) {
-          sink.end();
-          await finished(sink);
-          await rename(temporary, outputPath);
-        }
-      } catch (err) {
-        bar.done();
-        source.destroy();
-        if (temporary !== undefined) {
-          sink.destroy();
-          await unlink(temporary).catch(() => undefined);
-        }
-        throw err;
       } finally {
-        if (rejects !== undefined) {
-          rejects.end();
-          await finished(rejects).catch(() => undefined);
-        }
+        bar.done();
       }
-      bar.done();
       const where = outputPath === undefined ? 'stdout' : shown(io, outputPath);
       if (opts.json) {
         (outputPath === undefined ? io.stderr : io.stdout).write(canonicalJson(summary));

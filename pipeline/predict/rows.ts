@@ -27,7 +27,7 @@ export type InputRow =
 
 /** A problem with the whole file (its header): no row can be scored. */
 function fileError(problem: Problem): PinmlError {
-  return new PinmlError('E_DATA', `${formatProblem(problem)}`, { problem });
+  return new PinmlError('E_DATA', formatProblem(problem), { problems: [problem] });
 }
 
 /** The rows of `input` (named `shown` in messages), one at a time, in file order. */

@@ -64,7 +64,7 @@ export class RowRefused extends PinmlError {
     super(
       'E_DATA',
       `${formatProblem(problem)} (--on-error skip scores the other rows and lists refused ones in --rejects FILE)`,
-      { problem },
+      { problems: [problem] },
     );
   }
 }
