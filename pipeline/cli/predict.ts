@@ -118,7 +118,10 @@ export function predictCommand(program: Command, cli: CliContext): void {
       '--rejects <file>',
       'with --on-error skip: the refused rows, with line, column and reason (CSV)',
     )
-    .option('--threads <n>', 'threads to predict on (default: every core); the output is the same')
+    .option(
+      '--threads <n>',
+      'threads that predict while this one reads and writes (default: every core); the output is the same',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (target: string, opts: PredictOptions) => {
       const { io } = cli;

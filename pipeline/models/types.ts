@@ -76,6 +76,16 @@ export interface Predictor {
     proba: Float64Array,
     threads?: number,
   ) => Uint32Array;
+  /**
+   * Where a family has one: {@link predictBatch} on `threads` helper threads, leaving the
+   * calling thread free (batch scoring reads the next rows meanwhile). The same numbers.
+   */
+  predictBatchAsync?: (
+    x: Float64Array,
+    rows: number,
+    proba: Float64Array,
+    threads: number,
+  ) => Promise<Uint32Array>;
 }
 
 /** Figures a family reports about a fitted model (each optional). */

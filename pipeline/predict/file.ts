@@ -8,7 +8,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
@@ -82,8 +82,13 @@ export async function predictFile(options: PredictFile): Promise<ScoreSummary> {
     options.input === '-' ? Readable.from(stdin) : createReadStream(options.input);
   const size = options.input === '-' ? undefined : (await stat(options.input)).size;
   let bytes = 0;
-  const counted = new PassThrough();
-  counted.on('data', (b: Buffer) => (bytes += b.length));
+  // Counted on the way through (a 'data' listener would start the flow before the parser).
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
   source.on('error', (err) => counted.destroy(err));
   source.pipe(counted);
 

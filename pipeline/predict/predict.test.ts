@@ -169,6 +169,31 @@ describe('pinml predict', () => {
     },
   );
 
+  it('counts lines as the file has them: a quoted field over two lines, an empty line', async () => {
+    const input = await file(
+      'lines.csv',
+      `id,${FEATURES.join(',')}\n"a\nb",5.1,3.5,1.4,0.2\n\nc,5.1,bad,1.4,0.2\n`,
+    );
+    const r = await pinml(
+      dir,
+      'predict',
+      'iris@1',
+      '-i',
+      input,
+      '--id-column',
+      'id',
+      '--on-error',
+      'skip',
+      '--rejects',
+      'lines-rejects.csv',
+    );
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(dir, 'lines-rejects.csv'), 'utf8')).toMatch(
+      /^line,column,reason\n5,sepal_width,/,
+    );
+    expect(r.stdout).toBe('id,class,version\n"a\nb",setosa,iris@1\n');
+  });
+
   it.each([
     [
       'a missing column',

@@ -11,7 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import { PinmlError, formatProblem, type Problem } from '../errors.ts';
 import { metricsOfConfusion } from '../metrics.ts';
 import { versionRef, type LoadedVersion } from '../registry/load.ts';
-import { readRows, type InputRow, type RowFormat } from './rows.ts';
+import { readRows, type RowFormat } from './rows.ts';
 
 /** Rows predicted and written together, per thread. */
 export const CHUNK_ROWS = 16_384;
@@ -77,6 +77,17 @@ function labelIndex(version: LoadedVersion): (cell: string) => number {
   return (cell) => index.get(numeric ? String(Number(cell)) : cell) ?? -1;
 }
 
+/**
+ * One CSV cell as csv-stringify writes it: text that needs quoting goes through it; a number is
+ * `String(x)`, as its default cast; other text is as it is. Rows are joined here rather than
+ * handed to `stringify` as arrays, which took a quarter of the main thread on a million rows
+ * with the garbage it made (README "Batch scoring").
+ */
+function csvCell(value: string | number): string {
+  if (typeof value === 'number') return String(value);
+  return /[",\r\n]/.test(value) ? stringify([[value]]).slice(0, -1) : value;
+}
+
 async function write(out: Writable, text: string): Promise<void> {
   if (text === '') return;
   if (!out.write(text)) await once(out, 'drain');
@@ -110,41 +121,60 @@ export async function scoreRows(options: ScoreOptions): Promise<ScoreSummary> {
   }
   if (options.rejects) await write(options.rejects, stringify([['line', 'column', 'reason']]));
 
-  const x = new Float64Array(chunk * d);
-  const probabilities = new Float64Array(chunk * k);
-  const ids: (string | undefined)[] = [];
-  const labels: number[] = [];
-  let n = 0;
+  /** One chunk of accepted rows on its way through prediction to the output. */
+  interface Chunk {
+    n: number;
+    x: Float64Array;
+    probabilities: Float64Array;
+    ids: (string | undefined)[];
+    labels: number[];
+  }
+  const fresh = (): Chunk => ({
+    n: 0,
+    x: new Float64Array(chunk * d),
+    probabilities: new Float64Array(chunk * k),
+    ids: [],
+    labels: [],
+  });
+  let current = fresh();
+  // CSV cells that are the same on every row, quoted by csv-stringify once.
+  const classCells = predictor.classes.map((c) => csvCell(c));
+  const refCell = csvCell(ref);
 
-  const flush = async (): Promise<void> => {
-    if (n === 0) return;
-    const classes = predictor.predictBatch
-      ? predictor.predictBatch(x.subarray(0, n * d), n, probabilities, threads)
-      : Uint32Array.from({ length: n }, (_, i) =>
-          predictor.predictRow(
-            x.subarray(i * d, i * d + d),
-            probabilities.subarray(i * k, i * k + k),
-          ),
-        );
-    const records: unknown[][] = [];
+  /** The chunk's classes: on helper threads while this thread reads on, where the family can. */
+  const predict = (c: Chunk): Uint32Array | Promise<Uint32Array> => {
+    const x = c.x.subarray(0, c.n * d);
+    if (threads >= 1 && predictor.predictBatchAsync) {
+      return predictor.predictBatchAsync(x, c.n, c.probabilities, threads);
+    }
+    if (predictor.predictBatch) return predictor.predictBatch(x, c.n, c.probabilities, threads);
+    return Uint32Array.from({ length: c.n }, (_, i) =>
+      predictor.predictRow(
+        x.subarray(i * d, i * d + d),
+        c.probabilities.subarray(i * k, i * k + k),
+      ),
+    );
+  };
+
+  /** Counts and writes a predicted chunk. */
+  const emit = async (c: Chunk, classes: Uint32Array): Promise<void> => {
+    const { n, probabilities, ids, labels } = c;
     const lines: string[] = [];
     for (let i = 0; i < n; i++) {
-      const c = classes[i] as number;
-      predicted[c] = (predicted[c] as number) + 1;
+      const cls = classes[i] as number;
+      predicted[cls] = (predicted[cls] as number) + 1;
       const t = labels[i] as number;
       if (t >= 0) {
-        (confusion[t] as number[])[c] = ((confusion[t] as number[])[c] as number) + 1;
+        (confusion[t] as number[])[cls] = ((confusion[t] as number[])[cls] as number) + 1;
         labelled++;
       }
-      const label = predictor.classes[c] as string | number;
+      const label = predictor.classes[cls] as string | number;
       const id = ids[i];
       if (outputFormat === 'csv') {
-        const record: unknown[] = [];
-        if (options.idColumn !== undefined) record.push(id ?? '');
-        record.push(label);
-        if (proba) for (let j = 0; j < k; j++) record.push(probabilities[i * k + j]);
-        record.push(ref);
-        records.push(record);
+        let line = options.idColumn !== undefined ? `${csvCell(id ?? '')},` : '';
+        line += classCells[cls] as string;
+        if (proba) for (let j = 0; j < k; j++) line += `,${probabilities[i * k + j] as number}`;
+        lines.push(`${line},${refCell}\n`);
       } else {
         const row: Record<string, unknown> = {};
         if (options.idColumn !== undefined) row.id = id ?? null;
@@ -158,12 +188,25 @@ export async function scoreRows(options: ScoreOptions): Promise<ScoreSummary> {
         lines.push(`${JSON.stringify(row)}\n`);
       }
     }
-    await write(options.output, outputFormat === 'csv' ? stringify(records) : lines.join(''));
+    await write(options.output, lines.join(''));
     rows += n;
-    n = 0;
-    ids.length = 0;
-    labels.length = 0;
     options.onProgress?.({ rows, rejected });
+  };
+
+  // At most two chunks are alive: one predicting, one being read. Chunks are written in order.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async (): Promise<void> => {
+    if (current.n === 0) return;
+    const c = current;
+    current = fresh();
+    const classes = predict(c);
+    const before = writing;
+    writing = (async () => {
+      const done = await classes;
+      await before;
+      await emit(c, done);
+    })();
+    await before;
   };
 
   const refuse = async (problem: Problem): Promise<void> => {
@@ -182,23 +225,40 @@ export async function scoreRows(options: ScoreOptions): Promise<ScoreSummary> {
     idColumn: options.idColumn,
     labelColumn: options.labelColumn,
   };
-  for await (const row of readRows(options.input, options.inputFormat, spec, options.inputName)) {
-    if ('problem' in row) {
-      await refuse(row.problem);
-      continue;
+  try {
+    for await (const batch of readRows(
+      options.input,
+      options.inputFormat,
+      spec,
+      options.inputName,
+    )) {
+      // Rows and refusals in line order, so `fail` stops after every row before the bad one.
+      let p = 0;
+      for (let r = 0; r < batch.rows; r++) {
+        const line = batch.lines[r] as number;
+        while (p < batch.problems.length && ((batch.problems[p] as Problem).line ?? 0) < line) {
+          await refuse(batch.problems[p++] as Problem);
+        }
+        const t = labelOf(batch.labels[r], line, options, classOf);
+        if (typeof t !== 'number') {
+          await refuse(t);
+          continue;
+        }
+        current.x.set(batch.values.subarray(r * d, r * d + d), current.n * d);
+        current.ids.push(batch.ids[r]);
+        current.labels.push(t);
+        current.n++;
+        if (current.n === chunk) await flush();
+      }
+      while (p < batch.problems.length) await refuse(batch.problems[p++] as Problem);
     }
-    const t = labelOf(row, options, classOf);
-    if (typeof t !== 'number') {
-      await refuse(t);
-      continue;
-    }
-    x.set(row.values, n * d);
-    ids.push(row.id);
-    labels.push(t);
-    n++;
-    if (n === chunk) await flush();
+    await flush();
+    await writing;
+  } catch (err) {
+    // The chunk in flight is written (its rows came before the failure), then the run fails.
+    await writing.catch(() => undefined);
+    throw err;
   }
-  await flush();
   const summary: ScoreSummary = {
     model: version.name,
     version: version.version,
@@ -222,20 +282,20 @@ export async function scoreRows(options: ScoreOptions): Promise<ScoreSummary> {
 
 /** The row's true class index (-1 without a label column), or the problem with its label. */
 function labelOf(
-  row: Extract<InputRow, { values: Float64Array }>,
+  cell: string | undefined,
+  line: number,
   options: ScoreOptions,
   classOf: (cell: string) => number,
 ): number | Problem {
   if (options.labelColumn === undefined) return -1;
-  const cell = row.label ?? '';
-  const t = classOf(cell);
+  const t = classOf(cell ?? '');
   if (t >= 0) return t;
   return {
     file: options.inputName,
-    line: row.line,
+    line,
     column: options.labelColumn,
     message:
-      cell === ''
+      cell === undefined || cell === ''
         ? 'the label is empty: give the row its class or drop the label column'
         : `the label ${JSON.stringify(cell)} is not a class of ${versionRef(options.version)} (${options.version.classKeys.join(', ')})`,
   };

@@ -4,7 +4,12 @@ import { ModelFormatError, PinmlError } from '../../errors.ts';
 import { canonicalJson } from '../../json.ts';
 import { decodeArray, encodeArray } from './encoded-array.ts';
 import { quantileThresholds } from './bins.ts';
-import { predictForest, runningForestThreads, stopForestThreads } from './threads.ts';
+import {
+  predictForest,
+  predictForestAsync,
+  runningForestThreads,
+  stopForestThreads,
+} from './threads.ts';
 import { accuracy, gaussianBlobs, splitBlobs } from '../fixtures/gaussian-blobs.ts';
 import {
   DEFAULT_RANDOM_FOREST_PARAMS,
@@ -131,6 +136,24 @@ describe('randomForestFamily', () => {
       expect(Array.from(out)).toEqual(Array.from(single.proba.subarray(i * 3, i * 3 + 3)));
     });
     expect(x.length).toBe(blobs.rows.length * d);
+  });
+
+  it('predicts a batch on helper threads while this one goes on, with the same numbers', async () => {
+    const model = fitRandomForest(train.rows, train.y, spec());
+    // Enough rows for several blocks, so every helper takes some.
+    const rows = 40_000;
+    const x = new Float64Array(rows * train.features.length);
+    for (let i = 0; i < rows; i++) x.set(blobs.rows[i % blobs.rows.length] as number[], i * 2);
+    const single = predictForest(model.forest, x, rows, { proba: true, threads: 1 });
+    const [one, two] = await Promise.all([
+      predictForestAsync(model.forest, x, rows, { proba: true, threads: 1 }),
+      predictForestAsync(model.forest, x, rows, { proba: true, threads: 2 }),
+    ]);
+    for (const async of [one, two]) {
+      expect(Array.from(async.index)).toEqual(Array.from(single.index));
+      expect(Array.from(async.proba)).toEqual(Array.from(single.proba));
+    }
+    expect(runningForestThreads()).toBeGreaterThanOrEqual(1);
   });
 
   it('reports feature importances summing to 1 that rank informative features above noise', () => {

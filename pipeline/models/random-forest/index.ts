@@ -23,7 +23,7 @@ import {
 } from './artifact.ts';
 import { binOf, quantileThresholds } from './bins.ts';
 import type { FlatForest } from './flat-forest.ts';
-import { growTrees, predictForest, threadCount } from './threads.ts';
+import { growTrees, predictForest, predictForestAsync, threadCount } from './threads.ts';
 import type { BinnedRows, GrownTree, TreeOptions } from './tree.ts';
 
 /**
@@ -344,6 +344,11 @@ function forestPredictor(checked: {
       const index = new Uint32Array(rows);
       forest.predictRange(x, 0, rows, index, proba);
       return index;
+    },
+    async predictBatchAsync(x, rows, proba, threads) {
+      const predicted = await predictForestAsync(forest, x, rows, { proba: true, threads });
+      proba.set(predicted.proba);
+      return predicted.index;
     },
   };
 }

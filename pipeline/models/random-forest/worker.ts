@@ -41,7 +41,9 @@ export interface PredictJob {
   id: number;
   tasks: number;
   control: Int32Array;
+  /** The forest's parts (over shared memory) and an id a thread keeps its compiled walk by. */
   forest: FlatForestParts;
+  forestId: number;
   x: Float64Array;
   rows: number;
   block: number;
@@ -86,10 +88,26 @@ export function runTask(job: ThreadJob, task: number, forest?: FlatForest): Grow
   return undefined;
 }
 
+/**
+ * The forests a thread predicted with lately, by id: a batch scored in many chunks compiles its
+ * walk (and copies the forest into WebAssembly memory) once per thread, not once per chunk.
+ */
+const forests = new Map<number, FlatForest>();
+
+function forestOf(job: PredictJob): FlatForest {
+  let forest = forests.get(job.forestId);
+  if (forest === undefined) {
+    if (forests.size >= 2) forests.delete(forests.keys().next().value as number);
+    forest = new FlatForest(job.forest);
+    forests.set(job.forestId, forest);
+  }
+  return forest;
+}
+
 /** Takes tasks of `job` until the counter runs out, posting results and failures to `port`. */
 export function runJob(job: ThreadJob, port: MessagePort): void {
   const control = job.control;
-  const forest = job.type === 'predict' ? new FlatForest(job.forest) : undefined;
+  const forest = job.type === 'predict' ? forestOf(job) : undefined;
   for (;;) {
     const task = Atomics.add(control, NEXT_TASK, 1);
     if (task >= job.tasks) return;
