@@ -238,7 +238,7 @@ async function listFiles(dir: string, includeHidden: boolean, prefix = ''): Prom
 }
 
 let runs = 0;
-/** Who uploaded each artifact of a run, by run id (a re-run of that job may replace it). */
+/** Who uploaded each artifact of a run, by run id (a later upload needs `overwrite: true`). */
 const artifactOwnersByRun = new Map<number, Map<string, string>>();
 
 /** Runs (or re-runs) a workflow for an event. */
@@ -636,9 +636,14 @@ export async function runWorkflow(
       throw new Error('the harness uploads exactly one path, without wildcards');
     const source = path.resolve(where.workspace, sources[0] as string);
     const target = path.join(artifacts, name);
+    // Artifacts belong to the run, not to the attempt: a re-run job uploading again is refused
+    // as GitHub refuses it, unless the upload says `overwrite: true`.
     const owner = artifactOwners.get(name);
-    if (owner !== undefined && owner !== where.job && inputs.overwrite !== 'true')
-      throw new Error(`an artifact named ${name} already exists in this run`);
+    if (owner !== undefined && inputs.overwrite !== 'true') {
+      throw new Error(
+        `Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run (${name}, uploaded by ${owner})`,
+      );
+    }
     const info = await stat(source).catch(() => undefined);
     const files = info?.isDirectory()
       ? await listFiles(source, includeHidden)
