@@ -250,6 +250,36 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
     );
 
     chapter(
+      'a lost runner on one candidate leg: the other leg still decides, registers and proposes, and the summary names the lost one',
+      async () => {
+        const event = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [2, 3, 4, 5]) },
+          'Four rows fewer',
+        );
+        const result = await loop.run(TRAIN, event, {
+          allowFailure: true,
+          lostRunners: ['Train iris / forest-conservative'],
+        });
+        expect(result.jobs.train?.result).toBe('failure');
+        expect(result.jobs.train?.instances.map((i) => [i.name, i.result])).toEqual([
+          ['Train iris / forest-conservative', 'failure'],
+          ['Train iris / logistic-fast', 'success'],
+        ]);
+        expect(result.jobs.decide?.result, result.log.join('\n')).toBe('success');
+        expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
+          chosen: 'logistic-fast',
+          missing: 'forest-conservative',
+          gate: 'passed',
+        });
+        expect(stepOutputs(result, 'decide', 'register')).toMatchObject({ status: 'created' });
+        const decide = result.jobs.decide?.instances[0]?.steps.find((s) => s.id === 'decide');
+        expect(decide?.action?.summary).toMatch(
+          /^> \*\*Not trained:\*\* `forest-conservative` \(its training job failed; see the run\)/,
+        );
+      },
+    );
+
+    chapter(
       'never lets a token out of a step',
       () => {
         const leaks = runs.flatMap((r) =>

@@ -188,6 +188,11 @@ export interface DecideFoldersInput extends Omit<DecideInput, 'runs' | 'dataset'
 export type DecidedFolders = Decided & {
   /** The merged run folder. */
   runDir: string;
+  /**
+   * Candidates the configuration lists that have no run folder here (their training job
+   * failed or was lost): decided without them, and named in the summary.
+   */
+  missing: string[];
   /** The report files, when the candidate was compared. */
   files?: ReportFiles;
 };
@@ -211,11 +216,22 @@ export async function decideRunFolders(input: DecideFoldersInput): Promise<Decid
     runs,
     dataset: (record) => readRunDataset(root, record),
   });
+  const trained = new Set(decided.run.record.candidates.map((c) => c.name));
+  const missing = decided.run.record.config.candidates
+    .map((c) => c.name)
+    .filter((name) => !trained.has(name));
   const runDir = path.resolve(root, input.out ?? path.join('.pinml', 'runs', model));
   await writeRunFolder(runDir, decided.run);
-  if (decided.gate === 'failed') return { ...decided, runDir };
+  if (decided.gate === 'failed') return { ...decided, runDir, missing };
   if (decided.assessment)
     await writeFile(path.join(runDir, ASSESSMENT_FILE), canonicalJson(decided.assessment));
   const files = await writeReportFiles(defaultReportDir(root, model), decided.report);
-  return { ...decided, runDir, files };
+  return { ...decided, runDir, files, missing };
+}
+
+/** The summary's line for candidates that were not trained, or nothing. */
+export function missingMarkdown(missing: readonly string[]): string {
+  if (missing.length === 0) return '';
+  const list = missing.map((m) => `\`${m}\``).join(', ');
+  return `> **Not trained:** ${list} (${missing.length === 1 ? 'its training job' : 'their training jobs'} failed; see the run). Decided among the candidates that trained.\n\n`;
 }

@@ -6,7 +6,12 @@
  */
 import * as core from '@actions/core';
 import path from 'node:path';
-import { decideRunFolders, decisionLine, decisionMarkdown } from '../../pipeline/decide.ts';
+import {
+  decideRunFolders,
+  decisionLine,
+  decisionMarkdown,
+  missingMarkdown,
+} from '../../pipeline/decide.ts';
 import * as action from '../common/action.ts';
 
 export interface DecideInputs {
@@ -39,6 +44,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
     const relative = (file?: string): string | undefined => file && path.relative(root, file);
     action.setOutputs({
       'run-dir': relative(decided.runDir),
+      missing: decided.missing.join(','),
       chosen: decided.run.record.chosen.name,
       gate: decided.gate,
       decision: decided.decision.action,
@@ -48,6 +54,11 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
     });
     if (decided.gate === 'failed') core.warning(decisionLine(decided));
     else core.info(decisionLine(decided));
-    await action.writeSummary(decisionMarkdown(decided));
+    if (decided.missing.length > 0) {
+      core.warning(
+        `not trained: ${decided.missing.join(', ')} (the training job failed); decided among the others`,
+      );
+    }
+    await action.writeSummary(missingMarkdown(decided.missing) + decisionMarkdown(decided));
   });
 }

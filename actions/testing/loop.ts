@@ -31,7 +31,11 @@ export interface WorkflowLoop {
   run: (
     workflow: string,
     event: WorkflowEvent,
-    options?: { rerun?: RunWorkflowOptions['rerun']; allowFailure?: boolean },
+    options?: {
+      rerun?: RunWorkflowOptions['rerun'];
+      allowFailure?: boolean;
+      lostRunners?: string[];
+    },
   ) => Promise<WorkflowRun>;
   /** Commits `files` as the developer and pushes main: the push event. */
   push: (files: Record<string, string | Buffer | null>, message: string) => Promise<WorkflowEvent>;
@@ -57,6 +61,7 @@ export function workflowLoop(sandbox: () => Sandbox, options: LoopOptions = {}):
         ...(options.vars ? { vars: options.vars() } : {}),
         ...(options.secrets ? { secrets: options.secrets } : {}),
         ...(more.rerun ? { rerun: more.rerun } : {}),
+        ...(more.lostRunners ? { lostRunners: more.lostRunners } : {}),
       });
       runs.push(result);
       expect(sandbox().fake.violations).toEqual([]);

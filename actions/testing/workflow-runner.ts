@@ -124,6 +124,12 @@ export interface RunWorkflowOptions {
    * `owner/repo`, mapped to a local checkout of them (the runner would download them).
    */
   remoteActions?: Record<string, string>;
+  /**
+   * Job instances (by their evaluated name, e.g. `Train iris / logistic-fast`) whose runner is
+   * lost before their first step, as GitHub reports a hosted runner that stopped answering: the
+   * instance fails with no step run.
+   */
+  lostRunners?: string[];
 }
 
 const STANDARD = {
@@ -477,6 +483,13 @@ export async function runWorkflow(
         : typeof group === 'string'
           ? group
           : asString((group as Record<string, Json>).group ?? null);
+    if (options.lostRunners?.includes(name)) {
+      instance.result = 'failure';
+      run.log.push(
+        `${name}: The hosted runner: GitHub Actions 7 lost communication with the server. Anything in your workflow that terminates the runner process, starves it for CPU/Memory, or blocks its network access can cause this error.`,
+      );
+      return instance;
+    }
     await withConcurrency(groupName, async () => {
       const raw = rawSteps(root, id);
       if (raw.length !== job.steps.length) throw new Error(`${id}: steps do not line up`);
