@@ -280,6 +280,39 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
     );
 
     chapter(
+      'a dispatch on another branch trains, gates and reports, registers nothing, and says so',
+      async () => {
+        const main = await sandbox.tip();
+        const pulls = sandbox.fake.pulls.length;
+        const { after } = await sandbox.push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [7, 8, 9]) },
+          'Try three rows fewer',
+          'experiment',
+        );
+        const event: WorkflowEvent = {
+          name: 'workflow_dispatch',
+          sha: after,
+          ref: 'refs/heads/experiment',
+          inputs: {},
+        };
+        const result = await run(TRAIN, event);
+        expectSucceeded(result);
+        expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
+          gate: 'passed',
+          registers: 'false',
+        });
+        const steps = result.jobs.decide?.instances[0]?.steps ?? [];
+        expect(steps.find((s) => s.id === 'register')?.result).toBe('skipped');
+        expect(steps.find((s) => s.id === 'promote')?.result).toBe('skipped');
+        expect(steps.find((s) => s.id === 'decide')?.action?.summary).toMatch(
+          /^> \*\*Not registered:\*\* this run is on `experiment`; pinml registers and proposes only from `main`, the default branch\./,
+        );
+        expect(await sandbox.tip()).toBe(main);
+        expect(sandbox.fake.pulls).toHaveLength(pulls);
+      },
+    );
+
+    chapter(
       'never lets a token out of a step',
       () => {
         const leaks = runs.flatMap((r) =>

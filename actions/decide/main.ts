@@ -21,6 +21,7 @@ export interface DecideInputs {
   base: string;
   remote: string;
   token: string;
+  registers: boolean;
 }
 
 export function parseInputs(get: action.InputGetter): DecideInputs {
@@ -31,12 +32,13 @@ export function parseInputs(get: action.InputGetter): DecideInputs {
     base: get('base') || 'main',
     remote: get('remote') || 'origin',
     token: get('github-token'),
+    registers: (get('registers') || 'true') !== 'false',
   };
 }
 
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
-    const { remote, base, token, ...inputs } = parseInputs(get);
+    const { remote, base, token, registers, ...inputs } = parseInputs(get);
     const { root, repo } = action.openRepository(token, env);
     const at = (): Promise<string> => repo.fetch({ remote, branch: base });
     const commit = env.GITHUB_SHA ?? null;
@@ -45,6 +47,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
     action.setOutputs({
       'run-dir': relative(decided.runDir),
       missing: decided.missing.join(','),
+      registers: String(registers),
       chosen: decided.run.record.chosen.name,
       gate: decided.gate,
       decision: decided.decision.action,
@@ -59,6 +62,17 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
         `not trained: ${decided.missing.join(', ')} (the training job failed); decided among the others`,
       );
     }
-    await action.writeSummary(missingMarkdown(decided.missing) + decisionMarkdown(decided));
+    const where = (env.GITHUB_REF ?? '').replace(/^refs\/heads\//, '') || 'this ref';
+    const notRegistered = registers
+      ? ''
+      : `> **Not registered:** this run is on \`${where}\`; pinml registers and proposes only from \`${base}\`, the default branch. The report below is for review.\n\n`;
+    if (!registers) {
+      core.warning(
+        `not registered: this run is on ${where}; pinml registers and proposes only from ${base}`,
+      );
+    }
+    await action.writeSummary(
+      notRegistered + missingMarkdown(decided.missing) + decisionMarkdown(decided),
+    );
   });
 }

@@ -74,12 +74,14 @@ export interface Sandbox {
   /** The developer's clone, where test pushes are made. */
   dev: string;
   /**
-   * Commits `files` (content, or null to delete) in the developer's clone and pushes main;
-   * returns the push event's before/after and the changed paths.
+   * Commits `files` (content, or null to delete) in the developer's clone and pushes `branch`
+   * (main; a new branch starts from main); returns the push event's before/after and the
+   * changed paths.
    */
   push(
     files: Record<string, string | Buffer | null>,
     message: string,
+    branch?: string,
   ): Promise<{ before: string; after: string; changed: string[] }>;
   /** The tip of a branch of the bare repository. */
   tip(branch?: string): Promise<string>;
@@ -158,11 +160,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     fake,
     cli,
     dev,
-    async push(files, message) {
-      const before = await sandbox.tip().catch(() => '0'.repeat(40));
-      if (before !== '0'.repeat(40)) {
-        await git(dev, 'fetch', '--quiet', 'origin', 'main');
-        await git(dev, 'reset', '--quiet', '--hard', 'origin/main');
+    async push(files, message, branch = 'main') {
+      const before = await sandbox.tip(branch).catch(() => '0'.repeat(40));
+      // On the branch's tip; a new branch starts from main's.
+      const from = before !== '0'.repeat(40) ? branch : 'main';
+      if ((await sandbox.tip(from).catch(() => undefined)) !== undefined) {
+        await git(dev, 'fetch', '--quiet', 'origin', from);
+        await git(dev, 'reset', '--quiet', '--hard', `origin/${from}`);
       }
       for (const [file, content] of Object.entries(files)) {
         const target = path.join(dev, file);
@@ -174,7 +178,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       await git(dev, 'add', '--all');
       await git(dev, 'commit', '--quiet', '-m', message);
-      await git(dev, 'push', '--quiet', 'origin', 'HEAD:main');
+      await git(dev, 'push', '--quiet', 'origin', `HEAD:${branch}`);
       const after = await git(dev, 'rev-parse', 'HEAD');
       const changed =
         before === '0'.repeat(40)
