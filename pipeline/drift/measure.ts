@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../config.ts';
-import { PinmlError, UsageError } from '../errors.ts';
+import { PinmlError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { ref } from '../registry/messages.ts';
-import { cardOf, productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import { cardOf, chooseVersion } from '../registry/registry.ts';
 import type { Card } from '../registry/schema.ts';
 import type { CurrentWindow } from './current.ts';
 import { detectDrift } from './drift.ts';
@@ -63,14 +63,7 @@ async function driftCard(
   model: string,
   version?: number,
 ): Promise<Card> {
-  await requireModel(repo, commit, model, refName);
-  const state = await readModelState(repo, commit, model);
-  const chosen = version ?? productionVersion(state);
-  if (chosen === null) {
-    throw new UsageError(
-      `${model} has no production version at ${refName}: name the version, as ${model}@1`,
-    );
-  }
+  const { state, version: chosen } = await chooseVersion(repo, commit, refName, model, version);
   return cardOf(state, chosen);
 }
 

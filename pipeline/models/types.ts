@@ -66,16 +66,9 @@ export interface Predictor {
   /**
    * Where a predictor has one: predicts `rows` rows of `x` (row-major, `features.length` numbers
    * each) into `proba` (`rows × classes`) and returns the class indices: the same numbers as
-   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk). `threads`
-   * (default 1: the calling thread only) lets a family split a large batch over that many
-   * threads (batch scoring); the numbers do not depend on it.
+   * `predictRow` row by row, faster for large batches (a forest's WebAssembly walk).
    */
-  predictBatch?: (
-    x: Float64Array,
-    rows: number,
-    proba: Float64Array,
-    threads?: number,
-  ) => Uint32Array;
+  predictBatch?: (x: Float64Array, rows: number, proba: Float64Array) => Uint32Array;
   /**
    * Where a family has one: {@link predictBatch} on `threads` helper threads, leaving the
    * calling thread free (batch scoring reads the next rows meanwhile). The same numbers.

@@ -13,7 +13,7 @@ import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { loadVersion, type LoadedVersion } from '../registry/load.ts';
-import { productionVersion, readModelState, requireModel } from '../registry/registry.ts';
+import { chooseVersion } from '../registry/registry.ts';
 import type { RowFormat } from './rows.ts';
 import { scoreRows, type ScoreSummary } from './score.ts';
 
@@ -42,13 +42,7 @@ export async function versionAt(
   version: number | undefined,
 ): Promise<LoadedVersion> {
   const commit = await repo.resolve(ref);
-  await requireModel(repo, commit, model, ref);
-  const chosen = version ?? productionVersion(await readModelState(repo, commit, model));
-  if (chosen === null) {
-    throw new UsageError(
-      `${model} has no production version at ${ref}: name the version, as ${model}@1`,
-    );
-  }
+  const { version: chosen } = await chooseVersion(repo, commit, ref, model, version);
   return loadVersion(repo, commit, model, chosen);
 }
 

@@ -33,7 +33,7 @@ export interface ScoreOptions {
   rejects?: Writable | undefined;
   /** Called after each chunk with the rows read so far. */
   onProgress?: (progress: { rows: number; rejected: number }) => void;
-  /** Threads a chunk is predicted on (a forest splits it; the bytes written do not change). */
+  /** Helper threads a forest predicts each chunk on while this one reads on (same bytes). */
   threads?: number;
   chunkRows?: number;
 }
@@ -144,10 +144,10 @@ export async function scoreRows(options: ScoreOptions): Promise<ScoreSummary> {
   /** The chunk's classes: on helper threads while this thread reads on, where the family can. */
   const predict = (c: Chunk): Uint32Array | Promise<Uint32Array> => {
     const x = c.x.subarray(0, c.n * d);
-    if (threads >= 1 && predictor.predictBatchAsync) {
+    if (predictor.predictBatchAsync) {
       return predictor.predictBatchAsync(x, c.n, c.probabilities, threads);
     }
-    if (predictor.predictBatch) return predictor.predictBatch(x, c.n, c.probabilities, threads);
+    if (predictor.predictBatch) return predictor.predictBatch(x, c.n, c.probabilities);
     return Uint32Array.from({ length: c.n }, (_, i) =>
       predictor.predictRow(
         x.subarray(i * d, i * d + d),

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { closestName } from '../closest-name.ts';
-import { RegistryError } from '../errors.ts';
+import { RegistryError, UsageError } from '../errors.ts';
 import type { GitRepo } from '../git/repo.ts';
 import { sha256 } from '../json.ts';
 import { REGISTRY_DIR, checkModelName, paths } from './paths.ts';
@@ -201,4 +201,28 @@ export async function readArtifact(repo: GitRepo, commit: string, card: Card): P
     );
   }
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The model's state at `commit` and the version a command works on: the one named, else the one
+ * `commit` pins for production (`refName` is the ref as the user wrote it, for the messages). A
+ * model that is not there is a RegistryError; one never promoted, with no version named, a
+ * UsageError saying to name one.
+ */
+export async function chooseVersion(
+  repo: GitRepo,
+  commit: string,
+  refName: string,
+  model: string,
+  version: number | undefined,
+): Promise<{ state: ModelState; version: number }> {
+  await requireModel(repo, commit, model, refName);
+  const state = await readModelState(repo, commit, model);
+  const chosen = version ?? productionVersion(state);
+  if (chosen === null) {
+    throw new UsageError(
+      `${model} has no production version at ${refName}: name the version, as ${model}@1`,
+    );
+  }
+  return { state, version: chosen };
 }

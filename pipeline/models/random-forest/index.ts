@@ -321,8 +321,9 @@ function readArtifact(value: unknown): { artifact: RandomForestArtifact; forest:
 
 /**
  * The server's predictor of a `random-forest`: its flat forest, one row at a time or a batch on
- * the calling thread (the WebAssembly walk from a few hundred rows), or a large batch on
- * `threads` threads (batch scoring, `predictForest`), the same bits every way.
+ * the calling thread (the WebAssembly walk from a few hundred rows), or a batch on helper
+ * threads while the calling one goes on (batch scoring, `predictForestAsync`), the same bits
+ * every way.
  */
 function forestPredictor(checked: {
   artifact: RandomForestArtifact;
@@ -335,12 +336,7 @@ function forestPredictor(checked: {
     features: Object.freeze([...artifact.features]),
     classes: Object.freeze([...artifact.classes]),
     predictRow: (row, out) => forest.predictRow(row, out),
-    predictBatch(x, rows, proba, threads = 1) {
-      if (threads > 1) {
-        const predicted = predictForest(forest, x, rows, { proba: true, threads });
-        proba.set(predicted.proba);
-        return predicted.index;
-      }
+    predictBatch(x, rows, proba) {
       const index = new Uint32Array(rows);
       forest.predictRange(x, 0, rows, index, proba);
       return index;
