@@ -18,6 +18,7 @@ const SCRIPTS = [
   'pipeline/bench/**',
   'pipeline/demo/**',
   'serve/bench/**',
+  'serve/scripts/**',
   'actions/scripts/**',
   'pipeline/models/random-forest/wasm/build.ts',
   'pipeline/registry/write-schemas.ts',

@@ -88,11 +88,20 @@ export default defineConfig({
           name: 'e2e',
           include: ALL,
           exclude: [...UNIT, ...SYSTEM, '**/node_modules/**'],
-          // Installs Node 24 for the node24 tests once (pipeline/testing/global-setup.ts).
+          // Builds the server's bundle and installs Node 24 for the node24 tests, once
+          // (pipeline/testing/global-setup.ts).
           globalSetup: ['pipeline/testing/global-setup.ts'],
         },
       },
-      { logLevel: 'error', test: { ...shared, name: 'system', include: SYSTEM } },
+      {
+        logLevel: 'error',
+        test: {
+          ...shared,
+          name: 'system',
+          include: SYSTEM,
+          globalSetup: ['pipeline/testing/global-setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -91,7 +91,12 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
 
         const log = await sandbox.cli.git(sandbox.bare, 'log', '--format=%s', 'main');
         expect(log.split('\n')[0]).toMatch(/^pinml: register iris@1 /);
-        expect(openPulls()).toMatchObject([{ number: 1, title: 'Promote iris@1 to production' }]);
+        expect(openPulls()).toMatchObject([
+          { number: 1, title: 'Promote iris@1 to production', labels: ['pinml', 'promotion'] },
+        ]);
+        // The repository was fresh: labelling created both labels, which needs `issues: write`
+        // (the fake refuses a job token without it, as GitHub does).
+        expect([...sandbox.fake.labels]).toEqual(expect.arrayContaining(['pinml', 'promotion']));
         expect(await pinned('pinml/promote-iris')).toBe(1);
         expect(await pinned()).toBeUndefined();
         // The registration commit touches only registry/**: it does not start another training.

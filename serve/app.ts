@@ -131,10 +131,20 @@ function errorAnswer(
   };
 }
 
+/** Route patterns → their labels: the patterns are the app's own, so the map stays small. */
+const labels = new Map<string, string>();
+
 /** The matched route's pattern (a bounded metric label), or `unmatched`. */
 function routeOf(c: Context): string {
   const path = routePath(c, -1);
-  if (path === '' || path === '*' || path === '/*') return 'unmatched';
-  // `/v1/models/:name{[^/]+:predict}` (see routes/declare.ts) is labelled `/v1/models/:name:predict`.
-  return path.replace(/\{\[\^\/\]\+([^}]*)\}/g, '$1');
+  let label = labels.get(path);
+  if (label === undefined) {
+    label =
+      path === '' || path === '*' || path === '/*'
+        ? 'unmatched'
+        : // `/v1/models/:name{[^/]+:predict}` (routes/declare.ts) is labelled `/v1/models/:name:predict`.
+          path.replace(/\{\[\^\/\]\+([^}]*)\}/g, '$1');
+    labels.set(path, label);
+  }
+  return label;
 }

@@ -20,12 +20,19 @@ import { LiveMonitor } from './log/live.ts';
 import { Recorder } from './log/recorder.ts';
 import { createMetrics, type ServeMetrics } from './metrics.ts';
 
-/** Most rows waiting for the prediction log: ~20 s at 5,000 rows/s; ~30 MB at most. */
+/**
+ * Most rows waiting for the prediction log: ~20 s at 5,000 rows/s, 5 s at 20,000; ~80 MB of heap
+ * at most for one-row requests (serve/log/recorder.ts).
+ */
 export const LOG_QUEUE_ROWS = 100_000;
 /** How often the prediction log is written: a crash loses at most the rows of one interval. */
 const LOG_FLUSH_MS = 250;
 
+// why: the server's bundle (serve/scripts/build.ts) is not beside package.json; it has the version built in.
+declare const __PINML_PACKAGE_VERSION__: string | undefined;
+
 async function packageVersion(): Promise<string> {
+  if (typeof __PINML_PACKAGE_VERSION__ !== 'undefined') return __PINML_PACKAGE_VERSION__;
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
   return (JSON.parse(text) as { version?: string }).version ?? '0.0.0';
 }

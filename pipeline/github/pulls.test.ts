@@ -30,6 +30,10 @@ beforeAll(async () => {
     repo: 'models',
     bareRepoDir: bare,
     token: 's3cret',
+    scopedTokens: new Map([
+      ['ghs_pulls', { contents: 'write', 'pull-requests': 'write' }],
+      ['ghs_pullsIssues', { contents: 'write', 'pull-requests': 'write', issues: 'write' }],
+    ]),
   });
 });
 
@@ -78,6 +82,24 @@ describe('upsertPullRequest against the OpenAPI-checked fake', () => {
     expect(error).toBeInstanceOf(GitHubError);
     expect((error as GitHubError).message).toMatch(/HTTP 401.*missing or invalid/);
     expect((error as GitHubError).message).not.toContain('wrong');
+  });
+
+  it('needs issues: write to label with a label the repository lacks, as GitHub does', async () => {
+    const pullsOnly = createGitHubClient({ token: 'ghs_pulls', baseUrl: fake.url, retries: 0 });
+    const err = await upsertPullRequest(pullsOnly, spec({ labels: ['pinml', 'canary'] })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GitHubError);
+    expect((err as Error).message).toMatch(/label pull request #\d+ \(canary\).*`issues: write`/);
+    expect(fake.labels.has('canary')).toBe(false);
+    // A label the repository has (a default one) needs only pull-requests: write.
+    await upsertPullRequest(pullsOnly, spec({ labels: ['pinml', 'bug'] }));
+    const both = createGitHubClient({ token: 'ghs_pullsIssues', baseUrl: fake.url, retries: 0 });
+    await upsertPullRequest(both, spec({ labels: ['pinml', 'canary'] }));
+    expect(fake.labels.has('canary')).toBe(true);
+    expect(fake.pulls.find((p) => p.state === 'open')?.labels).toEqual(
+      expect.arrayContaining(['pinml', 'promotion', 'bug', 'canary']),
+    );
   });
 
   it('refuses a body over GitHub limit before sending it', async () => {

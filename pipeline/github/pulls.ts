@@ -28,6 +28,11 @@ export interface PullResult {
   url: string;
 }
 
+/** Adding a label the repository lacks creates it: `pull-requests: write` does not cover that. */
+const LABELS_PERMISSION =
+  '`issues: write`: a label the repository does not have yet is created when it is first added, ' +
+  'and creating a label is an issues permission';
+
 const PULLS_PERMISSION =
   '`pull-requests: write`, and the repository setting ' +
   '"Allow GitHub Actions to create and approve pull requests"';
@@ -86,7 +91,13 @@ export async function upsertPullRequest(
   if (missing.length > 0) {
     await client.rest.issues
       .addLabels({ owner, repo, issue_number: result.number, labels: missing })
-      .catch((e: unknown) => explain(e, `label pull request #${result.number}`));
+      .catch((e: unknown) =>
+        refused(
+          e,
+          `label pull request #${result.number} (${missing.join(', ')})`,
+          LABELS_PERMISSION,
+        ),
+      );
   }
   return result;
 }

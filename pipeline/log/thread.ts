@@ -7,8 +7,9 @@
  * in order. Same interface, same errors (`PinmlError`, with its code, message and data). A
  * thread that dies is started again at the next call; the calls it had are rejected.
  *
- * It starts from TypeScript source only (the server is not bundled): the thread registers tsx's
- * CommonJS hook, as module hooks of the calling thread do not reach threads on Node 20.
+ * From TypeScript source the thread registers tsx's CommonJS hook (module hooks of the calling
+ * thread do not reach threads on Node 20) and loads `thread-worker.ts`; from the server's bundle
+ * (`npm run build:serve`) it runs `log-thread.js`, the bundle of `thread-entry.ts` beside it.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,9 @@ import type {
   RetentionResult,
 } from './store.ts';
 import type { LogCall, LogMethod, LogReply } from './thread-worker.ts';
+
+/** The file name of the thread's bundle, beside the bundle that starts it (`serve/scripts/build.ts`). */
+export const LOG_THREAD_BUNDLE = 'log-thread.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -56,20 +60,25 @@ export class ThreadedLog implements LogStore {
   #start(): { worker: Worker; port: MessagePort } {
     if (this.#thread !== undefined) return this.#thread;
     const here = import.meta.url;
-    const require = createRequire(here);
-    const tsx = require.resolve('tsx/cjs/api');
-    const entry = fileURLToPath(new URL('./thread-worker.ts', here));
     const { port1, port2 } = new MessageChannel();
-    const code = [
-      "const { workerData } = require('node:worker_threads');",
-      `require(${JSON.stringify(tsx)}).register();`,
-      `require(${JSON.stringify(entry)}).serveLog(workerData.port, workerData.file, workerData.options);`,
-    ].join('\n');
-    const worker = new Worker(code, {
-      eval: true,
-      workerData: { port: port2, file: this.location, options: this.#options },
-      transferList: [port2],
-    });
+    const workerData = { port: port2, file: this.location, options: this.#options };
+    let worker: Worker;
+    if (here.endsWith('.ts')) {
+      const require = createRequire(here);
+      const tsx = require.resolve('tsx/cjs/api');
+      const entry = fileURLToPath(new URL('./thread-worker.ts', here));
+      const code = [
+        "const { workerData } = require('node:worker_threads');",
+        `require(${JSON.stringify(tsx)}).register();`,
+        `require(${JSON.stringify(entry)}).serveLog(workerData.port, workerData.file, workerData.options);`,
+      ].join('\n');
+      worker = new Worker(code, { eval: true, workerData, transferList: [port2] });
+    } else {
+      worker = new Worker(new URL(`./${LOG_THREAD_BUNDLE}`, here), {
+        workerData,
+        transferList: [port2],
+      });
+    }
     const thread = { worker, port: port1 };
     port1.on('message', (reply: LogReply) => {
       const p = this.#pending.get(reply.id);
@@ -129,11 +138,15 @@ export class ThreadedLog implements LogStore {
 
   append(rows: readonly PredictionRecord[], signatures: readonly LoggedSignature[]): Promise<void> {
     // Plain number lists: a typed-array view would carry its whole buffer (a batch's) per row.
-    const plain = rows.map((r) => ({
-      ...r,
-      inputs: r.inputs === null ? null : Array.from(r.inputs),
-      probabilities: Array.from(r.probabilities),
-    }));
+    const plain = rows.map((r) =>
+      (r.inputs === null || Array.isArray(r.inputs)) && Array.isArray(r.probabilities)
+        ? r
+        : {
+            ...r,
+            inputs: r.inputs === null ? null : Array.from(r.inputs),
+            probabilities: Array.from(r.probabilities),
+          },
+    );
     return this.#call('append', [plain, signatures]);
   }
 

@@ -1,6 +1,6 @@
 /**
- * `pinml-serve` in a child process, as `npm start` runs it (`serve/bin/pinml-serve.js`,
- * configured by environment), on a chosen Node runtime, with its JSON log lines collected. Test
+ * `pinml-serve` in a child process, as `npm start` runs it (the bundle `npm run build:serve`
+ * writes, built by the tests' global setup into {@link serverBundleDir}; configured by environment), on a chosen Node runtime, with its JSON log lines collected. Test
  * helper only: product code never imports it. It lives in pipeline/testing, below the server and
  * the actions, so the server's tests and the workflow tests that need a real server share it.
  */
@@ -12,6 +12,12 @@ import { createInterface } from 'node:readline';
 
 import { repoRoot, type Runtime } from './runtimes.ts';
 import { waitFor } from './wait.ts';
+
+/**
+ * Where the tests' global setup writes the server's bundle: inside the repository, so the
+ * packages it imports resolve from its `node_modules` as they do beside `serve/dist/`.
+ */
+export const serverBundleDir = join(repoRoot, '.pinml', 'serve-dist');
 
 export interface ServeProcess {
   url: string;
@@ -34,7 +40,7 @@ export async function startServe(
 ): Promise<ServeProcess> {
   const ours = env.PINML_DATA_DIR === undefined;
   const dataDir = env.PINML_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'pinml-serve-data-')));
-  const child = spawn(runtime.binary(), [join(repoRoot, 'serve/bin/pinml-serve.js')], {
+  const child = spawn(runtime.binary(), [join(serverBundleDir, 'pinml-serve.js')], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', PINML_HOST: '127.0.0.1', PINML_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

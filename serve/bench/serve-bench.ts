@@ -44,6 +44,7 @@ import autocannonModule from 'autocannon';
 
 import { COMMIT_HEADER } from '../answer/respond.ts';
 import { LOG_QUEUE_ROWS } from '../main.ts';
+import { buildServer } from '../scripts/build.ts';
 import { irisRows } from '../testing/fixtures.ts';
 import { createSandbox, type Sandbox } from '../testing/sandbox.ts';
 import { pushWebhook } from '../testing/server.ts';
@@ -204,9 +205,13 @@ app.post('*', async (c) => { await c.req.json(); return c.json({ ok: true }); })
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log('port=' + info.port));
 process.on('SIGTERM', () => process.exit(0));`;
 
+/** The bundle `npm start` builds and runs (`npm run build:serve`), built once per run. */
+let bundle: Promise<string> | undefined;
+
 /** pinml-serve as `npm start` runs it, with configuration from the environment; once ready. */
 async function startPinml(sandbox: Sandbox, env: Record<string, string>): Promise<Child> {
-  const child = await startChild(process.execPath, [join(ROOT, 'serve/bin/pinml-serve.js')], {
+  bundle ??= buildServer();
+  const child = await startChild(process.execPath, [await bundle], {
     PINML_REPO: sandbox.dir,
     PINML_DATA_DIR: await mkdtemp(join(tmpdir(), 'pinml-bench-data-')),
     PINML_HOST: '127.0.0.1',

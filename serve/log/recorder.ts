@@ -17,15 +17,34 @@ import type {
 import { rowId, type Predictions } from '../answer/answer.ts';
 import type { ServedModel } from '../follow/load-registry.ts';
 
-/** What one answer enqueues: its rows, predictions and model, expanded into rows later. */
+/**
+ * What one answer enqueues, in plain number lists (row-major), expanded into rows later. Not the
+ * answer's typed arrays: V8 spends ~200 bytes on each typed array's header, so 100,000 one-row
+ * entries holding theirs took 152 MB of heap, where these take 77 MB (`node --expose-gc`, a
+ * queue of entries shaped as the server's; `npm run bench:serve`'s sustained run had 70,000 rows
+ * queued and peaked at 702 MB with typed arrays).
+ */
 interface Entry {
   model: ServedModel;
   pin: Pin;
   id: string;
-  rows: readonly Float64Array[];
-  predictions: Predictions;
+  /** Its rows. */
+  n: number;
+  /** The inputs, `n × features`; null when inputs are not logged. */
+  inputs: number[] | null;
+  /** The predicted class index of each row. */
+  classes: number[];
+  /** Every class's probability, `n × classes`. */
+  probabilities: number[];
   time: number;
   latencyMs: number;
+}
+
+/** A typed array's values as a plain list. */
+function plain(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] as number;
+  return out;
 }
 
 /** How the recorder behaves. */
@@ -120,7 +139,26 @@ export class Recorder {
       this.#warn('the prediction log queue is full: rows are dropped');
       return;
     }
-    this.#queue.push({ model, pin, id, rows, predictions, time: this.#now(), latencyMs });
+    let inputs: number[] | null = null;
+    if (this.#o.logInputs) {
+      const d = rows[0]?.length ?? 0;
+      inputs = new Array<number>(rows.length * d);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as Float64Array;
+        for (let j = 0; j < d; j++) inputs[i * d + j] = row[j] as number;
+      }
+    }
+    this.#queue.push({
+      model,
+      pin,
+      id,
+      n: rows.length,
+      inputs,
+      classes: plain(predictions.classes),
+      probabilities: plain(predictions.probabilities),
+      time: this.#now(),
+      latencyMs,
+    });
     this.#queued += rows.length;
     if (this.#queued > this.#peak) this.#peak = this.#queued;
   }
@@ -161,9 +199,9 @@ export class Recorder {
       let take = 0;
       while (
         take < this.#queue.length &&
-        (take === 0 || n + (this.#queue[take] as Entry).rows.length <= this.#o.batchRows)
+        (take === 0 || n + (this.#queue[take] as Entry).n <= this.#o.batchRows)
       ) {
-        n += (this.#queue[take] as Entry).rows.length;
+        n += (this.#queue[take] as Entry).n;
         take++;
       }
       const entries = this.#queue.slice(0, take);
@@ -211,18 +249,19 @@ export class Recorder {
 
   #expand(e: Entry, out: PredictionRecord[]): void {
     const k = e.model.classKeys.length;
-    const p = e.predictions;
-    for (let i = 0; i < e.rows.length; i++) {
+    const d = e.n === 0 || e.inputs === null ? 0 : e.inputs.length / e.n;
+    const one = e.n === 1;
+    for (let i = 0; i < e.n; i++) {
       out.push({
-        id: rowId(e.id, i, e.rows.length),
+        id: rowId(e.id, i, e.n),
         time: e.time,
         model: e.model.name,
         version: e.model.version,
         commit: e.model.commit,
         pin: e.pin,
-        inputs: this.#o.logInputs ? (e.rows[i] as Float64Array) : null,
-        class: e.model.classKeys[p.classes[i] as number] as string,
-        probabilities: p.probabilities.subarray(i * k, i * k + k),
+        inputs: e.inputs === null ? null : one ? e.inputs : e.inputs.slice(i * d, i * d + d),
+        class: e.model.classKeys[e.classes[i] as number] as string,
+        probabilities: one ? e.probabilities : e.probabilities.slice(i * k, i * k + k),
         latencyMs: e.latencyMs,
         sampleRate: this.#o.sampleRate,
       });

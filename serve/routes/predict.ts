@@ -142,19 +142,22 @@ export const pinmlProtocol: Protocol<PredictRequest> = {
       ? model.inputs.list(request.inputs, 'inputs', batchLimit)
       : [model.inputs.one(request.inputs, 'inputs')],
   answer(request, model, p, id, pin) {
-    const rows = Array.from({ length: p.rows }, (_, i) => ({
+    const row = (i: number) => ({
       id: rowId(id, i, p.rows),
       class: labelOf(model, p, i),
       probabilities: probabilitiesOf(model, p, i),
-    }));
-    return {
-      model: model.name,
-      version: model.version,
-      commit: model.commit,
-      pin,
-      id,
-      ...(Array.isArray(request.inputs) ? { predictions: rows } : { prediction: rows[0] }),
-    };
+    });
+    const { name, version, commit } = model;
+    return Array.isArray(request.inputs)
+      ? {
+          model: name,
+          version,
+          commit,
+          pin,
+          id,
+          predictions: Array.from({ length: p.rows }, (_, i) => row(i)),
+        }
+      : { model: name, version, commit, pin, id, prediction: row(0) };
   },
 };
 

@@ -13,7 +13,14 @@ import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { GitRepo } from '../../git/repo.ts';
-import { handleIssues, type FakeIssue, type FakePull, type Reply } from './fake-issues.ts';
+import {
+  DEFAULT_LABELS,
+  handleIssues,
+  labelsCreated,
+  type FakeIssue,
+  type FakePull,
+  type Reply,
+} from './fake-issues.ts';
 
 export type { FakeIssue, FakePull } from './fake-issues.ts';
 
@@ -125,6 +132,8 @@ export interface FakeGitHub {
   pulls: FakePull[];
   /** Issues that are not pull requests (a pull request's comments and labels stay on it). */
   issues: FakeIssue[];
+  /** The repository's labels (GitHub's defaults, and every label created since). */
+  labels: Set<string>;
   requests: {
     method: string;
     path: string;
@@ -169,6 +178,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const git = GitRepo.open(options.bareRepoDir, { bare: true });
   const pulls: FakePull[] = [];
   const issues: FakeIssue[] = [];
+  const labels = new Set(DEFAULT_LABELS);
   const requests: FakeGitHub['requests'] = [];
   const violations: string[] = [];
   let nextNumber = 1;
@@ -261,7 +271,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   ): Promise<Reply> => {
     if (params.owner !== owner || params.repo !== repo) return [404, { message: 'Not Found' }];
     const issueReply = handleIssues(
-      { owner, repo, pulls, issues, nextNumber: () => nextNumber++, url: () => url },
+      { owner, repo, labels, pulls, issues, nextNumber: () => nextNumber++, url: () => url },
       op.operationId,
       params,
       query,
@@ -459,7 +469,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           need.scope === 'issues' && pulls.some((p) => p.number === number)
             ? LEVEL[scoped['pull-requests'] ?? 'none']
             : 0;
-        if (Math.max(LEVEL[scoped[need.scope] ?? 'none'], alsoPulls) < LEVEL[need.level]) {
+        // Naming a label the repository lacks creates it, and creating a label needs
+        // `issues: write` whatever the item is (pull-requests: write does not do).
+        const creates =
+          labelsCreated(labels, op.operationId, (body ?? {}) as Record<string, unknown>).length > 0;
+        const granted = creates
+          ? LEVEL[scoped.issues ?? 'none']
+          : Math.max(LEVEL[scoped[need.scope] ?? 'none'], alsoPulls);
+        if (granted < LEVEL[creates ? 'write' : need.level]) {
           requests.push({
             method,
             path: parsed.pathname,
@@ -468,7 +485,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           });
           send(res, 403, {
             message: 'Resource not accessible by integration',
-            documentation_url: `https://docs.github.com/rest (needs ${need.scope}: ${need.level})`,
+            documentation_url: `https://docs.github.com/rest (needs ${creates ? 'issues: write, to create a label' : `${need.scope}: ${need.level}`})`,
           });
           return;
         }
@@ -492,6 +509,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     url,
     pulls,
     issues,
+    labels,
     requests,
     violations,
     close: () =>

@@ -3,7 +3,10 @@
  * one sequence of numbers; listing a repository's issues lists its pull requests too, each
  * with a `pull_request` key; `labels=a,b` keeps the items that carry every label named; the
  * list is newest first unless `direction=asc`, in pages with a `Link` header; the issue
- * endpoints (get, update, labels, comments) take a pull request's number too.
+ * endpoints (get, update, labels, comments) take a pull request's number too. Labels belong to
+ * the repository: a fresh one has GitHub's defaults ({@link DEFAULT_LABELS}), and naming a label
+ * it lacks on an issue or a pull request creates it — which needs `issues: write`
+ * ({@link labelsCreated}; the caller's token is checked in `fake-github.ts`).
  *
  * Test helper only.
  */
@@ -33,10 +36,25 @@ export interface FakeIssue {
   html_url: string;
 }
 
+/** The labels GitHub gives a new repository. */
+export const DEFAULT_LABELS: readonly string[] = [
+  'bug',
+  'documentation',
+  'duplicate',
+  'enhancement',
+  'good first issue',
+  'help wanted',
+  'invalid',
+  'question',
+  'wontfix',
+];
+
 /** What the issue operations share with the rest of the fake. */
 export interface IssueState {
   owner: string;
   repo: string;
+  /** The repository's labels. */
+  labels: Set<string>;
   pulls: FakePull[];
   issues: FakeIssue[];
   /** The next issue or pull request number. */
@@ -55,6 +73,24 @@ const labelNames = (value: unknown): string[] =>
     typeof l === 'string' ? l : String((l as { name?: unknown }).name),
   );
 
+/** The operations that set an item's labels by name. */
+const LABELLING = new Set([
+  'issues/create',
+  'issues/update',
+  'issues/add-labels',
+  'issues/set-labels',
+]);
+
+/** The labels an operation would create: named in its body, missing from the repository. */
+export function labelsCreated(
+  labels: ReadonlySet<string>,
+  operationId: string,
+  body: Record<string, unknown>,
+): string[] {
+  if (!LABELLING.has(operationId)) return [];
+  return [...new Set(labelNames(body.labels))].filter((name) => !labels.has(name));
+}
+
 /** The issue operations; undefined for an operation that is not one of them. */
 export function handleIssues(
   s: IssueState,
@@ -64,6 +100,12 @@ export function handleIssues(
   body: Record<string, unknown>,
 ): Reply | undefined {
   const base = `${s.url()}/repos/${s.owner}/${s.repo}`;
+  // Labels named on an item: the repository gains the ones it lacks.
+  const adopt = (value: unknown): string[] => {
+    const names = [...new Set(labelNames(value))];
+    for (const name of names) s.labels.add(name);
+    return names;
+  };
   const issueJson = (item: FakeIssue | FakePull): Record<string, unknown> => {
     const isPull = 'head' in item;
     return {
@@ -115,7 +157,7 @@ export function handleIssues(
         state_reason: null,
         title: String(body.title),
         body: typeof body.body === 'string' ? body.body : null,
-        labels: [...new Set(labelNames(body.labels))],
+        labels: adopt(body.labels),
         comments: [],
         html_url: `https://github.com/${s.owner}/${s.repo}/issues/${number}`,
       };
@@ -131,7 +173,7 @@ export function handleIssues(
       if (!item) return NOT_FOUND;
       if (typeof body.title === 'string') item.title = body.title;
       if (typeof body.body === 'string') item.body = body.body;
-      if (Array.isArray(body.labels)) item.labels = [...new Set(labelNames(body.labels))];
+      if (Array.isArray(body.labels)) item.labels = adopt(body.labels);
       if ((body.state === 'open' || body.state === 'closed') && body.state !== item.state) {
         item.state = body.state;
         if (!('head' in item)) {
@@ -146,7 +188,7 @@ export function handleIssues(
     case 'issues/add-labels': {
       const item = find();
       if (!item) return NOT_FOUND;
-      for (const name of labelNames(body.labels)) {
+      for (const name of adopt(body.labels)) {
         if (!item.labels.includes(name)) item.labels.push(name);
       }
       return [200, item.labels.map((name, i) => ({ id: i + 1, name }))];
