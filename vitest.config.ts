@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const UNIT = [
   'actions/testing/chapters.test.ts',
+  'actions/testing/concurrency.test.ts',
   'actions/testing/harness.test.ts',
   'pipeline/compare.test.ts',
   'pipeline/config.test.ts',

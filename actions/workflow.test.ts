@@ -6,7 +6,9 @@
  * GitHub's merge endpoint, and `.github/workflows/rollback.yml` opens the revert.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { waitFor } from '../pipeline/testing/wait.ts';
 import { chapters } from './testing/chapters.ts';
+import { concurrencyOf } from './testing/concurrency.ts';
 import { irisCsv, withoutRows, workflowRepositoryFiles } from './testing/fixture-repo.ts';
 import { leakedSecret, node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
@@ -314,6 +316,48 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
         );
         expect(await sandbox.tip()).toBe(main);
         expect(sandbox.fake.pulls).toHaveLength(pulls);
+      },
+    );
+
+    chapter(
+      'a rollback waiting behind a registration is not cancelled by the next push: it has its own concurrency group',
+      async () => {
+        // Production moves on (the lost-runner chapter's proposal), so there is a rollback to make.
+        const proposal = openPulls().find((p) => p.title.startsWith('Promote iris@'));
+        await merge(proposal?.number ?? 0);
+        const groups = concurrencyOf(sandbox);
+        // A registration of an earlier run holds the model's group.
+        const release = await groups.hold('pinml-iris', 'train.yml (an earlier push) decide');
+        const rollback = loop.run(
+          ROLLBACK,
+          {
+            name: 'workflow_dispatch',
+            sha: await sandbox.tip(),
+            inputs: { model: 'iris', reason: 'live accuracy fell' },
+          },
+          { allowFailure: true },
+        );
+        const event = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [10, 11]) },
+          'Two rows fewer',
+        );
+        const training = loop.run(TRAIN, event);
+        // The push's decide arrives while the group is held: GitHub keeps one waiting job per
+        // group, so a rollback waiting in it would be cancelled now.
+        const waiting = () =>
+          groups.pending('pinml-iris').some((label) => label.startsWith('train.yml'));
+        await waitFor(
+          'the push to wait for the model group',
+          () => Promise.resolve(waiting() || undefined),
+          120_000,
+        );
+        release();
+        const [rolled, trained] = await Promise.all([rollback, training]);
+        expect(rolled.jobs.rollback?.result, rolled.log.join('\n')).toBe('success');
+        expect(stepOutputs(rolled, 'rollback', 'rollback').operation).toMatch(
+          /^(created|updated)$/,
+        );
+        expect(stepOutputs(trained, 'decide', 'register')).toMatchObject({ status: 'created' });
       },
     );
 

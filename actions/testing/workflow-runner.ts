@@ -8,7 +8,8 @@
  * triggers the workflow; jobs run in `needs` order (independent ones and matrix legs in
  * parallel, each on a fresh "runner" folder); `strategy.matrix` is expanded (axes, `include`,
  * `exclude`, `fromJSON(needs.x.outputs.y)`); job and step `if:` conditions, `with:`, `env:`,
- * job `outputs` and `concurrency` groups are evaluated; each job's token is the write token
+ * job `outputs` and `concurrency` groups are evaluated (the groups are the repository's, shared by
+ * every run against the sandbox, with GitHub's one-pending-per-group rule: `concurrency.ts`); each job's token is the write token
  * when the job is granted `contents: write`, else a read-only one. Steps that use a
  * JavaScript action of the repository (`./actions/x`) run its bundle as a separate node process
  * on the runtime action.yml names (node24: the Node 24 binary). The standard steps are
@@ -46,9 +47,10 @@ import {
   type ActionResult,
   type NodeRuntime,
 } from './run-action.ts';
+import { concurrencyOf } from './concurrency.ts';
 import type { Sandbox } from './sandbox.ts';
 
-export type Result = 'success' | 'failure' | 'skipped';
+export type Result = 'success' | 'failure' | 'skipped' | 'cancelled';
 
 /** The event that starts a run. */
 export interface WorkflowEvent {
@@ -350,23 +352,8 @@ export async function runWorkflow(
     job,
   });
 
-  const locks = new Map<string, Promise<void>>();
-  async function withConcurrency<T>(group: string | undefined, fn: () => Promise<T>): Promise<T> {
-    if (!group) return fn();
-    const before = locks.get(group) ?? Promise.resolve();
-    let release = (): void => undefined;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    locks.set(
-      group,
-      before.then(() => mine),
-    );
-    await before;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
+  // The repository's concurrency groups: shared with every other run against the sandbox.
+  const groups = concurrencyOf(sandbox);
 
   const jobs = template.jobs.filter((j): j is Job => j.type === 'job');
   if (jobs.length !== template.jobs.length)
@@ -445,7 +432,11 @@ export async function runWorkflow(
       );
       const outputs: Record<string, string> = {};
       for (const i of instances) Object.assign(outputs, i.outputs);
-      const result = instances.every((i) => i.result === 'success') ? 'success' : 'failure';
+      const result: Result = instances.every((i) => i.result === 'success')
+        ? 'success'
+        : instances.some((i) => i.result === 'failure')
+          ? 'failure'
+          : 'cancelled';
       return { result, outputs, instances };
     })();
     done.set(id, promise);
@@ -477,12 +468,14 @@ export async function runWorkflow(
       workspace,
     };
     const group = job.concurrency ? evaluateToken(job.concurrency, ctx) : null;
+    const groupSpec =
+      group === null || typeof group === 'string' ? {} : (group as Record<string, Json>);
     const groupName =
       group === null
         ? undefined
         : typeof group === 'string'
           ? group
-          : asString((group as Record<string, Json>).group ?? null);
+          : asString(groupSpec.group ?? null);
     if (options.lostRunners?.includes(name)) {
       instance.result = 'failure';
       run.log.push(
@@ -490,11 +483,30 @@ export async function runWorkflow(
       );
       return instance;
     }
-    await withConcurrency(groupName, async () => {
+    const admission = groupName
+      ? await groups.acquire({
+          group: groupName,
+          label: `${path.basename(options.workflow)} #${runId} ${name}`,
+          cancelInProgress: groupSpec['cancel-in-progress'] === true,
+          queue: groupSpec.queue === 'max',
+        })
+      : undefined;
+    if (admission !== undefined && !admission.admitted) {
+      instance.result = 'cancelled';
+      run.log.push(`${name}: cancelled while pending: ${admission.reason}`);
+      return instance;
+    }
+    try {
       const raw = rawSteps(root, id);
       if (raw.length !== job.steps.length) throw new Error(`${id}: steps do not line up`);
       let failed = false;
       for (const [index, step] of job.steps.entries()) {
+        const cancelled = admission?.cancelled();
+        if (cancelled !== undefined) {
+          instance.result = 'cancelled';
+          run.log.push(`${name}: cancelled while running: ${cancelled}`);
+          return instance;
+        }
         const stepStarted = performance.now();
         const result = await runStep(step, raw[index] as MappingToken, ctx, failed, {
           job: id,
@@ -524,7 +536,9 @@ export async function runWorkflow(
         for (const [k, v] of Object.entries(outputs as Record<string, Json>))
           instance.outputs[k] = asString(v);
       }
-    });
+    } finally {
+      admission?.release();
+    }
     return instance;
   }
 
