@@ -362,6 +362,35 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
     );
 
     chapter(
+      'a run for an older commit that finishes last registers as evidence and leaves the newer proposal alone',
+      async () => {
+        const older = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [20, 21]) },
+          'Two other rows fewer',
+        );
+        const newer = await push(
+          { 'data/iris.csv': withoutRows(await irisCsv(), [20, 21, 22]) },
+          'And one more',
+        );
+        // The newer push's run is quicker and finishes first.
+        const first = await run(TRAIN, newer);
+        const proposed = stepOutputs(first, 'decide', 'register').ref;
+        expect(stepOutputs(first, 'decide', 'promote').operation).toMatch(/^(created|updated)$/);
+        const version = Number(proposed?.split('@')[1]);
+        expect(await pinned('pinml/promote-iris')).toBe(version);
+        // The older push's run finishes after it: a higher version number, older data.
+        const late = await run(TRAIN, older);
+        expect(stepOutputs(late, 'decide', 'register')).toMatchObject({
+          status: 'created',
+          ref: `iris@${version + 1}`,
+        });
+        expect(stepOutputs(late, 'decide', 'decide').decision).toBe('promote');
+        expect(stepOutputs(late, 'decide', 'promote')).toMatchObject({ operation: 'unchanged' });
+        expect(await pinned('pinml/promote-iris')).toBe(version);
+      },
+    );
+
+    chapter(
       'never lets a token out of a step',
       () => {
         const leaks = runs.flatMap((r) =>

@@ -32,6 +32,7 @@ import {
   readArtifact,
   readModelState,
   requireModel,
+  type ModelState,
 } from './registry/registry.ts';
 import { renderCard } from './registry/render.ts';
 import type { RoleChange } from './registry/roles.ts';
@@ -107,18 +108,34 @@ export interface PromotionInput extends ProposeInput {
   report?: string;
 }
 
-/** The version the standing promotion branch pins, and whether its commit is in `at`. */
-async function standingProposal(input: PromotionInput): Promise<StandingProposal | undefined> {
+/**
+ * The version the standing promotion branch pins, whether its commit is in `at`, and whether it
+ * was trained on later data than `input.version` (its training commit descends from ours).
+ */
+async function standingProposal(
+  input: PromotionInput,
+  state: ModelState,
+): Promise<StandingProposal | undefined> {
   const { repo, model } = input;
   const tip = await branchTip(repo, promoteBranch(model), input.remote);
   if (tip === undefined) return undefined;
   const text = await repo.readText(tip, paths.pins(model));
   const version =
     text === undefined ? null : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
-  if (version === null || version === undefined) return undefined;
-  // Whether it was merged matters only for a newer version: spare the walk of the history.
-  const merged = version > input.version && (await repo.isAncestor(tip, input.at));
-  return { version, merged };
+  if (version === null || version === undefined || version === input.version) {
+    return version === null || version === undefined ? undefined : { version, merged: false };
+  }
+  const theirs = state.cards.find((c) => c.version === version)?.code.commit;
+  const ours = cardOf(state, input.version).code.commit;
+  // A history cut short (a shallow clone) cannot say: the version numbers decide then.
+  const trainedLater =
+    theirs !== undefined &&
+    theirs !== ours &&
+    (await repo.isAncestor(ours, theirs).catch(() => false));
+  // Whether it was merged matters only when it would win: spare the walk of the history.
+  const merged =
+    (version > input.version || trainedLater) && (await repo.isAncestor(tip, input.at));
+  return { version, merged, trainedLater };
 }
 
 /**
@@ -139,7 +156,7 @@ async function promotionPlan(
   const state = await readModelState(repo, at, model);
   const card = cardOf(state, version);
   await readArtifact(repo, at, card);
-  const plan = planPromotion(state, version, await standingProposal(input));
+  const plan = planPromotion(state, version, await standingProposal(input, state));
   return {
     planned:
       'status' in plan ? { status: 'unchanged', reason: plan.reason } : { status: 'planned', plan },

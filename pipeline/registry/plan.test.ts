@@ -283,6 +283,39 @@ describe('planning on a registry state (pure)', () => {
     });
   });
 
+  it('keeps an out-of-order run (older data, higher version) from replacing the standing proposal', () => {
+    const [card] = state.cards;
+    if (!card) throw new Error('no card');
+    const at = (version: number, commit: string) => ({
+      ...card,
+      version,
+      code: { ...card.code, commit: commit.repeat(40) },
+    });
+    // iris@2 was trained at commit b…, a descendant of a…, where the slower run trained iris@3.
+    const state3: ModelState = {
+      ...state,
+      pins: { formatVersion: 1, model: 'iris', production: 1 },
+      cards: [at(1, '0'), at(2, 'b'), at(3, 'a')],
+    };
+    expect(planPromotion(state3, 3, { version: 2, merged: false, trainedLater: true })).toEqual({
+      status: 'unchanged',
+      model: 'iris',
+      version: 3,
+      reason:
+        'the promotion pull request proposes iris@2, trained at bbbbbbbbbbbb, whose history contains ' +
+        'aaaaaaaaaaaa, where iris@3 was trained: this run is older than the one that proposed ' +
+        '(it finished later); iris@3 stays registered as evidence',
+    });
+    // Data not later (a sibling, or an ancestor): the higher version is proposed.
+    expect(planPromotion(state3, 3, { version: 2, merged: false, trainedLater: false })).toMatchObject(
+      { kind: 'promote', to: 3 },
+    );
+    // Merged already, or in production: not a proposal to protect.
+    expect(planPromotion(state3, 3, { version: 2, merged: true, trainedLater: true })).toMatchObject({
+      kind: 'promote',
+    });
+  });
+
   it('refuses to roll back when pins.json disagrees with the last promotion', () => {
     const [card] = state.cards;
     if (!card) throw new Error('no card');

@@ -137,13 +137,21 @@ export interface StandingProposal {
   version: number;
   /** Its commit is already in the default branch (the proposal was merged). */
   merged: boolean;
+  /**
+   * That version was trained at a commit whose history contains the training commit of the
+   * version being planned: the run planning it is older than the one that proposed (out of
+   * order), whatever the version numbers say.
+   */
+  trainedLater?: boolean;
 }
 
 /**
  * Plans pinning `version` as production, as one commit on the standing promotion branch.
  * Unchanged when the version is in production already, or when the standing branch proposes
- * a newer version that is neither merged nor in production: a stale or out-of-order run must
- * not take the standing pull request back to an older version (the stale-proposal rule).
+ * a newer version that is neither merged nor in production, or one trained on later data (its
+ * training commit descends from this version's: `trainedLater`): a stale or out-of-order run
+ * must not take the standing pull request back to an older version or older data (the
+ * stale-proposal rule).
  */
 export function planPromotion(
   state: ModelState,
@@ -165,18 +173,27 @@ export function planPromotion(
       `${ref(state.model, version)} did not pass its gate and cannot be promoted`,
     );
   }
-  if (
-    standing !== undefined &&
-    !standing.merged &&
-    standing.version > version &&
-    standing.version !== from
-  ) {
-    return {
-      status: 'unchanged',
-      model: state.model,
-      version,
-      reason: `the promotion pull request already proposes ${ref(state.model, standing.version)}, newer than ${ref(state.model, version)}`,
-    };
+  if (standing !== undefined && !standing.merged && standing.version !== from) {
+    if (standing.version > version) {
+      return {
+        status: 'unchanged',
+        model: state.model,
+        version,
+        reason: `the promotion pull request already proposes ${ref(state.model, standing.version)}, newer than ${ref(state.model, version)}`,
+      };
+    }
+    if (standing.trainedLater === true) {
+      const theirs = cardOf(state, standing.version).code.commit.slice(0, 12);
+      return {
+        status: 'unchanged',
+        model: state.model,
+        version,
+        reason:
+          `the promotion pull request proposes ${ref(state.model, standing.version)}, trained at ${theirs}, ` +
+          `whose history contains ${card.code.commit.slice(0, 12)}, where ${ref(state.model, version)} was trained: ` +
+          `this run is older than the one that proposed (it finished later); ${ref(state.model, version)} stays registered as evidence`,
+      };
+    }
   }
   const promoted = promotedRoles(rolesOf(state.pins), version);
   const pins = pinsFor(state.model, promoted.roles);
