@@ -266,6 +266,13 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
       expect(card.decision?.action).toBe('promote');
       expect(card.code?.commit).toBe(first);
       expect(created.summary).toMatch(/registered \*\*iris@1\*\*/);
+      // No git identity on the runner: the commit is the Actions bot's, as GITHUB_TOKEN pushes.
+      expect(
+        await sandbox.cli.git(sandbox.bare, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', tip),
+      ).toBe(
+        'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>|' +
+          'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>',
+      );
 
       const again = await run('register', decideDir, first, inputs);
       expectSuccess(again);
@@ -397,6 +404,8 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
       const rollback = await run('rollback', dir, sha, {
         model: 'iris',
         reason: 'v1 is worse live',
+        'git-user-name': 'Ops Bot',
+        'git-user-email': 'ops@example.com',
       });
       expectSuccess(rollback);
       expect(rollback.outputs).toMatchObject({ operation: 'created', from: '1', to: '2' });
@@ -416,9 +425,23 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
         'pinml/rollback-iris',
       );
       expect(revert).toMatch(/This reverts commit [0-9a-f]{40}/);
+      expect(
+        await sandbox.cli.git(
+          sandbox.bare,
+          'log',
+          '-1',
+          '--format=%an <%ae>|%cn <%ce>',
+          'pinml/rollback-iris',
+        ),
+      ).toBe('Ops Bot <ops@example.com>|Ops Bot <ops@example.com>');
       expect(await pins('pinml/rollback-iris')).toMatchObject({ production: 2 });
 
-      const again = await run('rollback', dir, sha, { model: 'iris', reason: 'v1 is worse live' });
+      const again = await run('rollback', dir, sha, {
+        model: 'iris',
+        reason: 'v1 is worse live',
+        'git-user-name': 'Ops Bot',
+        'git-user-email': 'ops@example.com',
+      });
       expectSuccess(again);
       expect(again.outputs).toMatchObject({
         operation: 'unchanged',

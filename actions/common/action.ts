@@ -41,13 +41,25 @@ export function workspace(env: NodeJS.ProcessEnv = process.env): string {
  * The workspace and its repository, authenticated with `token` when one is given; the token
  * is masked in the log before anything else runs.
  */
+/**
+ * Commits are made as the inputs `git-user-name` and `git-user-email` say, when given (as author
+ * and committer: `GIT_AUTHOR_*` and `GIT_COMMITTER_*`, which win over the git configuration);
+ * else as git's configuration says; else as `github-actions[bot]` (`DEFAULT_IDENTITY`).
+ */
+export function useCommitIdentity(get: InputGetter, env: NodeJS.ProcessEnv = process.env): void {
+  const name = get('git-user-name');
+  const email = get('git-user-email');
+  if (name) env.GIT_AUTHOR_NAME = env.GIT_COMMITTER_NAME = name;
+  if (email) env.GIT_AUTHOR_EMAIL = env.GIT_COMMITTER_EMAIL = email;
+}
+
 export function openRepository(
   token: string,
   env: NodeJS.ProcessEnv = process.env,
 ): { root: string; repo: GitRepo } {
   if (token) core.setSecret(token);
   const root = workspace(env);
-  return { root, repo: GitRepo.open(root, token ? { token } : {}) };
+  return { root, repo: GitRepo.open(root, { env, ...(token ? { token } : {}) }) };
 }
 
 /** Sets the step's outputs; an undefined value is left unset. */

@@ -31,6 +31,7 @@ export function parseInputs(get: action.InputGetter): FeedbackInputs {
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const { model, since, server, report, ...inputs } = parseInputs(get);
+    action.useCommitIdentity(get, env);
     core.setSecret(server.token);
     const { root, input } = await branch.proposeInput({ ...inputs, model }, env);
     const now = Date.now();

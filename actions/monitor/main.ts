@@ -57,6 +57,7 @@ function summaryOf(outcomes: readonly ModelLive[]): string {
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
+    action.useCommitIdentity(get, env);
     core.setSecret(inputs.server.token);
     const source = serverLogSource(inputs.server);
     const now = Date.now();

@@ -33,6 +33,7 @@ export function parseInputs(get: action.InputGetter): PromoteInputs {
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
+    action.useCommitIdentity(get, env);
     const { root, input } = await branch.proposeInput(inputs, env);
     const report = inputs.report === undefined ? {} : { report: path.resolve(root, inputs.report) };
     const proposal = await proposePromotion({ ...input, version: inputs.version, ...report });

@@ -29,6 +29,7 @@ export function parseInputs(get: action.InputGetter): RegisterInputs {
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
+    action.useCommitIdentity(get, env);
     const { root, repo } = action.openRepository(inputs.token, env);
     const result = await registerRunFolder(repo, {
       dir: path.resolve(root, inputs.runDir),

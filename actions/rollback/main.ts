@@ -22,6 +22,7 @@ export function parseInputs(get: action.InputGetter): RollbackInputs {
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const { reason, ...inputs } = parseInputs(get);
+    action.useCommitIdentity(get, env);
     const { input } = await branch.proposeInput(inputs, env);
     const proposal = await proposeRollback({ ...input, ...(reason ? { reason } : {}) });
     const { plan } = proposal;

@@ -41,7 +41,7 @@ async function commitIn(env: Env, local?: Record<string, string>): Promise<strin
         env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', ...env },
       })
     ).stdout.replace(/>.*\n$/, '>');
-  if (!shown.includes('pinml@users.noreply.github.com')) {
+  if (!shown.includes('41898282+github-actions[bot]@users.noreply.github.com')) {
     expect(shown).toBe(`${await ident('GIT_AUTHOR_IDENT')}|${await ident('GIT_COMMITTER_IDENT')}`);
   }
   return shown;
@@ -108,10 +108,10 @@ describe('the identity of a commit that names no author', () => {
 
   it('is pinml when neither the environment nor any configuration names one', async () => {
     expect(await commitIn({ HOME: await home({}) })).toBe(
-      'pinml <pinml@users.noreply.github.com>|pinml <pinml@users.noreply.github.com>',
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>|github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>',
     );
     expect(await commitIn({})).toBe(
-      'pinml <pinml@users.noreply.github.com>|pinml <pinml@users.noreply.github.com>',
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>|github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>',
     );
   });
 });

@@ -4,7 +4,7 @@
  * `GIT_AUTHOR_EMAIL`, for the committer `GIT_COMMITTER_NAME` and `GIT_COMMITTER_EMAIL`; else
  * `author.*` or `committer.*`, then `user.*`, from the repository's `.git/config`, then from the
  * global configuration (`~/.gitconfig` over `$XDG_CONFIG_HOME/git/config`, or the one file
- * `GIT_CONFIG_GLOBAL` names); else, for the email, `EMAIL`; else pinml's bot identity.
+ * `GIT_CONFIG_GLOBAL` names); else, for the email, `EMAIL`; else GitHub's Actions bot.
  *
  * The system configuration (`/etc/gitconfig`) and `include` directives are not read.
  * isomorphic-git's `getConfig` reads only the repository's file, so the global files are
@@ -13,10 +13,14 @@
 import git from 'isomorphic-git';
 import { files, type GitContext } from './context.ts';
 
-/** The identity used when neither the environment nor any configuration names one. */
+/**
+ * The identity used when neither the environment nor any configuration names one: GitHub's
+ * Actions bot, as its `GITHUB_TOKEN` pushes (a made-up `…@users.noreply.github.com` address
+ * would be credited to whichever GitHub user owns that name).
+ */
 export const DEFAULT_IDENTITY = {
-  name: 'pinml',
-  email: 'pinml@users.noreply.github.com',
+  name: 'github-actions[bot]',
+  email: '41898282+github-actions[bot]@users.noreply.github.com',
 } as const;
 
 /** The role a commit signature is for: the environment and config keys differ. */
@@ -101,7 +105,7 @@ async function readRepoConfig(ctx: GitContext): Promise<Map<string, string>> {
   return values;
 }
 
-/** The name and email git would sign a commit with as `role`, or pinml's when none is set. */
+/** The name and email git would sign a commit with as `role`, or the bot's when none is set. */
 export async function defaultIdentity(
   ctx: GitContext,
   role: IdentityRole,

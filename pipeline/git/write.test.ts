@@ -77,14 +77,14 @@ describe('GitRepo.writeCommit', () => {
     expect(await write()).toBe(await write());
   });
 
-  it('uses the identity in the repository config, else pinml', async () => {
+  it('uses the identity in the repository config, else GitHub Actions bot', async () => {
     const dir = await freshDir('ident');
     // No environment: no HOME, so no global configuration, and no GIT_AUTHOR_*.
     const repo = await GitRepo.init(dir, { env: {} });
     const plain = await repo.writeCommit({ parent: null, changes: [], message: 'empty' });
     expect((await repo.readCommit(plain)).author).toMatchObject({
-      name: 'pinml',
-      email: 'pinml@users.noreply.github.com',
+      name: 'github-actions[bot]',
+      email: '41898282+github-actions[bot]@users.noreply.github.com',
     });
     await git(dir, 'config', 'user.name', 'Grace');
     await git(dir, 'config', 'user.email', 'grace@example.com');

@@ -392,7 +392,7 @@ describe('who a registration commit is by', () => {
     const empty = await ws.dir('home');
     await expect(pinmlWith({ cwd: nobody, env: { HOME: empty } }, 'register', runA)).resolves.toMatchObject({ code: 0 });
     expect(await by(nobody)).toBe(
-      'pinml <pinml@users.noreply.github.com>|pinml <pinml@users.noreply.github.com>',
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>|github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>',
     );
   });
 });
