@@ -1,31 +1,79 @@
 /**
  * The actions from another repository: a repository scaffolded by `pinml init` has only its data,
- * its pinml.yaml and workflows that use `<owner>/pinml/actions/<name>@v1`; a push runs its
- * train.yml with pinml's published bundles and opens the promotion pull request.
+ * its pinml.yaml and workflows that use `<owner>/pinml/actions/<name>@<commit SHA> # <tag>` (the
+ * tag looked up on a published pinml repository behind `git http-backend`); the scaffold passes
+ * pinml's own workflow validation, and a push runs its train.yml with pinml's published bundles
+ * and opens the promotion pull request.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planInit } from '../pipeline/init.ts';
+import {
+  createBareRepo,
+  startGitServer,
+  type GitServer,
+} from '../pipeline/git/testing/git-server.ts';
+import { planInit, resolveActions } from '../pipeline/init.ts';
+import { validateWorkflow } from './scripts/validate.ts';
 import { modelRepositoryFiles } from './testing/fixture-repo.ts';
 import { node24, repoRoot } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 import { runWorkflow } from './testing/workflow-runner.ts';
 
+const run = promisify(execFile);
 let sandbox: Sandbox;
+/** Where pinml is published: a public repository (no token) with a release tag. */
+let published: { server: GitServer; root: string; base: string; commit: string };
 
 beforeAll(async () => {
   sandbox = await startSandbox();
+  const root = await mkdtemp(path.join(tmpdir(), 'pinml-published-'));
+  const bare = await createBareRepo(root, 'pinml-org/pinml');
+  const work = path.join(root, 'work');
+  const env = {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Release',
+    GIT_AUTHOR_EMAIL: 'release@example.com',
+    GIT_COMMITTER_NAME: 'Release',
+    GIT_COMMITTER_EMAIL: 'release@example.com',
+  };
+  const git = async (...args: string[]) =>
+    (await run('git', args, { cwd: root, env })).stdout.trim();
+  await git('init', '--quiet', '--initial-branch=main', work);
+  await git('-C', work, 'commit', '--quiet', '--allow-empty', '-m', 'pinml 1.2.0');
+  await git('-C', work, 'tag', '-a', 'v1.2.0', '-m', 'pinml 1.2.0');
+  await git('-C', work, 'push', '--quiet', bare, 'main', 'v1.2.0');
+  const commit = await git('-C', work, 'rev-parse', 'HEAD');
+  const server = await startGitServer({ root });
+  const base = server.url('pinml-org/pinml').replace(/\/pinml-org\/pinml\.git$/, '');
+  published = { server, root, base, commit };
 });
 
 afterAll(async () => {
+  await published?.server.close();
+  if (published) await rm(published.root, { recursive: true, force: true });
   await sandbox?.close();
 });
 
 describe('a repository scaffolded by pinml init', () => {
   it('trains, registers and opens the promotion pull request with the published actions', async () => {
     node24.binary();
+    // `pinml init --actions pinml-org/pinml@v1.2.0`: the annotated tag, peeled to its commit.
+    const pin = await resolveActions('pinml-org/pinml', 'v1.2.0', { serverUrl: published.base });
+    expect(pin).toEqual({ commit: published.commit, version: 'v1.2.0' });
+    await expect(
+      resolveActions('pinml-org/pinml', 'v9.9.9', { serverUrl: published.base }),
+    ).rejects.toThrow(/has no tag or branch "v9\.9\.9"/);
     const scaffold = await planInit({
       actionsRepo: 'pinml-org/pinml',
-      actionsRef: 'v1',
+      actionsCommit: pin.commit,
+      actionsVersion: pin.version,
+      branch: 'main',
       model: 'iris',
       dataset: 'data/iris.csv',
       features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
@@ -35,8 +83,12 @@ describe('a repository scaffolded by pinml init', () => {
     for (const f of scaffold) files[f.path] = f.content;
     Object.assign(files, await modelRepositoryFiles());
     expect(files['.github/workflows/train.yml']).toContain(
-      'uses: pinml-org/pinml/actions/train@v1',
+      `uses: pinml-org/pinml/actions/train@${published.commit} # v1.2.0`,
     );
+    // pinml's own rules hold for the scaffold: GitHub's parser, SHA pins, least privilege.
+    for (const f of scaffold.filter((f) => f.path.startsWith('.github/workflows/'))) {
+      expect(await validateWorkflow(f.path, f.content, repoRoot), f.path).toEqual([]);
+    }
     expect(Object.keys(files).some((f) => f.startsWith('actions/'))).toBe(false);
 
     const { before, after, changed } = await sandbox.push(files, 'Scaffolded by pinml init');

@@ -8,9 +8,12 @@ import { applyInit, planInit } from './init.ts';
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
+const SHA = 'a'.repeat(40);
 const options = {
   actionsRepo: 'acme/pinml',
-  actionsRef: 'v1',
+  actionsCommit: SHA,
+  actionsVersion: 'v1.2.0',
+  branch: 'main',
   model: 'churn',
   dataset: 'data/churn.csv',
   features: ['tenure', 'spend'],
@@ -27,9 +30,40 @@ describe('pinml init', () => {
     expect(config.models.churn?.features).toEqual(['tenure', 'spend']);
     const train = await readFile(path.join(root, '.github/workflows/train.yml'), 'utf8');
     expect(train).not.toContain('./actions/');
-    expect(train).toContain('uses: acme/pinml/actions/train@v1');
-    expect(train).toContain('uses: acme/pinml/actions/promote@v1');
+    // pinml's actions are pinned as third-party actions are: full SHA, version in a comment.
+    expect(train).toContain(`uses: acme/pinml/actions/train@${SHA} # v1.2.0`);
+    expect(train).toContain(`uses: acme/pinml/actions/promote@${SHA} # v1.2.0`);
+    expect(train).not.toMatch(/uses: acme\/pinml\/actions\/[\w-]+@v/);
+    expect(await readFile(path.join(root, 'pinml.yaml'), 'utf8')).toContain(
+      'https://github.com/acme/pinml#configuration-pinmlyaml',
+    );
     expect(await readFile(path.join(root, 'registry/README.md'), 'utf8')).toContain('pins.json');
+  });
+
+  it('trains on the branch it is told, and refuses an action pin that is not a full SHA', async () => {
+    const files = await planInit({ ...options, branch: 'trunk' });
+    const train = files.find((f) => f.path === '.github/workflows/train.yml')?.content ?? '';
+    expect(train).toMatch(/^ {4}branches: \[trunk\]$/m);
+    expect(train).not.toMatch(/branches: \[main\]/);
+    await expect(planInit({ ...options, actionsCommit: 'v1' })).rejects.toThrow(
+      'the actions must be pinned to a full commit SHA (40 hex digits), not "v1"',
+    );
+    await expect(planInit({ ...options, branch: 'bad..name' })).rejects.toThrow();
+  });
+
+  it('links to README headings that exist', async () => {
+    const readme = await readFile(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    // GitHub's anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = new Set(
+      [...readme.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        (m[1] ?? '')
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    expect(anchors).toContain('configuration-pinmlyaml');
+    expect(anchors).toContain('setting-up-github');
   });
 
   it('is re-runnable: unchanged files stay, an edited file is kept unless forced', async () => {

@@ -8,14 +8,27 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { HttpClient } from 'isomorphic-git';
+
+import { UsageError } from './errors.ts';
+import { GitRepo } from './git/repo.ts';
+import { assertBranchName } from './git/validate.ts';
+
 /** Where pinml's own files are (the package root). */
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface InitOptions {
   /** The repository the workflows take the actions from, e.g. `acme/pinml`. */
   actionsRepo: string;
-  /** The tag or commit of those actions, e.g. `v1`. */
-  actionsRef: string;
+  /**
+   * The full commit SHA of those actions: the workflows pin pinml's actions as they pin every
+   * third-party action ({@link resolveActions} turns a tag into one).
+   */
+  actionsCommit: string;
+  /** The version that commit is, for the comment beside each pin (`# v1.2.0`). */
+  actionsVersion: string;
+  /** The repository's default branch: the one `train.yml` trains on. */
+  branch: string;
   /** First model's name, dataset path, features and label for the starter pinml.yaml. */
   model: string;
   dataset: string;
@@ -31,7 +44,7 @@ export interface PlannedFile {
 const STARTER = (
   o: InitOptions,
 ): string => `# pinml.yaml: what the pipeline trains, how it judges candidates, and when it promotes.
-# Reference: https://github.com/${o.actionsRepo}#configuration
+# Reference: https://github.com/${o.actionsRepo}#configuration-pinmlyaml
 version: 1
 models:
   ${o.model}:
@@ -57,14 +70,51 @@ A push that changes a file here trains the models that use it. Files are hashed 
 its source, licence, columns and units.
 `;
 
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * The commit and version of `owner/repo@ref` for the pins: a full SHA stays as it is (its
+ * version is `version`, else the SHA); a tag or branch is looked up on the server
+ * (`git ls-remote`, `serverUrl` default `GITHUB_SERVER_URL` else https://github.com).
+ */
+export async function resolveActions(
+  repo: string,
+  ref: string,
+  options: { version?: string; serverUrl?: string; http?: HttpClient } = {},
+): Promise<{ commit: string; version: string }> {
+  if (FULL_SHA.test(ref)) return { commit: ref, version: options.version ?? ref };
+  const server = (options.serverUrl ?? 'https://github.com').replace(/\/+$/, '');
+  const url = `${server}/${repo}.git`;
+  const commit = await GitRepo.remoteRefCommit(url, ref, options.http).catch((err: unknown) => {
+    throw new UsageError(
+      `cannot look up ${repo}@${ref} (${(err as Error).message}): pass the commit SHA ` +
+        `(--actions ${repo}@<40 hex digits>) and --actions-version ${ref}`,
+    );
+  });
+  if (commit === undefined) {
+    throw new UsageError(
+      `${url} has no tag or branch "${ref}": name a release tag of ${repo} (--actions ${repo}@v1.2.0)`,
+    );
+  }
+  return { commit, version: options.version ?? ref };
+}
+
 /** The files `pinml init` writes (pure apart from reading pinml's own templates). */
 export async function planInit(options: InitOptions): Promise<PlannedFile[]> {
   const read = (p: string): Promise<string> => readFile(path.join(packageRoot, p), 'utf8');
-  const uses = (text: string): string =>
-    text.replace(
-      /uses: \.\/actions\/([\w-]+)/g,
-      `uses: ${options.actionsRepo}/actions/$1@${options.actionsRef}`,
+  if (!FULL_SHA.test(options.actionsCommit)) {
+    throw new UsageError(
+      `the actions must be pinned to a full commit SHA (40 hex digits), not "${options.actionsCommit}"`,
     );
+  }
+  assertBranchName(options.branch);
+  const uses = (text: string): string =>
+    text
+      .replace(
+        /uses: \.\/actions\/([\w-]+)/g,
+        `uses: ${options.actionsRepo}/actions/$1@${options.actionsCommit} # ${options.actionsVersion}`,
+      )
+      .replace(/^(\s+branches: )\[main\]$/m, `$1[${options.branch}]`);
   return [
     { path: 'pinml.yaml', content: STARTER(options) },
     {

@@ -1,11 +1,33 @@
 /** `pinml init`: scaffolds pinml into the repository (pinml.yaml, workflows, registry docs). */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { applyInit, planInit } from '../init.ts';
+import { GitRepo } from '../git/repo.ts';
+import { applyInit, planInit, resolveActions } from '../init.ts';
 import type { CliContext } from './context.ts';
+
+/**
+ * The repository's default branch, as far as the clone knows it: what `origin/HEAD` names (set
+ * by `git clone`), else the branch checked out, else `main`.
+ */
+async function defaultBranch(root: string): Promise<string> {
+  const head = await readFile(path.join(root, '.git', 'refs', 'remotes', 'origin', 'HEAD'), 'utf8')
+    .then((t) => /^ref: refs\/remotes\/origin\/(.+)$/m.exec(t)?.[1])
+    .catch(() => undefined);
+  if (head !== undefined) return head.trim();
+  return (
+    (await GitRepo.open(root)
+      .currentBranch()
+      .catch(() => undefined)) ?? 'main'
+  );
+}
 
 interface InitOptions {
   actions: string;
+  actionsVersion?: string;
+  branch?: string;
   model: string;
   dataset: string;
   features: string;
@@ -21,7 +43,15 @@ export function initCommand(program: Command, cli: CliContext): void {
     )
     .requiredOption(
       '--actions <owner/repo@ref>',
-      'where the workflows take the pinml actions from, e.g. acme/pinml@v1',
+      'where the workflows take the pinml actions from: a release tag (acme/pinml@v1.2.0, looked up with git ls-remote and pinned to its commit SHA) or a full commit SHA',
+    )
+    .option(
+      '--actions-version <version>',
+      'the version written beside each SHA pin (# v1.2.0); default the tag given',
+    )
+    .option(
+      '--branch <name>',
+      "the branch train.yml trains on: the repository's default (default: what origin/HEAD names, else the branch checked out, else main)",
     )
     .option('--model <name>', 'the first model', 'model')
     .option('--dataset <path>', 'its CSV dataset', 'data/dataset.csv')
@@ -34,9 +64,15 @@ export function initCommand(program: Command, cli: CliContext): void {
         throw new UsageError(
           `--actions must be owner/repo@ref (acme/pinml@v1), not "${opts.actions}"`,
         );
+      const { commit, version } = await resolveActions(m[1], m[2], {
+        ...(opts.actionsVersion !== undefined ? { version: opts.actionsVersion } : {}),
+        ...(cli.io.env.GITHUB_SERVER_URL ? { serverUrl: cli.io.env.GITHUB_SERVER_URL } : {}),
+      });
       const files = await planInit({
         actionsRepo: m[1],
-        actionsRef: m[2],
+        actionsCommit: commit,
+        actionsVersion: version,
+        branch: opts.branch ?? (await defaultBranch(cli.root())),
         model: opts.model,
         dataset: opts.dataset,
         features: opts.features
@@ -49,7 +85,7 @@ export function initCommand(program: Command, cli: CliContext): void {
         cli.io.stdout.write(`${r.outcome.padEnd(11)} ${r.path}\n`);
       }
       cli.io.stdout.write(
-        'next: put your CSV under data/, edit pinml.yaml, run `pinml train`, and allow GitHub Actions to create pull requests (README: Setting up GitHub)\n',
+        `next: put your CSV under data/, edit pinml.yaml, run \`pinml train\`, and allow GitHub Actions to create pull requests (https://github.com/${m[1]}#setting-up-github)\n`,
       );
     });
 }

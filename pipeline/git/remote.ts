@@ -2,7 +2,7 @@
  * Clone, fetch and push over HTTPS (isomorphic-git speaks no other transport), with the token
  * as GitHub expects it. Every failure goes through {@link translateRemoteError}.
  */
-import git from 'isomorphic-git';
+import git, { type HttpClient } from 'isomorphic-git';
 import { GitError } from '../errors.ts';
 import { damagedObjects } from './atomic-fs.ts';
 import { gitError, isDamagedObject, newCache, run, translate } from './context.ts';
@@ -141,4 +141,31 @@ async function remoteCall<T>(
     const { reason, message, data } = translateRemoteError({ ...attempt, authenticated }, err);
     throw gitError(ctx, reason, message, data);
   }
+}
+
+/**
+ * The commit that a remote's tag or branch `name` points at (`git ls-remote URL name`), an
+ * annotated tag peeled to its commit; undefined when the remote has no such tag or branch.
+ */
+export async function remoteRefCommit(
+  url: string,
+  name: string,
+  http: HttpClient,
+): Promise<string | undefined> {
+  let refs: Awaited<ReturnType<typeof git.listServerRefs>>;
+  try {
+    refs = await git.listServerRefs({ http, url, protocolVersion: 1, peelTags: true });
+  } catch (err) {
+    throw new GitError(
+      'network',
+      `cannot list the refs of ${stripCredentials(url)}: ${(err as Error).message}`,
+      { url: stripCredentials(url) },
+      { cause: err },
+    );
+  }
+  for (const full of [`refs/tags/${name}`, `refs/heads/${name}`]) {
+    const found = refs.find((r) => r.ref === full);
+    if (found !== undefined) return found.peeled ?? found.oid;
+  }
+  return undefined;
 }

@@ -30,7 +30,7 @@ import { log } from './log.ts';
 import { mergeCommit } from './merge.ts';
 import type { MergeInput } from './merge.ts';
 import * as read from './read.ts';
-import { cloneRepository, fetchBranch, pushCommit } from './remote.ts';
+import { cloneRepository, fetchBranch, pushCommit, remoteRefCommit } from './remote.ts';
 import { revertCommit } from './revert.ts';
 import type { RevertOptions } from './revert.ts';
 import type {
@@ -91,6 +91,18 @@ export class GitRepo {
   /** Opens an existing repository (no I/O until the first call). */
   static open(dir: string, options: GitRepoOptions = {}): GitRepo {
     return new GitRepo(dir, options);
+  }
+
+  /**
+   * The commit a remote's tag or branch points at (`git ls-remote`), annotated tags peeled;
+   * undefined when it has neither. Needs no repository.
+   */
+  static remoteRefCommit(
+    url: string,
+    name: string,
+    http: GitRepoOptions['http'] = webHttp,
+  ): Promise<string | undefined> {
+    return remoteRefCommit(url, name, http ?? webHttp);
   }
 
   /** Creates a repository (or re-initialises an existing one, leaving its history). */
