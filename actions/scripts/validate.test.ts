@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { validateAction, validateWorkflow } from './validate.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +48,29 @@ describe('workflow and action validation', async () => {
       expect(validateAction(`${name}/action.yml`, await readFile(file, 'utf8'))).toEqual([]);
     });
   }
+
+  it('runs CI on GitHub as .ci/run runs it, on every Node line past 20', async () => {
+    const doc = parseYaml(await readFile(path.join(root, '.github/workflows/ci.yml'), 'utf8')) as {
+      jobs: Record<
+        string,
+        {
+          container?: string;
+          strategy?: { 'fail-fast'?: boolean; matrix?: { node?: number[] } };
+          steps: { run?: string; uses?: string; with?: Record<string, unknown> }[];
+        }
+      >;
+    };
+    const job = doc.jobs.test;
+    expect(job?.container).toMatch(/^debian:bookworm/);
+    expect(job?.strategy?.matrix?.node).toEqual([22, 24, 26]);
+    expect(job?.strategy?.['fail-fast']).toBe(false);
+    const steps = job?.steps ?? [];
+    expect(steps.some((s) => s.run?.trim() === 'bash .ci/run')).toBe(true);
+    const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(node?.with?.['node-version']).toBe('${{ matrix.node }}');
+    // .ci/run itself calls the README's test command.
+    expect(await readFile(path.join(root, '.ci/run'), 'utf8')).toMatch(/^npm test -- /m);
+  });
 
   it('refuses a broken workflow, naming each mistake and its line', async () => {
     const content = await readFile(path.join(fixtures, 'broken-workflow.yml'), 'utf8');
