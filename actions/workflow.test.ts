@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { waitFor } from '../pipeline/testing/wait.ts';
 import { chapters } from './testing/chapters.ts';
 import { concurrencyOf } from './testing/concurrency.ts';
+import { workflowsStarted, type CausedEvent } from './testing/events.ts';
 import { irisCsv, withoutRows, workflowRepositoryFiles } from './testing/fixture-repo.ts';
 import { leakedSecret, node24, node24Available } from './testing/run-action.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
@@ -114,6 +115,55 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
           changed: registration.split('\n'),
         });
         expect(again.triggered).toBe(false);
+
+        // GitHub starts no workflow from what the run's GITHUB_TOKEN did: neither its
+        // registration push nor its pull request runs anything (ci.yml included). With
+        // PINML_TOKEN (a personal access token) the pull request would run ci.yml.
+        const caused = await sandbox.causedEvents();
+        const said = caused.map(
+          (e) =>
+            `${e.name} ${e.name === 'push' ? e.ref : e.name === 'pull_request' ? `#${e.number} ${e.action}` : ''} by ${e.by}`,
+        );
+        expect(said).toEqual([
+          'push refs/heads/main by developer',
+          'push refs/heads/main by GITHUB_TOKEN',
+          'push refs/heads/pinml/promote-iris by GITHUB_TOKEN',
+          'pull_request #1 opened by GITHUB_TOKEN',
+        ]);
+        const [developer, registered, branch, opened] = caused as [
+          CausedEvent,
+          CausedEvent,
+          CausedEvent,
+          CausedEvent,
+        ];
+        expect(await workflowsStarted(sandbox, developer)).toEqual([
+          '.github/workflows/ci.yml',
+          TRAIN,
+        ]);
+        for (const e of [registered, branch, opened])
+          expect(await workflowsStarted(sandbox, e)).toEqual([]);
+        expect(await workflowsStarted(sandbox, { ...opened, by: 'token' })).toEqual([
+          '.github/workflows/ci.yml',
+        ]);
+        // A registration pushed with a personal access token runs CI, never another training.
+        expect(await workflowsStarted(sandbox, { ...registered, by: 'token' })).toEqual([
+          '.github/workflows/ci.yml',
+        ]);
+        // A dispatch is GitHub's exception: the job token may start one.
+        expect(
+          await workflowsStarted(sandbox, {
+            name: 'workflow_dispatch',
+            by: 'GITHUB_TOKEN',
+            ref: 'refs/heads/main',
+            at: Date.now(),
+          }),
+        ).toEqual([
+          '.github/workflows/ci.yml',
+          '.github/workflows/drift.yml',
+          '.github/workflows/monitor.yml',
+          ROLLBACK,
+          TRAIN,
+        ]);
       },
     );
 

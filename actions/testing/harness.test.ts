@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, interpolate } from './expressions.ts';
 import { inputEnvName, parseOutputFile, parseWorkflowCommands } from './run-action.ts';
+import { startsRuns } from './events.ts';
+import { runStrategy, strategyOptions } from './strategy.ts';
 import { expandMatrix, globToRegExp, triggers } from './workflow-runner.ts';
 
 describe('the runner environment', () => {
@@ -115,5 +117,101 @@ describe('workflow triggers', () => {
       false,
     );
     expect(triggers(events, { name: 'workflow_dispatch', sha: 'x' })).toBe(false);
+  });
+
+  it('matches pull requests by base branch, paths and types (opened, synchronize, reopened)', () => {
+    const on = { pull_request: { branches: ['main'], 'paths-ignore': ['docs/**'] } };
+    const pr = { name: 'pull_request' as const, action: 'opened', base: 'main' };
+    expect(triggers(on, { ...pr, changed: ['registry/iris/pins.json'] })).toBe(true);
+    expect(triggers(on, { ...pr, action: 'synchronize', changed: ['a.ts'] })).toBe(true);
+    expect(triggers(on, { ...pr, action: 'closed', changed: ['a.ts'] })).toBe(false);
+    expect(triggers(on, { ...pr, base: 'dev', changed: ['a.ts'] })).toBe(false);
+    expect(triggers(on, { ...pr, changed: ['docs/x.md'] })).toBe(false);
+    expect(triggers({ pull_request: { types: ['closed'] } }, { ...pr, changed: [] })).toBe(false);
+    expect(triggers(events, { ...pr, changed: ['data/iris.csv'] })).toBe(false);
+  });
+
+  it("starts nothing from what GITHUB_TOKEN did, except a dispatch (GitHub's rule)", () => {
+    const push = { name: 'push' as const, ref: 'refs/heads/main', before: 'a', after: 'b', at: 0 };
+    expect(startsRuns({ ...push, by: 'GITHUB_TOKEN' })).toBe(false);
+    expect(startsRuns({ ...push, by: 'token' })).toBe(true);
+    expect(startsRuns({ ...push, by: 'developer' })).toBe(true);
+    const opened = { name: 'pull_request' as const, action: 'opened' as const, number: 1 };
+    expect(startsRuns({ ...opened, base: 'main', head: 'x', by: 'GITHUB_TOKEN', at: 0 })).toBe(
+      false,
+    );
+    expect(
+      startsRuns({ name: 'workflow_dispatch', ref: 'refs/heads/main', by: 'GITHUB_TOKEN', at: 0 }),
+    ).toBe(true);
+    expect(
+      startsRuns({ name: 'repository_dispatch', type: 'retrain', by: 'GITHUB_TOKEN', at: 0 }),
+    ).toBe(true);
+  });
+});
+
+describe('strategy: fail-fast and max-parallel', () => {
+  /** Legs that take turns: each waits for a tick, and leg `failing` fails. */
+  function legs(failing: number | undefined, steps = 2) {
+    const log: string[] = [];
+    const run = async (index: number, cancelled: () => string | undefined) => {
+      log.push(`start ${index}`);
+      for (let step = 0; step < steps; step++) {
+        if (cancelled() !== undefined) {
+          log.push(`cancel ${index}`);
+          return { name: `leg ${index}`, result: 'cancelled' as const };
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        if (index === failing) return { name: `leg ${index}`, result: 'failure' as const };
+      }
+      return { name: `leg ${index}`, result: 'success' as const };
+    };
+    const skip = (index: number, reason: string) => {
+      log.push(`never ${index}: ${reason}`);
+      return { name: `leg ${index}`, result: 'cancelled' as const };
+    };
+    return { log, run, skip };
+  }
+
+  it('reads GitHub defaults: fail-fast true, max-parallel every leg', () => {
+    expect(strategyOptions(null, 3)).toEqual({ failFast: true, maxParallel: 3 });
+    expect(strategyOptions({ 'fail-fast': false, 'max-parallel': 8 }, 3)).toEqual({
+      failFast: false,
+      maxParallel: 3,
+    });
+    expect(() => strategyOptions({ 'max-parallel': 0 }, 3)).toThrow(/max-parallel.*not 0/);
+    expect(() => strategyOptions({ 'fail-fast': 'yes' }, 3)).toThrow(/fail-fast.*"yes"/);
+  });
+
+  it('runs at most max-parallel legs at once, in order', async () => {
+    const { log, run, skip } = legs(undefined);
+    const results = await runStrategy(3, { failFast: true, maxParallel: 1 }, run, skip);
+    expect(results.map((r) => r.result)).toEqual(['success', 'success', 'success']);
+    expect(log).toEqual(['start 0', 'start 1', 'start 2']);
+  });
+
+  it('with fail-fast, cancels the queued legs and the legs in progress when one fails', async () => {
+    const { log, run, skip } = legs(0, 3);
+    const results = await runStrategy(4, { failFast: true, maxParallel: 2 }, run, skip);
+    expect(results.map((r) => r.result)).toEqual([
+      'failure',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    const reason = 'The strategy configuration was canceled because "leg 0" failed';
+    // Leg 1 was in progress (cancelled before its next step); legs 2 and 3 never started.
+    expect([...log].sort()).toEqual([
+      'cancel 1',
+      `never 2: ${reason}`,
+      `never 3: ${reason}`,
+      'start 0',
+      'start 1',
+    ]);
+  });
+
+  it('with fail-fast: false, lets every leg run to its end', async () => {
+    const { run, skip } = legs(0, 3);
+    const results = await runStrategy(4, { failFast: false, maxParallel: 2 }, run, skip);
+    expect(results.map((r) => r.result)).toEqual(['failure', 'success', 'success', 'success']);
   });
 });

@@ -10,7 +10,7 @@
  * in-process server deadlocks.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gitCli, gitEnv, type GitCli } from '../../pipeline/git/testing/git-cli.ts';
@@ -24,6 +24,7 @@ import {
   type FakeGitHub,
   type TokenPermissions,
 } from '../../pipeline/github/testing/fake-github.ts';
+import type { Actor, CausedEvent } from './events.ts';
 
 /** A token distinctive enough that finding it anywhere means it leaked. */
 export const TEST_TOKEN = 'ghs_pinmlTEST7c1d0e9aNeverPrintMe42';
@@ -35,6 +36,11 @@ export interface SandboxOptions {
   repo?: string;
   token?: string;
   readToken?: string;
+  /**
+   * "Allow GitHub Actions to create and approve pull requests": on here, as the README's
+   * "Setting up GitHub" asks (GitHub's default for a new repository is off).
+   */
+  actionsCanCreatePullRequests?: boolean;
 }
 
 export interface Checkout {
@@ -87,6 +93,13 @@ export interface Sandbox {
   tip(branch?: string): Promise<string>;
   /** A file at a commit-ish of the bare repository, or undefined. */
   show(commitish: string, file: string): Promise<string | undefined>;
+  /**
+   * Every event pushes and API calls have caused so far, oldest first, with who caused it: git
+   * pushes (read by the bare repository's post-receive hook), pull requests opened, merges, and
+   * a push to the head of a pull request opened earlier (`synchronize`). `events.ts` says which
+   * workflows GitHub starts from each.
+   */
+  causedEvents(): Promise<CausedEvent[]>;
   /** Does what actions/checkout does, into `dir`, with `token` (default the write token). */
   checkout(dir: string, options: Checkout & { token?: string }): Promise<void>;
   /** A fresh temporary folder under the sandbox. */
@@ -110,13 +123,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await gitCli(() => gitEnv(home)).git(bare, 'config', 'receive.unpackLimit', '1');
   const gitTokens = new Map<string, 'read' | 'write'>();
   const scopedTokens = new Map<string, TokenPermissions>();
+  const actor = (secret: string): Actor =>
+    scopedTokens.has(secret) ? 'GITHUB_TOKEN' : secret === token ? 'token' : 'other';
   const server = await startGitServer({
     root: serverRoot,
     token,
     readOnlyToken: readToken,
     tokens: gitTokens,
+    identify: actor,
   });
-  const fake = await startFakeGitHub({ owner, repo, bareRepoDir: bare, token, scopedTokens });
+  // Every ref update, with who pushed it (the git server's PINML_PUSHED_BY; a push from the
+  // developer's clone goes to the bare repository directly and has none).
+  const pushLog = path.join(root, 'pushes.log');
+  const hook = path.join(bare, 'hooks', 'post-receive');
+  await mkdir(path.dirname(hook), { recursive: true });
+  await writeFile(
+    hook,
+    [
+      '#!/bin/sh',
+      'while read old new ref; do',
+      `  echo "$(date +%s%3N) \${PINML_PUSHED_BY:-developer} $old $new $ref" >> '${pushLog}'`,
+      'done',
+      '',
+    ].join('\n'),
+  );
+  await chmod(hook, 0o755);
+  const fake = await startFakeGitHub({
+    owner,
+    repo,
+    bareRepoDir: bare,
+    token,
+    scopedTokens,
+    actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? true,
+  });
   const cli = gitCli(() => gitEnv(home));
   const { git } = cli;
   // actions/checkout sends the token as an extra header; here it goes through the environment,
@@ -190,6 +229,40 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async show(commitish, file) {
       const r = await cli.gitStatus(bare, 'cat-file', '-e', `${commitish}:${file}`);
       return r.ok ? git(bare, 'show', `${commitish}:${file}`) : undefined;
+    },
+    async causedEvents() {
+      const log = await readFile(pushLog, 'utf8').catch(() => '');
+      const pushes = log
+        .split('\n')
+        .filter(Boolean)
+        .map((line): CausedEvent => {
+          const [at, by, before, after, ref] = line.split(' ');
+          return {
+            name: 'push',
+            by: by as Actor,
+            ref: ref ?? '',
+            before: before ?? '',
+            after: after ?? '',
+            at: Number(at),
+          };
+        });
+      const api = fake.events.map((e): CausedEvent => ({ ...e, by: actor(e.by) }));
+      const all = [...pushes, ...api].sort((a, b) => a.at - b.at);
+      // A push to the head branch of a pull request opened before it: `synchronize`.
+      const synchronize: CausedEvent[] = [];
+      for (const e of all) {
+        if (e.name !== 'push') continue;
+        const opened = all.find(
+          (o) =>
+            o.name === 'pull_request' &&
+            o.action === 'opened' &&
+            o.at <= e.at &&
+            e.ref === `refs/heads/${o.head}`,
+        );
+        if (opened?.name === 'pull_request')
+          synchronize.push({ ...opened, action: 'synchronize', by: e.by, at: e.at });
+      }
+      return [...all, ...synchronize].sort((a, b) => a.at - b.at);
     },
     async checkout(dir, options) {
       const { sha, branch = 'main', fetchDepth = 1, persistCredentials = false } = options;

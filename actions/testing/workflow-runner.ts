@@ -7,7 +7,8 @@
  * What it does as the runner does: `on:` filters (branches, paths) decide whether an event
  * triggers the workflow; jobs run in `needs` order (independent ones and matrix legs in
  * parallel, each on a fresh "runner" folder); `strategy.matrix` is expanded (axes, `include`,
- * `exclude`, `fromJSON(needs.x.outputs.y)`); job and step `if:` conditions, `with:`, `env:`,
+ * `exclude`, `fromJSON(needs.x.outputs.y)`) and its legs run with `max-parallel` and
+ * `fail-fast` (`strategy.ts`); job and step `if:` conditions, `with:`, `env:`,
  * job `outputs` and `concurrency` groups are evaluated (the groups are the repository's, shared by
  * every run against the sandbox, with GitHub's one-pending-per-group rule: `concurrency.ts`); each job's token is the write token
  * when the job is granted `contents: write`, else a read-only one. Steps that use a
@@ -48,6 +49,7 @@ import {
   type NodeRuntime,
 } from './run-action.ts';
 import { concurrencyOf } from './concurrency.ts';
+import { runStrategy, strategyOptions, type StrategyOptions } from './strategy.ts';
 import type { Sandbox } from './sandbox.ts';
 
 export type Result = 'success' | 'failure' | 'skipped' | 'cancelled';
@@ -168,20 +170,45 @@ function matchesAny(value: string, globs: readonly string[]): boolean {
   return matched;
 }
 
-/** Whether `event` triggers a workflow with these `on:` events. */
-export function triggers(events: WorkflowTemplate['events'], event: WorkflowEvent): boolean {
-  const branch = (event.ref ?? 'refs/heads/main').replace(/^refs\/heads\//, '');
-  if (event.name === 'workflow_dispatch') return events.workflow_dispatch !== undefined;
-  if (event.name === 'schedule') return (events.schedule ?? []).length > 0;
-  const push = events.push;
-  if (push === undefined) return false;
-  if (push.branches && !matchesAny(branch, push.branches)) return false;
-  if (push['branches-ignore'] && matchesAny(branch, push['branches-ignore'])) return false;
-  const changed = event.changed ?? [];
-  if (push.paths && !changed.some((f) => matchesAny(f, push.paths ?? []))) return false;
-  if (push['paths-ignore'] && changed.every((f) => matchesAny(f, push['paths-ignore'] ?? [])))
+/** An event as `on:` filters see it: a run's event, or one a run caused (`events.ts`). */
+export type TriggerEvent =
+  | WorkflowEvent
+  | { name: 'pull_request'; action: string; base: string; changed: string[] }
+  | { name: 'repository_dispatch'; type: string };
+
+type Filters = NonNullable<WorkflowTemplate['events']['push']>;
+
+/** A `push` or `pull_request` filter's verdict on a branch and the files changed. */
+function passes(filter: Filters, branch: string, changed: readonly string[]): boolean {
+  if (filter.branches && !matchesAny(branch, filter.branches)) return false;
+  if (filter['branches-ignore'] && matchesAny(branch, filter['branches-ignore'])) return false;
+  if (filter.paths && !changed.some((f) => matchesAny(f, filter.paths ?? []))) return false;
+  if (filter['paths-ignore'] && changed.every((f) => matchesAny(f, filter['paths-ignore'] ?? [])))
     return false;
   return true;
+}
+
+/**
+ * Whether `event` triggers a workflow with these `on:` events. A pull request's branch filters
+ * match its base branch, its `types` default to opened, synchronize and reopened.
+ */
+export function triggers(events: WorkflowTemplate['events'], event: TriggerEvent): boolean {
+  if (event.name === 'workflow_dispatch') return events.workflow_dispatch !== undefined;
+  if (event.name === 'schedule') return (events.schedule ?? []).length > 0;
+  if (event.name === 'repository_dispatch') {
+    const on = events.repository_dispatch;
+    return on !== undefined && (on.types === undefined || on.types.includes(event.type));
+  }
+  if (event.name === 'pull_request') {
+    const on = events.pull_request;
+    if (on === undefined) return false;
+    if (!(on.types ?? ['opened', 'synchronize', 'reopened']).includes(event.action)) return false;
+    return passes(on, event.base, event.changed);
+  }
+  const push = events.push;
+  if (push === undefined) return false;
+  const branch = (event.ref ?? 'refs/heads/main').replace(/^refs\/heads\//, '');
+  return passes(push, branch, event.changed ?? []);
 }
 
 /** Expands `strategy.matrix` into its combinations, with GitHub's `include`/`exclude` rules. */
@@ -416,19 +443,40 @@ export async function runWorkflow(
         run.log.push(`${id}: failed: ${(e as Error).message}`);
         return { result: 'failure', outputs: {}, instances: [] };
       }
-      const instances = await Promise.all(
-        combos.map((matrix, index) =>
-          runInstance(job, {
-            ...base,
-            matrix,
-            strategy: {
-              'fail-fast': true,
-              'job-index': index,
-              'job-total': combos.length,
-              'max-parallel': combos.length,
-            },
-          }),
-        ),
+      let legs: StrategyOptions;
+      try {
+        legs = strategyOptions(strategy, combos.length);
+      } catch (e) {
+        run.log.push(`${id}: failed: ${(e as Error).message}`);
+        return { result: 'failure', outputs: {}, instances: [] };
+      }
+      const legContexts = (index: number): Contexts => ({
+        ...base,
+        matrix: combos[index] as Record<string, Json>,
+        strategy: {
+          'fail-fast': legs.failFast,
+          'job-index': index,
+          'job-total': combos.length,
+          'max-parallel': legs.maxParallel,
+        },
+      });
+      const instances = await runStrategy(
+        combos.length,
+        legs,
+        (index, cancelled) => runInstance(job, legContexts(index), cancelled),
+        (index, reason) => {
+          const name = legName(job, legContexts(index));
+          run.log.push(`${name}: cancelled before it started: ${reason}`);
+          return {
+            job: id,
+            name,
+            matrix: combos[index] as Record<string, Json>,
+            result: 'cancelled',
+            steps: [],
+            outputs: {},
+            workspace: '',
+          };
+        },
       );
       const outputs: Record<string, string> = {};
       for (const i of instances) Object.assign(outputs, i.outputs);
@@ -443,7 +491,17 @@ export async function runWorkflow(
     return promise;
   };
 
-  async function runInstance(job: Job, contexts: Contexts): Promise<JobInstanceRun> {
+  /** A leg's name: the job's `name:` evaluated with its matrix, or its id. */
+  const legName = (job: Job, contexts: Contexts): string =>
+    job.name
+      ? asString(evaluateToken(job.name, { ...contexts, env: {}, steps: {} }))
+      : job.id.value;
+
+  async function runInstance(
+    job: Job,
+    contexts: Contexts,
+    strategyCancelled: () => string | undefined = () => undefined,
+  ): Promise<JobInstanceRun> {
     const id = job.id.value;
     const workspace = await sandbox.tempDir(`runner-${id}`);
     const runnerTemp = await sandbox.tempDir(`runner-temp-${id}`);
@@ -501,7 +559,7 @@ export async function runWorkflow(
       if (raw.length !== job.steps.length) throw new Error(`${id}: steps do not line up`);
       let failed = false;
       for (const [index, step] of job.steps.entries()) {
-        const cancelled = admission?.cancelled();
+        const cancelled = admission?.cancelled() ?? strategyCancelled();
         if (cancelled !== undefined) {
           instance.result = 'cancelled';
           run.log.push(`${name}: cancelled while running: ${cancelled}`);

@@ -25,6 +25,7 @@ beforeAll(async () => {
   await git(work, 'checkout', '--quiet', '-b', 'pinml/promote-iris');
   await git(work, 'commit', '--quiet', '--allow-empty', '-m', 'promote');
   await git(work, 'push', '--quiet', 'origin', 'pinml/promote-iris');
+  await git(work, 'push', '--quiet', 'origin', 'pinml/promote-iris:pinml/rollback-iris');
   fake = await startFakeGitHub({
     owner: 'acme',
     repo: 'models',
@@ -34,6 +35,7 @@ beforeAll(async () => {
       ['ghs_pulls', { contents: 'write', 'pull-requests': 'write' }],
       ['ghs_pullsIssues', { contents: 'write', 'pull-requests': 'write', issues: 'write' }],
     ]),
+    actionsCanCreatePullRequests: true,
   });
 });
 
@@ -100,6 +102,33 @@ describe('upsertPullRequest against the OpenAPI-checked fake', () => {
     expect(fake.pulls.find((p) => p.state === 'open')?.labels).toEqual(
       expect.arrayContaining(['pinml', 'promotion', 'bug', 'canary']),
     );
+  });
+
+  it('names the repository setting when GitHub Actions may not open pull requests', async () => {
+    fake.settings.actionsCanCreatePullRequests = false;
+    try {
+      const job = createGitHubClient({ token: 'ghs_pullsIssues', baseUrl: fake.url, retries: 0 });
+      const err = await upsertPullRequest(job, spec({ head: 'pinml/rollback-iris' })).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(GitHubError);
+      expect((err as Error).message).toMatch(
+        /open a pull request from pinml\/rollback-iris to main \(HTTP 403\).*"Allow GitHub Actions to create and approve pull requests"/,
+      );
+      expect(fake.pulls.filter((p) => p.head.ref === 'pinml/rollback-iris')).toEqual([]);
+      // The setting governs Actions' own token only: a personal access token still opens it.
+      const pat = createGitHubClient({ token: 's3cret', baseUrl: fake.url, retries: 0 });
+      const opened = await upsertPullRequest(pat, spec({ head: 'pinml/rollback-iris' }));
+      expect(opened.operation).toBe('created');
+      await pat.rest.pulls.update({
+        owner: 'acme',
+        repo: 'models',
+        pull_number: opened.number,
+        state: 'closed',
+      });
+    } finally {
+      fake.settings.actionsCanCreatePullRequests = true;
+    }
   });
 
   it('refuses a body over GitHub limit before sending it', async () => {

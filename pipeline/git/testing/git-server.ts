@@ -32,6 +32,11 @@ export interface GitServerOptions {
   readOnlyToken?: string;
   /** More tokens, each allowed to fetch (`read`) or to push too (`write`); added while it runs. */
   tokens?: Map<string, 'read' | 'write'>;
+  /**
+   * Names who pushes, from the password, for the repository's hooks: they see it as
+   * `PINML_PUSHED_BY` (default: `token` for {@link token}, `other` for the rest).
+   */
+  identify?: (password: string) => string;
 }
 
 /** Where {@link GitServer.cutNextPush} breaks the connection. */
@@ -106,13 +111,18 @@ export async function protectBranch(root: string, name: string, branch: string):
 
 type Access = 'read' | 'write' | 'denied';
 
+/** The password of a request's HTTP Basic auth, if it has one. */
+function passwordOf(req: IncomingMessage): string | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  return decoded.slice(decoded.indexOf(':') + 1);
+}
+
 function access(req: IncomingMessage, options: GitServerOptions): Access {
   if (options.token === undefined && options.readOnlyToken === undefined) return 'write';
-  const header = req.headers.authorization ?? '';
-  const match = /^Basic\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) return 'denied';
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const password = decoded.slice(decoded.indexOf(':') + 1);
+  const password = passwordOf(req);
+  if (password === undefined) return 'denied';
   if (options.token !== undefined && password === options.token) return 'write';
   if (options.readOnlyToken !== undefined && password === options.readOnlyToken) return 'read';
   return options.tokens?.get(password) ?? 'denied';
@@ -154,9 +164,11 @@ function runBackend(
   root: string,
   children: Set<Promise<void>>,
   cut: CutMode | undefined,
+  pushedBy: string,
 ): void {
   const child = spawn('git', ['http-backend'], {
     env: {
+      PINML_PUSHED_BY: pushedBy,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
@@ -262,7 +274,10 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
       cut = cutNext;
       cutNext = undefined;
     }
-    runBackend(req, res, url, options.root, children, cut);
+    const password = passwordOf(req) ?? '';
+    const pushedBy =
+      options.identify?.(password) ?? (password === options.token ? 'token' : 'other');
+    runBackend(req, res, url, options.root, children, cut, pushedBy);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

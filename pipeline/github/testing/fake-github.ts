@@ -105,6 +105,12 @@ export interface FakeGitHubOptions {
    * operation outside them is answered 403 "Resource not accessible by integration".
    */
   scopedTokens?: Map<string, TokenPermissions>;
+  /**
+   * The repository setting "Allow GitHub Actions to create and approve pull requests"
+   * (Settings → Actions → General → Workflow permissions). Off by default, as on a new
+   * repository: a scoped (`GITHUB_TOKEN`) token then cannot open or approve a pull request.
+   */
+  actionsCanCreatePullRequests?: boolean;
 }
 
 /** A `GITHUB_TOKEN`'s permissions, as a workflow's `permissions:` grants them. */
@@ -126,6 +132,29 @@ export function neededPermission(
   return { scope, level: method === 'GET' || method === 'HEAD' ? 'read' : 'write' };
 }
 
+/** An event an API call caused. */
+export type FakeEvent =
+  | {
+      name: 'pull_request';
+      action: 'opened';
+      number: number;
+      base: string;
+      head: string;
+      by: string;
+      at: number;
+    }
+  | { name: 'push'; ref: string; before: string; after: string; by: string; at: number };
+
+/** Whether an operation opens a pull request or approves one (what the Actions setting governs). */
+function opensOrApproves(operationId: string, body: unknown): boolean {
+  if (operationId === 'pulls/create') return true;
+  const event = (body as { event?: unknown } | undefined)?.event;
+  return (
+    (operationId === 'pulls/create-review' || operationId === 'pulls/submit-review') &&
+    event === 'APPROVE'
+  );
+}
+
 export interface FakeGitHub {
   /** Base URL to use as GITHUB_API_URL. */
   url: string;
@@ -143,6 +172,14 @@ export interface FakeGitHub {
   }[];
   /** Requests that do not match GitHub's description; a correct client leaves this empty. */
   violations: string[];
+  /**
+   * The events the API calls caused, as GitHub would deliver them to workflows: a pull request
+   * opened, a merge's push to the base branch. `by` is the token the call carried (GitHub starts
+   * no workflow from an event its Actions token caused: `actions/testing/events.ts`).
+   */
+  events: FakeEvent[];
+  /** Repository settings a test may change while the fake runs. */
+  settings: { actionsCanCreatePullRequests: boolean };
   close(): Promise<void>;
 }
 
@@ -181,6 +218,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const labels = new Set(DEFAULT_LABELS);
   const requests: FakeGitHub['requests'] = [];
   const violations: string[] = [];
+  const events: FakeEvent[] = [];
+  const settings = { actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? false };
   let nextNumber = 1;
   let url = '';
 
@@ -476,20 +515,36 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const granted = creates
           ? LEVEL[scoped.issues ?? 'none']
           : Math.max(LEVEL[scoped[need.scope] ?? 'none'], alsoPulls);
-        if (granted < LEVEL[creates ? 'write' : need.level]) {
+        const forbid = (message: string, documentation_url: string): void => {
           requests.push({
             method,
             path: parsed.pathname,
             status: 403,
             operationId: op.operationId,
           });
-          send(res, 403, {
-            message: 'Resource not accessible by integration',
-            documentation_url: `https://docs.github.com/rest (needs ${creates ? 'issues: write, to create a label' : `${need.scope}: ${need.level}`})`,
-          });
+          send(res, 403, { message, documentation_url });
+        };
+        if (granted < LEVEL[creates ? 'write' : need.level]) {
+          forbid(
+            'Resource not accessible by integration',
+            `https://docs.github.com/rest (needs ${creates ? 'issues: write, to create a label' : `${need.scope}: ${need.level}`})`,
+          );
+          return;
+        }
+        if (!settings.actionsCanCreatePullRequests && opensOrApproves(op.operationId, body)) {
+          forbid(
+            'GitHub Actions is not permitted to create or approve pull requests.',
+            'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+          );
           return;
         }
       }
+      const by = (req.headers.authorization ?? '').replace(/^(token|Bearer) /, '');
+      const merging =
+        op.operationId === 'pulls/merge'
+          ? pulls.find((p) => p.number === Number(params.pull_number))
+          : undefined;
+      const mergeBase = merging ? await tip(merging.base.ref).catch(() => undefined) : undefined;
       const [status, out, headers] = await handle(
         op,
         params,
@@ -497,6 +552,29 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         (body ?? {}) as Record<string, unknown>,
       );
       requests.push({ method, path: parsed.pathname, status, operationId: op.operationId, body });
+      const made = out as { number?: number; sha?: string };
+      if (op.operationId === 'pulls/create' && status === 201) {
+        const p = pulls.find((x) => x.number === made.number);
+        if (p)
+          events.push({
+            name: 'pull_request',
+            action: 'opened',
+            number: p.number,
+            base: p.base.ref,
+            head: p.head.ref,
+            by,
+            at: Date.now(),
+          });
+      }
+      if (merging && status === 200 && mergeBase !== undefined && made.sha !== undefined)
+        events.push({
+          name: 'push',
+          ref: `refs/heads/${merging.base.ref}`,
+          before: mergeBase,
+          after: made.sha,
+          by,
+          at: Date.now(),
+        });
       send(res, status, out, headers);
     })().catch((e: unknown) => {
       violations.push(`fake failed: ${String(e)}`);
@@ -512,6 +590,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     labels,
     requests,
     violations,
+    events,
+    settings,
     close: () =>
       new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
