@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
  * `CI=true` it fails.
  */
 export const UNIT = [
+  'actions/common/annotations.test.ts',
   'actions/testing/chapters.test.ts',
   'actions/testing/concurrency.test.ts',
   'actions/testing/harness.test.ts',

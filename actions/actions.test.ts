@@ -472,6 +472,31 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
         );
         expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace for the user's mistake
       }
+      // 25 bad rows: GitHub shows 10 errors a step, so 9 are annotated (setFailed's is the
+      // tenth), none is dropped, and the job summary lists the other problems pinml reports.
+      const many = (await irisCsv()).split('\n');
+      for (let row = 2; row <= 26; row++) many[row - 1] = '4.6,3.4,n/a,0.3,setosa';
+      await writeFile(path.join(dir, 'data', 'iris.csv'), many.join('\n'));
+      const flood = await run('prepare', dir, first, { model: 'iris' });
+      expect(flood.exitCode).toBe(1);
+      expect(flood.droppedAnnotations).toEqual([]);
+      const located = flood.annotations.filter((a) => a.properties.file === 'data/iris.csv');
+      expect(located.map((a) => a.properties.line)).toEqual([
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+        '10',
+      ]);
+      expect(flood.annotations.filter((a) => a.command === 'error')).toHaveLength(10);
+      expect(flood.summary).toMatch(/### pinml: 11 more annotations/);
+      expect(flood.summary).toContain('`data/iris.csv:11');
+      expect(flood.summary).toContain('`data/iris.csv:21');
+      await writeFile(path.join(dir, 'data', 'iris.csv'), await irisCsv());
       // A mistake in pinml.yaml points at its line and column.
       const config = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
       const line = config.split('\n').findIndex((l) => l.includes('folds: 5')) + 1;

@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { PinmlError, UsageError, type Problem } from '../../pipeline/errors.ts';
 import { GitRepo } from '../../pipeline/git/repo.ts';
+import { annotations } from './annotations.ts';
 
 /** Reads an input by its name in action.yml. */
 export type InputGetter = (name: string) => string;
@@ -70,28 +71,53 @@ export function setOutputs(outputs: Record<string, string | number | undefined>)
 }
 
 function annotate(problem: Problem): void {
-  core.error(problem.message, {
-    title: problem.column
-      ? `pinml: column "${problem.column}"`
-      : problem.field
-        ? `pinml: ${problem.field}`
-        : 'pinml',
-    file: problem.file,
-    ...(problem.line !== undefined ? { startLine: problem.line } : {}),
-    ...(problem.col !== undefined ? { startColumn: problem.col } : {}),
-  });
+  annotations().add(
+    {
+      kind: 'error',
+      message: problem.message,
+      properties: {
+        title: problem.column
+          ? `pinml: column "${problem.column}"`
+          : problem.field
+            ? `pinml: ${problem.field}`
+            : 'pinml',
+        ...(problem.file !== undefined ? { file: problem.file } : {}),
+        ...(problem.line !== undefined ? { startLine: problem.line } : {}),
+        ...(problem.col !== undefined ? { startColumn: problem.col } : {}),
+      },
+    },
+    1, // the place of setFailed's own error
+  );
 }
 
-/** Runs an action's body; a failure becomes annotations and `setFailed` (exit code 1). */
+/** A warning annotation, within GitHub's limits (past them, in the job summary). */
+export function warn(message: string): void {
+  annotations().add({ kind: 'warning', message, properties: {} });
+}
+
+/** Lists in the job summary what did not fit GitHub's annotation limits. */
+async function summariseOverflow(): Promise<void> {
+  const section = annotations().summary();
+  if (section) await writeSummary(section).catch(() => undefined);
+}
+
+/**
+ * Runs an action's body; a failure becomes annotations and `setFailed` (exit code 1). What does
+ * not fit GitHub's annotation limits goes to the job summary.
+ */
 export async function runAction(body: () => Promise<void>): Promise<void> {
   try {
     await body();
+    await summariseOverflow();
   } catch (e) {
     if (e instanceof PinmlError) {
       const problems = (e.data.problems as Problem[] | undefined) ?? [];
       for (const p of problems) annotate(p);
+      await summariseOverflow();
+      annotations().counted('error');
       core.setFailed(e.message);
     } else {
+      annotations().counted('error');
       core.setFailed(e instanceof Error ? `unexpected error: ${e.stack ?? e.message}` : String(e));
     }
   }

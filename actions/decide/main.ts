@@ -55,10 +55,10 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
       report: relative(decided.files?.markdown),
       'report-json': relative(decided.files?.json),
     });
-    if (decided.gate === 'failed') core.warning(decisionLine(decided));
+    if (decided.gate === 'failed') action.warn(decisionLine(decided));
     else core.info(decisionLine(decided));
     if (decided.missing.length > 0) {
-      core.warning(
+      action.warn(
         `not trained: ${decided.missing.join(', ')} (the training job failed); decided among the others`,
       );
     }
@@ -67,7 +67,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
       ? ''
       : `> **Not registered:** this run is on \`${where}\`; pinml registers and proposes only from \`${base}\`, the default branch. The report below is for review.\n\n`;
     if (!registers) {
-      core.warning(
+      action.warn(
         `not registered: this run is on ${where}; pinml registers and proposes only from ${base}`,
       );
     }

@@ -53,7 +53,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
         : `**${version}** already has this training key: nothing registered`;
     core.info(what.replace(/\*\*|`/g, ''));
     // The version is registered either way; the note says what the runner's clone could not do.
-    if (result.note) core.warning(result.note);
+    if (result.note) action.warn(result.note);
     await action.writeSummary(`### pinml: ${what}\n${result.note ? `\n> ${result.note}\n` : ''}`);
   });
 }

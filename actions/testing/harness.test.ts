@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, interpolate } from './expressions.ts';
-import { inputEnvName, parseOutputFile, parseWorkflowCommands } from './run-action.ts';
+import {
+  inputEnvName,
+  limitAnnotations,
+  parseOutputFile,
+  parseWorkflowCommands,
+} from './run-action.ts';
 import { startsRuns } from './events.ts';
 import { runStrategy, strategyOptions } from './strategy.ts';
 import { expandMatrix, globToRegExp, triggers } from './workflow-runner.ts';
@@ -37,6 +42,16 @@ describe('the runner environment', () => {
       message: 'two\nlines 100%',
     });
     expect(mask).toEqual({ command: 'add-mask', properties: {}, message: 's3cret' });
+  });
+});
+
+describe('annotations, as GitHub shows them', () => {
+  it('keeps 10 errors and 10 warnings of a step and drops the rest', () => {
+    const lines = Array.from({ length: 12 }, (_, i) => `::error::e${i}\n::warning::w${i}\n`);
+    const { shown, dropped } = limitAnnotations(parseWorkflowCommands(lines.join('')));
+    expect(shown.filter((c) => c.command === 'error')).toHaveLength(10);
+    expect(shown.filter((c) => c.command === 'warning')).toHaveLength(10);
+    expect(dropped.map((c) => c.message)).toEqual(['e10', 'w10', 'e11', 'w11']);
   });
 });
 

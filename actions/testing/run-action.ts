@@ -64,9 +64,34 @@ export interface ActionResult {
   /** GITHUB_STEP_SUMMARY as written. */
   summary: string;
   commands: WorkflowCommand[];
-  /** `error`, `warning` and `notice` commands. */
+  /**
+   * The `error`, `warning` and `notice` commands GitHub shows: at most 10 of each kind per step
+   * (the workflow runner also applies the job's 50).
+   */
   annotations: WorkflowCommand[];
+  /** The annotation commands past the step's limits, which GitHub drops without a word. */
+  droppedAnnotations: WorkflowCommand[];
   seconds: number;
+}
+
+/** GitHub's annotation limits: per kind per step, and per job. */
+export const ANNOTATION_LIMITS = { step: 10, job: 50 } as const;
+
+/** Splits annotation commands into those GitHub shows and those it drops (per kind, per step). */
+export function limitAnnotations(commands: readonly WorkflowCommand[]): {
+  shown: WorkflowCommand[];
+  dropped: WorkflowCommand[];
+} {
+  const seen = new Map<string, number>();
+  const shown: WorkflowCommand[] = [];
+  const dropped: WorkflowCommand[] = [];
+  for (const c of commands) {
+    if (!['error', 'warning', 'notice'].includes(c.command)) continue;
+    const n = (seen.get(c.command) ?? 0) + 1;
+    seen.set(c.command, n);
+    (n <= ANNOTATION_LIMITS.step ? shown : dropped).push(c);
+  }
+  return { shown, dropped };
 }
 
 export interface RunActionOptions {
@@ -256,6 +281,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionResult
 
   const outputFile = await readFile(outputPath, 'utf8');
   const commands = parseWorkflowCommands(stdout);
+  const { shown, dropped } = limitAnnotations(commands);
   return {
     exitCode,
     stdout,
@@ -264,7 +290,8 @@ export async function runAction(options: RunActionOptions): Promise<ActionResult
     outputFile,
     summary: await readFile(summaryPath, 'utf8'),
     commands,
-    annotations: commands.filter((c) => ['error', 'warning', 'notice'].includes(c.command)),
+    annotations: shown,
+    droppedAnnotations: dropped,
     seconds: (performance.now() - started) / 1000,
   };
 }

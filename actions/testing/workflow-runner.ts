@@ -41,6 +41,7 @@ import {
   type Json,
 } from './expressions.ts';
 import {
+  ANNOTATION_LIMITS,
   node20,
   node24,
   readActionMetadata,
@@ -558,6 +559,7 @@ export async function runWorkflow(
       const raw = rawSteps(root, id);
       if (raw.length !== job.steps.length) throw new Error(`${id}: steps do not line up`);
       let failed = false;
+      let jobAnnotations = 0;
       for (const [index, step] of job.steps.entries()) {
         const cancelled = admission?.cancelled() ?? strategyCancelled();
         if (cancelled !== undefined) {
@@ -572,6 +574,13 @@ export async function runWorkflow(
           runnerTemp,
           token,
         });
+        if (result.action) {
+          // The job's limit: past 50 annotations over its steps, GitHub shows none.
+          const room = Math.max(0, ANNOTATION_LIMITS.job - jobAnnotations);
+          const { annotations } = result.action;
+          result.action.droppedAnnotations.push(...annotations.splice(room));
+          jobAnnotations += annotations.length;
+        }
         instance.steps.push(result);
         (ctx.steps as Record<string, Json>)[step.id] = {
           outputs: result.outputs,
