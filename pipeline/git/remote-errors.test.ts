@@ -267,6 +267,14 @@ const rows: Row[] = [
     message: `${PUSH} failed: could not connect (ECONNREFUSED). Check the URL and the network, then retry.`,
   },
   {
+    name: 'a tunnel the proxy refuses (undici ProxyAgent) as network, naming the variable',
+    attempt: fetch,
+    error: fetchFailed(new Error('Proxy response (407) !== 200 when HTTP Tunneling')),
+    reason: 'network',
+    message: `${FETCH} failed: the proxy (HTTPS_PROXY) answered 407 instead of opening a connection to the server: it wants credentials, or those in the proxy URL are wrong. Check HTTPS_PROXY and NO_PROXY.`,
+    data: { proxyStatus: 407 },
+  },
+  {
     name: 'anything else as other, with its message',
     attempt: push,
     error: new Error('Something unexpected'),

@@ -171,6 +171,15 @@ export function translateRemoteError(attempt: RemoteAttempt, err: unknown): Remo
       `${what} failed: the server did not answer as a git smart-HTTP server. Check the URL (it usually ends in .git).`,
     );
   }
+  const refusedBy = proxyRefusal(err);
+  if (refusedBy !== undefined) {
+    const variable = url.startsWith('https:') ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+    return fail(
+      'network',
+      `${what} failed: the proxy (${variable}) answered ${refusedBy} instead of opening a connection to the server${refusedBy === 407 ? ': it wants credentials, or those in the proxy URL are wrong' : ''}. Check ${variable} and NO_PROXY.`,
+      { proxyStatus: refusedBy },
+    );
+  }
   const netCode = networkCode(err);
   const brokenReport = code === 'ParseError' && /unpack/.test(errorMessage(err));
   const cutOff = netCode !== undefined && CUT_OFF.has(netCode);
@@ -208,14 +217,30 @@ function capitalise(text: string): string {
 }
 
 /** The network error code in an error (or in one of an AggregateError's errors, or a cause). */
-function networkCode(err: unknown): string | undefined {
+/** The first answer `pick` gives for an error or one of its causes (also inside an AggregateError). */
+function inCauses<T>(err: unknown, pick: (e: unknown) => T | undefined): T | undefined {
   const queue: unknown[] = [err];
   for (let i = 0; i < queue.length && i < 20; i++) {
     const e = queue[i];
-    const code = errorCode(e);
-    if (code !== undefined && NETWORK_CODES.has(code)) return code;
+    const found = pick(e);
+    if (found !== undefined) return found;
     if (e instanceof AggregateError) queue.push(...(e.errors as unknown[]));
     if (e instanceof Error && e.cause !== undefined) queue.push(e.cause);
   }
   return undefined;
+}
+
+function networkCode(err: unknown): string | undefined {
+  return inCauses(err, (e) => {
+    const code = errorCode(e);
+    return code !== undefined && NETWORK_CODES.has(code) ? code : undefined;
+  });
+}
+
+/** The status a proxy refused the tunnel with (undici: "Proxy response (407) !== 200 …"). */
+function proxyRefusal(err: unknown): number | undefined {
+  return inCauses(err, (e) => {
+    const m = /Proxy response \((\d{3})\)/.exec(e instanceof Error ? e.message : '');
+    return m ? Number(m[1]) : undefined;
+  });
 }

@@ -11,17 +11,16 @@
  * `remote-errors.ts`.
  *
  * File system and HTTP client are injected as `{ fs, http }` (node:fs and isomorphic-git's
- * fetch-based client by default). A token authenticates HTTPS as GitHub expects
+ * fetch-based client by default, through the proxy `HTTPS_PROXY` names when it is set:
+ * `http.ts`). A token authenticates HTTPS as GitHub expects
  * (`x-access-token:<token>`); it is never logged nor put in an error, and credentials in
  * URLs are stripped from every message.
  */
 import type * as nodeFs from 'node:fs';
 import git from 'isomorphic-git';
-// The fetch-based client: the node one calls url.parse(), which Node 24 flags as a security
-// deprecation (DEP0169) on every request. Node 20 and later have fetch.
-import webHttp from 'isomorphic-git/http/web';
 import { GitError } from '../errors.ts';
 import { atomicGitFs, sweepTemporaries } from './atomic-fs.ts';
+import { gitHttp } from './http.ts';
 import { updateBranch } from './branch.ts';
 import { newCache, run } from './context.ts';
 import type { GitContext } from './context.ts';
@@ -78,7 +77,7 @@ export class GitRepo {
     this.gitdir = this.bare ? this.dir : `${this.dir}/.git`;
     this.#ctx = {
       fs: options.fs ?? atomicGitFs(this.gitdir),
-      http: options.http ?? webHttp,
+      http: options.http ?? gitHttp,
       dir: this.dir,
       gitdir: this.gitdir,
       bare: this.bare,
@@ -100,9 +99,9 @@ export class GitRepo {
   static remoteRefCommit(
     url: string,
     name: string,
-    http: GitRepoOptions['http'] = webHttp,
+    http: GitRepoOptions['http'] = gitHttp,
   ): Promise<string | undefined> {
-    return remoteRefCommit(url, name, http ?? webHttp);
+    return remoteRefCommit(url, name, http ?? gitHttp);
   }
 
   /** Creates a repository (or re-initialises an existing one, leaving its history). */
