@@ -1,22 +1,13 @@
 /**
- * The HTTP client git fetches and pushes through. Node's own `fetch` ignores `HTTPS_PROXY`, and a
- * self-hosted runner or a company network often reaches GitHub only through a proxy. So a
- * request whose URL the environment says to proxy goes through undici's `ProxyAgent` to that
- * proxy (credentials in its URL become its Basic `Proxy-Authorization`); every other request
- * uses isomorphic-git's own fetch-based client as it is.
- *
- * Which requests, and through which proxy, is `@actions/http-client`'s `getProxyUrl`: the rules
- * the runner's toolkit and Octokit in `@actions/github` already follow (`https_proxy` or
- * `HTTPS_PROXY` for https, `http_proxy` or `HTTP_PROXY` for http, `no_proxy`/`NO_PROXY`, never
- * a loopback host). Like git and curl, it reads the process environment. undici 6 is the copy
- * `@actions/github` already brings, so each action bundle holds one.
+ * The HTTP client git fetches and pushes through: a request whose URL the environment says to
+ * proxy (`HTTPS_PROXY`, `NO_PROXY`: `../proxy.ts`) goes through that proxy; every other one uses
+ * isomorphic-git's own fetch-based client as it is.
  */
-import { getProxyUrl } from '@actions/http-client';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 // The fetch-based client: the node one calls url.parse(), which Node 24 flags as a security
 // deprecation (DEP0169) on every request. Node 20 and later have fetch.
 import webHttp from 'isomorphic-git/http/web';
-import { ProxyAgent, fetch as undiciFetch } from 'undici';
+import { fetchThrough, proxyFor } from '../proxy.ts';
 
 async function collect(body: AsyncIterableIterator<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -24,23 +15,14 @@ async function collect(body: AsyncIterableIterator<Uint8Array>): Promise<Uint8Ar
   return Buffer.concat(parts);
 }
 
-/** One agent (and its pool of tunnels) per proxy URL. */
-const agents = new Map<string, ProxyAgent>();
-
-/** isomorphic-git's HTTP client interface over undici's fetch, through `proxy`. */
+/** isomorphic-git's HTTP client interface over fetch through `proxy`. */
 async function throughProxy(proxy: string, req: GitHttpRequest): Promise<GitHttpResponse> {
-  let dispatcher = agents.get(proxy);
-  if (!dispatcher) {
-    dispatcher = new ProxyAgent(proxy);
-    agents.set(proxy, dispatcher);
-  }
   const { url, method = 'GET', headers = {}, body, signal } = req;
-  const res = await undiciFetch(url, {
+  const res = await fetchThrough(proxy, url, {
     method,
     headers,
     ...(body ? { body: await collect(body) } : {}),
     ...(signal ? { signal: signal } : {}),
-    dispatcher,
   });
   const out: Record<string, string> = {};
   res.headers.forEach((value, key) => (out[key] = value));
@@ -60,7 +42,7 @@ async function throughProxy(proxy: string, req: GitHttpRequest): Promise<GitHttp
 /** The client git uses: through the proxy the environment names for a URL, else direct. */
 export const gitHttp: HttpClient = {
   request(req) {
-    const proxy = getProxyUrl(req.url);
+    const proxy = proxyFor(req.url);
     return proxy ? throughProxy(proxy, req) : webHttp.request(req);
   },
 };

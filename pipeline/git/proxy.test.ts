@@ -1,11 +1,15 @@
 /**
- * Git through an HTTP proxy, as a self-hosted runner behind one needs: a real CONNECT proxy on
- * loopback in front of `git http-backend`. The remote's host name (`git.pinml.test`) resolves
- * nowhere but in the proxy, so a clone that succeeds went through it.
+ * Git and the GitHub client through an HTTP proxy, as a self-hosted runner behind one needs: a
+ * real CONNECT proxy on loopback in front of `git http-backend` and the fake GitHub. Their host
+ * names (`git.pinml.test`, `api.pinml.test`) resolve nowhere but in the proxy, so a call that
+ * succeeds went through it.
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitHubClient } from '../github/client.ts';
+import { startFakeGitHub, type FakeGitHub } from '../github/testing/fake-github.ts';
 import { GitRepo } from './repo.ts';
 import { createBareRepo, startGitServer, type GitServer } from './testing/git-server.ts';
 import { expectGitError, repoFixture } from './testing/repo-fixture.ts';
@@ -14,11 +18,12 @@ const fixture = repoFixture('pinml-git-proxy-');
 const { git, freshDir, cliRepo } = fixture;
 
 const HOST = 'git.pinml.test';
+const API_HOST = 'api.pinml.test';
 const PROXY_PASSWORD = 'pr0xyS3cret';
 
-/** A CONNECT proxy that knows one host, wants Basic credentials, and records what it tunnels. */
+/** A CONNECT proxy that knows some hosts (name → loopback port), wants Basic credentials, and records what it tunnels. */
 async function startProxy(
-  port: () => number,
+  ports: () => Record<string, number>,
 ): Promise<{ server: Server; url: string; tunnels: string[] }> {
   const tunnels: string[] = [];
   const expected = `Basic ${Buffer.from(`ops:${PROXY_PASSWORD}`).toString('base64')}`;
@@ -32,12 +37,13 @@ async function startProxy(
       return;
     }
     const [host, targetPort] = target.split(':');
-    if (host !== HOST || Number(targetPort) !== port()) {
+    const port = ports()[host ?? ''];
+    if (port === undefined || Number(targetPort) !== port) {
       socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     tunnels.push(target);
-    const upstream = connect(port(), '127.0.0.1', () => {
+    const upstream = connect(port, '127.0.0.1', () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(socket);
@@ -59,6 +65,8 @@ describe('GitRepo through HTTP_PROXY / HTTPS_PROXY', () => {
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let url: string;
   let gitPort = 0;
+  let fake: FakeGitHub;
+  let apiPort = 0;
 
   beforeAll(async () => {
     const root = await freshDir('server');
@@ -68,7 +76,14 @@ describe('GitRepo through HTTP_PROXY / HTTPS_PROXY', () => {
     gitPort = Number(local.port);
     const seed = await cliRepo({ 'registry/iris/pins.json': '{"production":1}\n' });
     await git(seed, 'push', '--quiet', local.toString(), 'main');
-    proxy = await startProxy(() => gitPort);
+    fake = await startFakeGitHub({
+      owner: 'acme',
+      repo: 'registry',
+      bareRepoDir: join(root, 'registry.git'),
+      token: 's3cret',
+    });
+    apiPort = Number(new URL(fake.url).port);
+    proxy = await startProxy(() => ({ [HOST]: gitPort, [API_HOST]: apiPort }));
     url = `http://${HOST}:${gitPort}/registry.git`;
   });
 
@@ -76,6 +91,7 @@ describe('GitRepo through HTTP_PROXY / HTTPS_PROXY', () => {
     proxy.server.closeAllConnections();
     await new Promise((resolve) => proxy.server.close(resolve));
     await gitServer.close();
+    await fake.close();
   });
 
   /** Runs `body` with the process environment's proxy variables (pinml, like git, reads them there). */
@@ -118,6 +134,20 @@ describe('GitRepo through HTTP_PROXY / HTTPS_PROXY', () => {
     expect(new Set(proxy.tunnels)).toEqual(new Set([`${HOST}:${gitPort}`]));
     const remote = await git(dir, 'ls-remote', gitServer.url('registry'), 'main');
     expect(remote.split('\t')[0]).toBe(next);
+  });
+
+  it('calls the GitHub API through the proxy too', async () => {
+    const before = proxy.tunnels.length;
+    const repo = await withProxyEnv({ HTTP_PROXY: proxy.url }, async () => {
+      const client = createGitHubClient({
+        token: 's3cret',
+        baseUrl: `http://${API_HOST}:${apiPort}`,
+        retries: 0,
+      });
+      return (await client.rest.repos.get({ owner: 'acme', repo: 'registry' })).data;
+    });
+    expect(repo.full_name).toBe('acme/registry');
+    expect(proxy.tunnels.slice(before)).toContain(`${API_HOST}:${apiPort}`);
   });
 
   it('goes direct for a host NO_PROXY names (and then this host resolves nowhere)', async () => {

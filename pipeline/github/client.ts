@@ -5,6 +5,7 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { proxyAwareFetch } from '../proxy.ts';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -24,7 +25,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     options.token,
     {
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-      request: { retries: options.retries ?? 3 },
+      // Octokit merges its defaults shallowly: without `fetch` here, @actions/github's
+      // proxy-aware fetch would be dropped along with the rest of its `request` defaults.
+      request: { retries: options.retries ?? 3, fetch: proxyAwareFetch },
       throttle: {
         onRateLimit: (
           after: number,
