@@ -17,6 +17,9 @@ import { workflowLoop } from './testing/loop.ts';
 import type { WorkflowEvent, WorkflowRun } from './testing/workflow-runner.ts';
 
 const TRAIN = '.github/workflows/train.yml';
+/** A PEM-shaped key for the emulated actions/create-github-app-token (no key is checked). */
+const TEST_APP_KEY =
+  '-----BEGIN RSA PRIVATE KEY-----\nnot-a-real-key\n-----END RSA PRIVATE KEY-----\n';
 const ROLLBACK = '.github/workflows/rollback.yml';
 
 let sandbox: Sandbox;
@@ -437,6 +440,46 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
         expect(stepOutputs(late, 'decide', 'decide').decision).toBe('promote');
         expect(stepOutputs(late, 'decide', 'promote')).toMatchObject({ operation: 'unchanged' });
         expect(await pinned('pinml/promote-iris')).toBe(version);
+      },
+    );
+
+    chapter(
+      'with a GitHub App configured, the app registers and proposes, and what it does starts CI',
+      async () => {
+        // The app's token is not Actions' own: the Actions pull-request setting does not bind it.
+        sandbox.fake.settings.actionsCanCreatePullRequests = false;
+        try {
+          const seen = (await sandbox.causedEvents()).length;
+          const event = await push(
+            { 'data/iris.csv': withoutRows(await irisCsv(), [30, 31]) },
+            'Rows 30 and 31 out',
+          );
+          const result = await loop.run(TRAIN, event, {
+            vars: { PINML_APP_CLIENT_ID: 'Iv23liPinmlTestApp' },
+            secrets: { PINML_APP_PRIVATE_KEY: TEST_APP_KEY },
+          });
+          expect(stepOutputs(result, 'decide', 'app')['app-slug']).toBe('pinml-test-app');
+          expect(stepOutputs(result, 'decide', 'register')).toMatchObject({ status: 'created' });
+          expect(stepOutputs(result, 'decide', 'promote').operation).toMatch(/^(created|updated)$/);
+          const caused = (await sandbox.causedEvents())
+            .slice(seen)
+            .filter((e) => e.by !== 'developer');
+          expect(caused.length).toBeGreaterThan(0);
+          expect(caused.every((e) => e.by === 'app')).toBe(true);
+          const onBranch = caused.find(
+            (e) =>
+              e.name === 'pull_request' ||
+              (e.name === 'push' && e.ref === 'refs/heads/pinml/promote-iris'),
+          );
+          const proposal = caused.find((e) => e.name === 'pull_request');
+          expect(proposal, JSON.stringify(caused)).toBeDefined();
+          expect(onBranch).toBeDefined();
+          expect(await workflowsStarted(sandbox, proposal as CausedEvent)).toEqual([
+            '.github/workflows/ci.yml',
+          ]);
+        } finally {
+          sandbox.fake.settings.actionsCanCreatePullRequests = true;
+        }
       },
     );
 

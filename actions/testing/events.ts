@@ -19,10 +19,11 @@ import type { Sandbox } from './sandbox.ts';
 import { triggers, type TriggerEvent } from './workflow-runner.ts';
 
 /**
- * Who caused an event: the developer (a push from their clone), a job's `GITHUB_TOKEN`, or the
- * sandbox's full token (a personal access token such as `PINML_TOKEN`, or a reviewer).
+ * Who caused an event: the developer (a push from their clone), a job's `GITHUB_TOKEN`, a GitHub
+ * App's installation token, or the sandbox's full token (a personal access token such as
+ * `PINML_TOKEN`, or a reviewer).
  */
-export type Actor = 'developer' | 'GITHUB_TOKEN' | 'token' | 'other';
+export type Actor = 'developer' | 'GITHUB_TOKEN' | 'app' | 'token' | 'other';
 
 export type CausedEvent =
   | { name: 'push'; by: Actor; ref: string; before: string; after: string; at: number }

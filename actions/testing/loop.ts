@@ -35,6 +35,9 @@ export interface WorkflowLoop {
       rerun?: RunWorkflowOptions['rerun'];
       allowFailure?: boolean;
       lostRunners?: string[];
+      /** This run's `vars` and `secrets`, over the loop's. */
+      vars?: Record<string, string>;
+      secrets?: Record<string, string>;
     },
   ) => Promise<WorkflowRun>;
   /** Commits `files` as the developer and pushes main: the push event. */
@@ -58,8 +61,8 @@ export function workflowLoop(sandbox: () => Sandbox, options: LoopOptions = {}):
       const result = await runWorkflow(sandbox(), {
         workflow,
         event,
-        ...(options.vars ? { vars: options.vars() } : {}),
-        ...(options.secrets ? { secrets: options.secrets } : {}),
+        vars: { ...options.vars?.(), ...more.vars },
+        secrets: { ...options.secrets, ...more.secrets },
         ...(more.rerun ? { rerun: more.rerun } : {}),
         ...(more.lostRunners ? { lostRunners: more.lostRunners } : {}),
       });

@@ -69,6 +69,12 @@ export interface Sandbox {
    * REST fake refuses what the others do not grant, as GitHub does).
    */
   jobToken(permissions: TokenPermissions): string;
+  /**
+   * A GitHub App installation token with `permissions` (what actions/create-github-app-token
+   * returns): scoped like a job token, but not Actions' own, so the "Allow GitHub Actions to
+   * create pull requests" setting does not bind it and its events start workflows.
+   */
+  appToken(permissions: TokenPermissions): string;
   /** The bare repository (the "GitHub" side). */
   bare: string;
   /** Its clone URL over HTTP (no credentials in it). */
@@ -123,8 +129,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await gitCli(() => gitEnv(home)).git(bare, 'config', 'receive.unpackLimit', '1');
   const gitTokens = new Map<string, 'read' | 'write'>();
   const scopedTokens = new Map<string, TokenPermissions>();
+  const appTokens = new Set<string>();
   const actor = (secret: string): Actor =>
-    scopedTokens.has(secret) ? 'GITHUB_TOKEN' : secret === token ? 'token' : 'other';
+    appTokens.has(secret)
+      ? 'app'
+      : scopedTokens.has(secret)
+        ? 'GITHUB_TOKEN'
+        : secret === token
+          ? 'token'
+          : 'other';
   const server = await startGitServer({
     root: serverRoot,
     token,
@@ -154,6 +167,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     bareRepoDir: bare,
     token,
     scopedTokens,
+    appTokens,
     actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? true,
   });
   const cli = gitCli(() => gitEnv(home));
@@ -174,6 +188,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await git(root, 'init', '--quiet', '--initial-branch=main', dev);
   await git(dev, 'remote', 'add', 'origin', bare);
 
+  /** A token with `permissions`, for the REST fake and the git server (`prefix` + their hash). */
+  const scopedToken = (prefix: string, permissions: TokenPermissions): string => {
+    const key = Object.entries(permissions)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const scoped = `${prefix}${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+    scopedTokens.set(scoped, permissions);
+    const contents = permissions.contents;
+    if (contents === 'write' || contents === 'read') gitTokens.set(scoped, contents);
+    return scoped;
+  };
+
   let temp = 0;
   const sandbox: Sandbox = {
     root,
@@ -182,16 +209,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     repository: `${owner}/${repo}`,
     token,
     readToken,
-    jobToken(permissions) {
-      const key = Object.entries(permissions)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-      const scoped = `ghs_job${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
-      scopedTokens.set(scoped, permissions);
-      const contents = permissions.contents;
-      if (contents === 'write' || contents === 'read') gitTokens.set(scoped, contents);
-      return scoped;
+    jobToken: (permissions) => scopedToken('ghs_job', permissions),
+    appToken(permissions) {
+      const minted = scopedToken('ghs_app', permissions);
+      appTokens.add(minted);
+      return minted;
     },
     bare,
     url: server.url(repo),

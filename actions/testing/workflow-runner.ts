@@ -16,7 +16,8 @@
  * on the runtime action.yml names (node24: the Node 24 binary). The standard steps are
  * emulated: actions/checkout (the event's commit, shallow unless `fetch-depth: 0`),
  * upload-artifact and download-artifact (a per-run artifact store; `name`, `pattern`, `path`,
- * `merge-multiple`, `include-hidden-files`, `if-no-files-found`), setup-node and cache (no-ops).
+ * `merge-multiple`, `include-hidden-files`, `if-no-files-found`), setup-node and cache (no-ops),
+ * create-github-app-token (an installation token of a test app: `Sandbox.appToken`).
  * Anything else (a `run:` step, another action) fails the step: the harness does not pretend.
  *
  * Test helper only.
@@ -51,6 +52,7 @@ import {
 } from './run-action.ts';
 import { concurrencyOf } from './concurrency.ts';
 import { runStrategy, strategyOptions, type StrategyOptions } from './strategy.ts';
+import type { TokenPermissions } from '../../pipeline/github/testing/fake-github.ts';
 import type { Sandbox } from './sandbox.ts';
 
 export type Result = 'success' | 'failure' | 'skipped' | 'cancelled';
@@ -142,6 +144,7 @@ const STANDARD = {
   upload: 'actions/upload-artifact',
   download: 'actions/download-artifact',
   noop: ['actions/setup-node', 'actions/cache'],
+  appToken: 'actions/create-github-app-token',
 } as const;
 
 /** A `*`/`**`/`?` glob (as workflow filters and artifact patterns use) as a regular expression. */
@@ -703,6 +706,31 @@ export async function runWorkflow(
         return { ...stepRun, outputs: { 'download-path': downloaded } };
       }
       if ((STANDARD.noop as readonly string[]).includes(action)) return stepRun;
+      if (action === STANDARD.appToken) {
+        // An installation token of the GitHub App, with the `permission-*` inputs as its
+        // permissions (none given: the installation's, here contents, pull requests, issues).
+        if (!inputs['client-id'] && !inputs['app-id'])
+          throw new Error('[@octokit/auth-app] appId option is required');
+        if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(inputs['private-key'] ?? ''))
+          throw new Error(
+            '[@octokit/auth-app] privateKey option is required (a PEM-encoded private key)',
+          );
+        const asked = Object.entries(inputs)
+          .filter(([k, v]) => k.startsWith('permission-') && v !== '')
+          .map(([k, v]): [string, 'read' | 'write'] => [
+            k.slice('permission-'.length),
+            v as 'read' | 'write',
+          ]);
+        const permissions: TokenPermissions =
+          asked.length > 0
+            ? (Object.fromEntries(asked))
+            : { contents: 'write', 'pull-requests': 'write', issues: 'write' };
+        const token = sandbox.appToken(permissions);
+        return {
+          ...stepRun,
+          outputs: { token, 'installation-id': '4242', 'app-slug': 'pinml-test-app' },
+        };
+      }
       return { ...stepRun, result: 'failure', error: `the harness does not emulate ${uses}` };
     } catch (e) {
       return { ...stepRun, result: 'failure', error: (e as Error).message };

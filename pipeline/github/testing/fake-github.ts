@@ -105,6 +105,8 @@ export interface FakeGitHubOptions {
    * operation outside them is answered 403 "Resource not accessible by integration".
    */
   scopedTokens?: Map<string, TokenPermissions>;
+  /** Scoped tokens that are a GitHub App's installation tokens, not Actions' `GITHUB_TOKEN`. */
+  appTokens?: Set<string>;
   /**
    * The repository setting "Allow GitHub Actions to create and approve pull requests"
    * (Settings → Actions → General → Workflow permissions). Off by default, as on a new
@@ -469,9 +471,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const method = req.method ?? 'GET';
       const text = await readBody(req);
       let scoped: TokenPermissions | undefined;
+      const given = (req.headers.authorization ?? '').replace(/^(token|Bearer) /, '');
       if (options.token !== undefined) {
-        const auth = req.headers.authorization ?? '';
-        const given = auth.replace(/^(token|Bearer) /, '');
         scoped = options.scopedTokens?.get(given);
         if (given !== options.token && scoped === undefined) {
           requests.push({ method, path: parsed.pathname, status: 401 });
@@ -531,7 +532,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           );
           return;
         }
-        if (!settings.actionsCanCreatePullRequests && opensOrApproves(op.operationId, body)) {
+        const actions = !(options.appTokens?.has(given) ?? false);
+        if (
+          actions &&
+          !settings.actionsCanCreatePullRequests &&
+          opensOrApproves(op.operationId, body)
+        ) {
           forbid(
             'GitHub Actions is not permitted to create or approve pull requests.',
             'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
@@ -539,7 +545,6 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           return;
         }
       }
-      const by = (req.headers.authorization ?? '').replace(/^(token|Bearer) /, '');
       const merging =
         op.operationId === 'pulls/merge'
           ? pulls.find((p) => p.number === Number(params.pull_number))
@@ -562,7 +567,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
             number: p.number,
             base: p.base.ref,
             head: p.head.ref,
-            by,
+            by: given,
             at: Date.now(),
           });
       }
@@ -572,7 +577,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           ref: `refs/heads/${merging.base.ref}`,
           before: mergeBase,
           after: made.sha,
-          by,
+          by: given,
           at: Date.now(),
         });
       send(res, status, out, headers);
