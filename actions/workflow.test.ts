@@ -5,7 +5,10 @@
  * action's committed bundle running on Node 24; pull requests are merged through the fake
  * GitHub's merge endpoint, and `.github/workflows/rollback.yml` opens the revert.
  */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { protectBranch } from '../pipeline/git/testing/git-server.ts';
 import { waitFor } from '../pipeline/testing/wait.ts';
 import { chapters } from './testing/chapters.ts';
 import { concurrencyOf } from './testing/concurrency.ts';
@@ -444,7 +447,7 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
     );
 
     chapter(
-      'with a GitHub App configured, the app registers and proposes, and what it does starts CI',
+      "with a GitHub App configured and on main's bypass list, the app registers and proposes, and what it does starts CI",
       async () => {
         // The app's token is not Actions' own: the Actions pull-request setting does not bind it.
         sandbox.fake.settings.actionsCanCreatePullRequests = false;
@@ -454,11 +457,15 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
             { 'data/iris.csv': withoutRows(await irisCsv(), [30, 31]) },
             'Rows 30 and 31 out',
           );
+          // main is protected, with the app on the bypass list: the app's registration lands.
+          await protectBranch(path.dirname(sandbox.bare), sandbox.repo, 'main', ['app']);
           const result = await loop.run(TRAIN, event, {
             vars: { PINML_APP_CLIENT_ID: 'Iv23liPinmlTestApp' },
             secrets: { PINML_APP_PRIVATE_KEY: TEST_APP_KEY },
           });
           expect(stepOutputs(result, 'decide', 'app')['app-slug']).toBe('pinml-test-app');
+          // Anyone else is refused (the developer's direct push here).
+          await expect(push({ 'notes.md': 'x\n' }, 'Straight to main')).rejects.toThrow(/GH006/);
           expect(stepOutputs(result, 'decide', 'register')).toMatchObject({ status: 'created' });
           expect(stepOutputs(result, 'decide', 'promote').operation).toMatch(/^(created|updated)$/);
           const caused = (await sandbox.causedEvents())
@@ -479,6 +486,7 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
           ]);
         } finally {
           sandbox.fake.settings.actionsCanCreatePullRequests = true;
+          await rm(path.join(sandbox.bare, 'hooks', 'pre-receive'), { force: true });
         }
       },
     );

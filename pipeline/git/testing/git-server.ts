@@ -86,8 +86,14 @@ export async function createBareRepo(
 /**
  * Installs a pre-receive hook in `<root>/<name>.git` that refuses every update of `branch`,
  * printing GitHub's wording for a protected branch, so tests meet the refusal a real host sends.
+ * Pushers named in `bypass` (the server's `PINML_PUSHED_BY`: a ruleset's bypass list) may push.
  */
-export async function protectBranch(root: string, name: string, branch: string): Promise<void> {
+export async function protectBranch(
+  root: string,
+  name: string,
+  branch: string,
+  bypass: readonly string[] = [],
+): Promise<void> {
   const hooks = join(repoDir(root, name), 'hooks');
   await mkdir(hooks, { recursive: true });
   const ref = `refs/heads/${branch}`;
@@ -95,7 +101,7 @@ export async function protectBranch(root: string, name: string, branch: string):
     '#!/bin/sh',
     'refused=0',
     'while read old new ref; do',
-    `  if [ "$ref" = "${ref}" ]; then`,
+    `  if [ "$ref" = "${ref}" ]${bypass.map((b) => ` && [ "$PINML_PUSHED_BY" != "${b}" ]`).join('')}; then`,
     `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
     `    echo "error: Changes must be made through a pull request." >&2`,
     '    refused=1',
