@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
  * `CI=true` it fails.
  */
 export const UNIT = [
+  'pipeline/workflow-paths.test.ts',
   'actions/common/annotations.test.ts',
   'actions/testing/chapters.test.ts',
   'actions/testing/concurrency.test.ts',

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ import {
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 
 const execFileAsync = promisify(execFile);
+const TRAIN_WORKFLOW = '.github/workflows/train.yml';
 
 interface Pins {
   production: number;
@@ -97,6 +98,8 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
           },
           apiUrl: sandbox.fake.url,
           token,
+          // The run is of train.yml when the workspace has it (prepare checks its paths: filter).
+          ...(existsSync(path.join(dir, TRAIN_WORKFLOW)) ? { workflow: TRAIN_WORKFLOW } : {}),
         },
       });
       results.push({ action, result });
@@ -497,6 +500,39 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
       expect(flood.summary).toContain('`data/iris.csv:11');
       expect(flood.summary).toContain('`data/iris.csv:21');
       await writeFile(path.join(dir, 'data', 'iris.csv'), await irisCsv());
+      // A dataset the training workflow's paths: filter leaves out: a push changing it would
+      // not train, so prepare fails on the filter's line and says what to run.
+      const workflows = path.join(dir, '.github', 'workflows');
+      await mkdir(workflows, { recursive: true });
+      await cp(path.join(repoRoot, TRAIN_WORKFLOW), path.join(dir, TRAIN_WORKFLOW));
+      const original = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
+      await mkdir(path.join(dir, 'warehouse'), { recursive: true });
+      await cp(path.join(dir, 'data', 'iris.csv'), path.join(dir, 'warehouse', 'iris.csv'));
+      await writeFile(
+        path.join(dir, 'pinml.yaml'),
+        original.replace('dataset: data/iris.csv', 'dataset: warehouse/iris.csv'),
+      );
+      const unfiltered = await run('prepare', dir, first, { model: 'iris' });
+      expect(unfiltered.exitCode).toBe(1);
+      const filterLine =
+        (await readFile(path.join(repoRoot, TRAIN_WORKFLOW), 'utf8'))
+          .split('\n')
+          .findIndex((l) => l.trim() === 'paths:') + 1;
+      expect(unfiltered.annotations).toContainEqual(
+        expect.objectContaining({
+          command: 'error',
+          properties: expect.objectContaining({
+            file: TRAIN_WORKFLOW,
+            line: String(filterLine),
+          }) as unknown,
+          message: expect.stringMatching(
+            /leaves out warehouse\/iris\.csv .*Run `pinml init --update`/,
+          ) as unknown,
+        }),
+      );
+      await writeFile(path.join(dir, 'pinml.yaml'), original);
+      expectSuccess(await run('prepare', dir, first, { model: 'iris' }));
+      await rm(workflows, { recursive: true });
       // A mistake in pinml.yaml points at its line and column.
       const config = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
       const line = config.split('\n').findIndex((l) => l.includes('folds: 5')) + 1;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from './config.ts';
 import { applyInit, planInit } from './init.ts';
+import { pinml, pinmlOk } from './testing/run-cli.ts';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -49,6 +50,35 @@ describe('pinml init', () => {
       'the actions must be pinned to a full commit SHA (40 hex digits), not "v1"',
     );
     await expect(planInit({ ...options, branch: 'bad..name' })).rejects.toThrow();
+  });
+
+  it('puts a dataset outside data/ in the paths: filter; init --update adds one named later', async () => {
+    const files = await planInit({ ...options, dataset: 'datasets/churn.csv' });
+    const train = files.find((f) => f.path === '.github/workflows/train.yml')?.content ?? '';
+    expect(train).toMatch(/^ {6}- 'pinml\.yaml'\n {6}- 'datasets\/churn\.csv'\n/m);
+    expect(train).toContain('# The pinml loop'); // the comments stay
+    const root = await mkdtemp(path.join(tmpdir(), 'pinml-init-update-'));
+    dirs.push(root);
+    await applyInit(root, await planInit(options));
+    // A second model whose dataset lives elsewhere: train.yml does not cover it yet.
+    const config = await readFile(path.join(root, 'pinml.yaml'), 'utf8');
+    const second = config
+      .split('\n')
+      .slice(config.split('\n').indexOf('  churn:'))
+      .join('\n')
+      .replace('  churn:', '  wine:')
+      .replace('data/churn.csv', 'warehouse/wine.csv');
+    await writeFile(path.join(root, 'pinml.yaml'), `${config.trimEnd()}\n${second}`);
+    const updated = await pinmlOk(root, 'init', '--update');
+    expect(updated.stdout).toMatch(
+      /^updated {5}\.github\/workflows\/train\.yml: paths: now also warehouse\/wine\.csv$/m,
+    );
+    const workflow = await readFile(path.join(root, '.github/workflows/train.yml'), 'utf8');
+    expect(workflow).toContain("      - 'warehouse/wine.csv'\n");
+    expect((await pinmlOk(root, 'init', '--update')).stdout).toMatch(/^unchanged /);
+    const bare = await pinml(root, 'init');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--actions.*or pass --update/);
   });
 
   it('links to README headings that exist', async () => {

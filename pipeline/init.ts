@@ -13,6 +13,7 @@ import type { HttpClient } from 'isomorphic-git';
 import { UsageError } from './errors.ts';
 import { GitRepo } from './git/repo.ts';
 import { assertBranchName } from './git/validate.ts';
+import { addPaths, uncoveredFiles } from './workflow-paths.ts';
 
 /** Where pinml's own files are (the package root). */
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,12 +116,12 @@ export async function planInit(options: InitOptions): Promise<PlannedFile[]> {
         `uses: ${options.actionsRepo}/actions/$1@${options.actionsCommit} # ${options.actionsVersion}`,
       )
       .replace(/^(\s+branches: )\[main\]$/m, `$1[${options.branch}]`);
+  const train = uses(await read('.github/workflows/train.yml'));
+  const missing = uncoveredFiles(train, ['pinml.yaml', options.dataset]).uncovered;
   return [
     { path: 'pinml.yaml', content: STARTER(options) },
-    {
-      path: '.github/workflows/train.yml',
-      content: uses(await read('.github/workflows/train.yml')),
-    },
+    // A dataset outside data/ joins the paths: filter, so a push that changes it trains.
+    { path: '.github/workflows/train.yml', content: addPaths(train, missing) },
     {
       path: '.github/workflows/rollback.yml',
       content: uses(await read('.github/workflows/rollback.yml')),

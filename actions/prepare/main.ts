@@ -1,8 +1,11 @@
 /**
- * prepare: validates pinml.yaml and every dataset, hashes them, and lists the candidates as
- * the training matrix.
+ * prepare: validates pinml.yaml and every dataset, hashes them, checks that the running
+ * workflow's `paths:` filter covers them, and lists the candidates as the training matrix.
  */
 import * as core from '@actions/core';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { assertPathsCover, runningWorkflow } from '../../pipeline/workflow-paths.ts';
 import { prepareModels } from '../../pipeline/workspace.ts';
 import * as action from '../common/action.ts';
 
@@ -17,7 +20,23 @@ export function parseInputs(get: action.InputGetter): PrepareInputs {
 
 export function run(get = action.runnerInput): Promise<void> {
   return action.runAction(async () => {
-    const models = await prepareModels(action.workspace(), parseInputs(get));
+    const inputs = parseInputs(get);
+    const models = await prepareModels(action.workspace(), inputs);
+    // The workflow's `paths:` filter must cover pinml.yaml and every dataset, or a push that
+    // changes one would not train.
+    const workflow = runningWorkflow();
+    const text = workflow
+      ? await readFile(path.join(action.workspace(), workflow), 'utf8').catch(() => undefined)
+      : undefined;
+    if (workflow && text !== undefined) {
+      assertPathsCover(workflow, text, [
+        { path: inputs.config, namedBy: 'the configuration' },
+        ...models.map((m) => ({
+          path: m.dataset.path,
+          namedBy: `pinml.yaml models.${m.model}.dataset`,
+        })),
+      ]);
+    }
     const include = models.flatMap((m) =>
       m.candidates.map((candidate) => ({ model: m.model, candidate })),
     );

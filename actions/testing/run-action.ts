@@ -44,6 +44,8 @@ export interface RunnerGitHub {
   runAttempt?: number;
   job?: string;
   actor?: string;
+  /** The workflow file the run is of (`.github/workflows/train.yml`): GITHUB_WORKFLOW_REF. */
+  workflow?: string;
 }
 
 /** A workflow command an action printed on stdout (`::name k=v,…::message`). */
@@ -258,6 +260,9 @@ export async function runAction(options: RunActionOptions): Promise<ActionResult
     GITHUB_ACTION: path.basename(options.actionDir),
     GITHUB_ACTOR: github.actor ?? 'ada',
     GITHUB_WORKFLOW: 'test',
+    ...(github.workflow
+      ? { GITHUB_WORKFLOW_REF: `${github.repository}/${github.workflow}@${github.ref}` }
+      : {}),
     ...options.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;

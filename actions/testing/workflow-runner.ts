@@ -671,6 +671,7 @@ export async function runWorkflow(
             runId,
             runAttempt: attempt,
             job: where.job,
+            workflow: options.workflow,
           },
         });
         run.actions.push(result);
@@ -723,7 +724,7 @@ export async function runWorkflow(
           ]);
         const permissions: TokenPermissions =
           asked.length > 0
-            ? (Object.fromEntries(asked))
+            ? Object.fromEntries(asked)
             : { contents: 'write', 'pull-requests': 'write', issues: 'write' };
         const token = sandbox.appToken(permissions);
         return {

@@ -1,11 +1,13 @@
 /** `pinml init`: scaffolds pinml into the repository (pinml.yaml, workflows, registry docs). */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
 import { applyInit, planInit, resolveActions } from '../init.ts';
+import { addPaths, uncoveredFiles } from '../workflow-paths.ts';
+import { readConfig } from '../workspace.ts';
 import type { CliContext } from './context.ts';
 
 /**
@@ -25,7 +27,9 @@ async function defaultBranch(root: string): Promise<string> {
 }
 
 interface InitOptions {
-  actions: string;
+  actions?: string;
+  update?: boolean;
+  workflow: string;
   actionsVersion?: string;
   branch?: string;
   model: string;
@@ -35,13 +39,35 @@ interface InitOptions {
   force?: boolean;
 }
 
+/** `pinml init --update`: adds the datasets pinml.yaml names to the workflow's `paths:`. */
+async function updatePaths(cli: CliContext, workflow: string): Promise<void> {
+  const root = cli.root();
+  const config = await readConfig(root, 'pinml.yaml');
+  const files = ['pinml.yaml', ...Object.values(config.models).map((m) => m.dataset)];
+  const file = path.join(root, workflow);
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new UsageError(`${workflow} does not exist: name the training workflow with --workflow`);
+  });
+  const { uncovered } = uncoveredFiles(text, files);
+  if (uncovered.length === 0) {
+    cli.io.stdout.write(
+      `unchanged   ${workflow}: its paths: filter covers pinml.yaml and every dataset\n`,
+    );
+    return;
+  }
+  await writeFile(file, addPaths(text, uncovered));
+  cli.io.stdout.write(
+    `updated     ${workflow}: paths: now also ${uncovered.join(', ')}\nnext: commit ${workflow} and push it yourself (a workflow's token cannot push workflow files)\n`,
+  );
+}
+
 export function initCommand(program: Command, cli: CliContext): void {
   program
     .command('init')
     .description(
       'scaffold pinml into this repository: pinml.yaml, the workflows, the registry docs',
     )
-    .requiredOption(
+    .option(
       '--actions <owner/repo@ref>',
       'where the workflows take the pinml actions from: a release tag (acme/pinml@v1.2.0, looked up with git ls-remote and pinned to its commit SHA) or a full commit SHA',
     )
@@ -58,7 +84,24 @@ export function initCommand(program: Command, cli: CliContext): void {
     .option('--features <names>', 'comma-separated feature columns', 'feature_1,feature_2')
     .option('--label <name>', 'the label column', 'label')
     .option('--force', 'overwrite files that exist')
+    .option(
+      '--update',
+      "only bring the training workflow's paths: filter up to date with pinml.yaml (its datasets), to commit yourself",
+    )
+    .option(
+      '--workflow <path>',
+      'the training workflow --update edits',
+      '.github/workflows/train.yml',
+    )
     .action(async (opts: InitOptions) => {
+      if (opts.update === true) {
+        await updatePaths(cli, opts.workflow);
+        return;
+      }
+      if (opts.actions === undefined)
+        throw new UsageError(
+          "required option '--actions <owner/repo@ref>' not specified (or pass --update)",
+        );
       const m = /^([\w.-]+\/[\w.-]+)@([\w./-]+)$/.exec(opts.actions);
       if (!m?.[1] || !m[2])
         throw new UsageError(
