@@ -533,6 +533,23 @@ describe.each(node24Available('the actions on Node 24 are') ? [node20, node24] :
       await writeFile(path.join(dir, 'pinml.yaml'), original);
       expectSuccess(await run('prepare', dir, first, { model: 'iris' }));
       await rm(workflows, { recursive: true });
+      // More candidates than GitHub's 256 jobs a matrix: refused before any training.
+      const candidates = Array.from(
+        { length: 129 },
+        (_, i) => `      - { name: c${i}, algorithm: logistic-regression }`,
+      ).join('\n');
+      const model = (name: string): string =>
+        `  ${name}:\n    dataset: data/iris.csv\n    features: [sepal_length, sepal_width, petal_length, petal_width]\n    label: species\n    candidates:\n${candidates}\n`;
+      await writeFile(
+        path.join(dir, 'pinml.yaml'),
+        `version: 1\nmodels:\n${model('iris')}${model('iris2')}`,
+      );
+      const wide = await run('prepare', dir, first, {});
+      expect(wide.exitCode).toBe(1);
+      expect(wide.annotations.map((a) => a.message).join('\n')).toMatch(
+        /258 candidates to train \(iris: 129, iris2: 129\) are more than the 256 jobs GitHub runs in one matrix/,
+      );
+      await writeFile(path.join(dir, 'pinml.yaml'), original);
       // A mistake in pinml.yaml points at its line and column.
       const config = await readFile(path.join(dir, 'pinml.yaml'), 'utf8');
       const line = config.split('\n').findIndex((l) => l.includes('folds: 5')) + 1;

@@ -5,9 +5,13 @@
 import * as core from '@actions/core';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from '../../pipeline/errors.ts';
 import { assertPathsCover, runningWorkflow } from '../../pipeline/workflow-paths.ts';
 import { prepareModels } from '../../pipeline/workspace.ts';
 import * as action from '../common/action.ts';
+
+/** GitHub's cap on the jobs one matrix makes. */
+export const MAX_MATRIX_JOBS = 256;
 
 export interface PrepareInputs {
   config: string;
@@ -40,6 +44,15 @@ export function run(get = action.runnerInput): Promise<void> {
     const include = models.flatMap((m) =>
       m.candidates.map((candidate) => ({ model: m.model, candidate })),
     );
+    if (include.length > MAX_MATRIX_JOBS) {
+      throw new ConfigError([
+        {
+          file: inputs.config,
+          field: 'models',
+          message: `${include.length} candidates to train (${models.map((m) => `${m.model}: ${m.candidates.length}`).join(', ')}) are more than the ${MAX_MATRIX_JOBS} jobs GitHub runs in one matrix: train fewer candidates, or split the models between runs (the \`model\` input of a dispatch trains one)`,
+        },
+      ]);
+    }
     core.setOutput('matrix', JSON.stringify({ include }));
     core.setOutput('models', JSON.stringify([...new Set(include.map((i) => i.model))]));
     const rows = models.map(

@@ -94,6 +94,18 @@ describe('workflow and action validation', async () => {
     expect(findings.every((f) => f.message.startsWith('actionlint'))).toBe(true);
   });
 
+  it('keeps the pinned actions and npm packages current with Dependabot', async () => {
+    const doc = parseYaml(await readFile(path.join(root, '.github/dependabot.yml'), 'utf8')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+    };
+    expect(doc.version).toBe(2);
+    const ecosystems = doc.updates.map((u) => `${u['package-ecosystem']} ${u.directory}`);
+    expect(ecosystems.sort()).toEqual(['github-actions /', 'npm /']);
+    for (const u of doc.updates)
+      expect(['daily', 'weekly', 'monthly']).toContain(u.schedule.interval);
+  });
+
   it('refuses a broken action.yml', async () => {
     const content = await readFile(path.join(fixtures, 'broken-action.yml'), 'utf8');
     const messages = validateAction('broken-action.yml', content)
