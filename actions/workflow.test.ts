@@ -492,6 +492,42 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
     );
 
     chapter(
+      'a reject on later data closes the standing promotion pull request, saying why',
+      async () => {
+        const open = openPulls().find((p) => p.head.ref === 'pinml/promote-iris');
+        expect(open).toBeDefined();
+        const proposed = await pinned('pinml/promote-iris');
+        const config = (await sandbox.show('main', 'pinml.yaml')) ?? '';
+        expect(config).toContain('minAccuracy: 0.9\n');
+        const event = await push(
+          { 'pinml.yaml': config.replace('minAccuracy: 0.9\n', 'minAccuracy: 0.999\n') },
+          'Demand 99.9 % accuracy',
+        );
+        const result = await run(TRAIN, event);
+        expectSucceeded(result);
+        expect(stepOutputs(result, 'decide', 'decide')).toMatchObject({
+          gate: 'failed',
+          decision: 'reject',
+        });
+        expect(stepOutputs(result, 'decide', 'withdraw')).toMatchObject({
+          operation: 'closed',
+          'pr-number': String(open?.number),
+        });
+        const closed = sandbox.fake.pulls.find((p) => p.number === open?.number);
+        expect(closed?.state).toBe('closed');
+        expect(closed?.comments.at(-1)).toMatch(
+          new RegExp(
+            `^pinml closed this proposal: a run on later data \\(commit ${event.sha.slice(0, 12)}\\) decided "reject".*iris@${proposed} is no longer the recommendation`,
+          ),
+        );
+        // Run again: nothing is open any more, and nothing else is touched.
+        const again = await run(TRAIN, { ...event });
+        expect(stepOutputs(again, 'decide', 'withdraw')).toMatchObject({ operation: 'unchanged' });
+        expect(openPulls().filter((p) => p.head.ref === 'pinml/promote-iris')).toEqual([]);
+      },
+    );
+
+    chapter(
       'never lets a token out of a step',
       () => {
         const leaks = runs.flatMap((r) =>

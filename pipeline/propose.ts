@@ -29,6 +29,7 @@ import { planRoleChange } from './registry/plan-role-change.ts';
 import {
   cardOf,
   parseEntry,
+  productionVersion,
   readArtifact,
   readModelState,
   requireModel,
@@ -180,6 +181,69 @@ export async function proposePromotion(input: PromotionInput): Promise<Unchanged
       input.evidence,
     ),
   );
+}
+
+/** A decision that did not promote, and the commit its run trained on. */
+export interface WithdrawInput extends ProposeInput {
+  decision: 'hold' | 'reject';
+  trainedAt: string;
+}
+
+/** The standing promotion closed, and why. */
+export interface Withdrawn {
+  status: 'closed';
+  version: number;
+  reason: string;
+  /** The pull request closed, when one was open. */
+  pullRequest?: { number: number; url: string };
+}
+
+/**
+ * Closes the standing promotion pull request when the latest evidence makes it wrong: production
+ * is already at or past the version it proposes, or a run on later data (its training commit
+ * descends from the proposed version's) decided `hold` or `reject`. A proposal trained on later
+ * data than the deciding run, or one already merged, stands. The branch is kept.
+ */
+export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unchanged | Withdrawn> {
+  const { repo, at, model } = input;
+  await requireModel(repo, at, model, input.base);
+  const state = await readModelState(repo, at, model);
+  const branch = promoteBranch(model);
+  const tip = await branchTip(repo, branch, input.remote);
+  const text = tip === undefined ? undefined : await repo.readText(tip, paths.pins(model));
+  const version =
+    tip === undefined || text === undefined
+      ? undefined
+      : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
+  if (tip === undefined || version === undefined || version === null)
+    return { status: 'unchanged', reason: `no promotion of ${model} is proposed` };
+  if (await repo.isAncestor(tip, at))
+    return { status: 'unchanged', reason: `the proposal of ${model}@${version} is merged` };
+  const production = productionVersion(state);
+  const proposed = state.cards.find((c) => c.version === version)?.code.commit;
+  let reason: string | undefined;
+  if (production !== null && version <= production) {
+    reason = `production is ${model}@${production}, at or past the proposed ${model}@${version}`;
+  } else if (
+    proposed !== undefined &&
+    proposed !== input.trainedAt &&
+    (await repo.isAncestor(proposed, input.trainedAt).catch(() => false))
+  ) {
+    reason = `a run on later data (commit ${input.trainedAt.slice(0, 12)}) decided "${input.decision}"${production === null ? '' : ` against production ${model}@${production}`}, so ${model}@${version} is no longer the recommendation`;
+  }
+  if (reason === undefined)
+    return {
+      status: 'unchanged',
+      reason: `the proposal of ${model}@${version} was trained on data at least as recent as this run's: it stands`,
+    };
+  const closed = await input.pullRequest?.pulls.close(
+    branch,
+    input.base,
+    `pinml closed this proposal: ${reason}. The branch \`${branch}\` is kept; the next promotion opens a new pull request.`,
+  );
+  if (input.pullRequest && !closed)
+    return { status: 'unchanged', reason: `no promotion pull request of ${model} is open` };
+  return { status: 'closed', version, reason, ...(closed ? { pullRequest: closed } : {}) };
 }
 
 /** What a role change is proposed from: the change of the canary or the shadow. */

@@ -41,6 +41,25 @@ function explain(e: unknown, what: string): never {
   return refused(e, what, PULLS_PERMISSION);
 }
 
+/** The open pull request from `head` to `base` (one at most: GitHub refuses a second). */
+async function openPullRequest(
+  client: GitHubClient,
+  where: { owner: string; repo: string; head: string; base: string },
+) {
+  const { owner, repo } = where;
+  const open = await client.rest.pulls
+    .list({
+      owner,
+      repo,
+      state: 'open',
+      head: `${owner}:${where.head}`,
+      base: where.base,
+      per_page: 10,
+    })
+    .catch((e: unknown) => explain(e, `list pull requests of ${owner}/${repo}`));
+  return open.data[0];
+}
+
 /**
  * Opens the pull request from `head` to `base`, or updates the open one. `headChanged` says the
  * branch itself was moved (a new commit), which makes an otherwise equal request `updated`.
@@ -56,17 +75,7 @@ export async function upsertPullRequest(
     );
   }
   const { owner, repo } = spec;
-  const open = await client.rest.pulls
-    .list({
-      owner,
-      repo,
-      state: 'open',
-      head: `${owner}:${spec.head}`,
-      base: spec.base,
-      per_page: 10,
-    })
-    .catch((e: unknown) => explain(e, `list pull requests of ${owner}/${repo}`));
-  const existing = open.data[0];
+  const existing = await openPullRequest(client, spec);
   let result: PullResult;
   if (existing) {
     const same = existing.title === spec.title && (existing.body ?? '') === spec.body;
@@ -106,6 +115,33 @@ export async function upsertPullRequest(
 export interface PullRequests {
   /** Opens or updates the one open pull request from `spec.head` (see {@link upsertPullRequest}). */
   upsert(spec: Omit<PullRequestSpec, 'owner' | 'repo'>, headChanged: boolean): Promise<PullResult>;
+  /** Comments on the open pull request from `head` to `base` and closes it (see {@link closePullRequest}). */
+  close(
+    head: string,
+    base: string,
+    comment: string,
+  ): Promise<Omit<PullResult, 'operation'> | undefined>;
+}
+
+/**
+ * Closes the open pull request from `head` to `base`, with `comment` saying why first (the branch
+ * stays); undefined when none is open.
+ */
+export async function closePullRequest(
+  client: GitHubClient,
+  where: { owner: string; repo: string; head: string; base: string },
+  comment: string,
+): Promise<Omit<PullResult, 'operation'> | undefined> {
+  const { owner, repo } = where;
+  const pr = await openPullRequest(client, where);
+  if (!pr) return undefined;
+  await client.rest.issues
+    .createComment({ owner, repo, issue_number: pr.number, body: comment })
+    .catch((e: unknown) => explain(e, `comment on pull request #${pr.number}`));
+  await client.rest.pulls
+    .update({ owner, repo, pull_number: pr.number, state: 'closed' })
+    .catch((e: unknown) => explain(e, `close pull request #${pr.number}`));
+  return { number: pr.number, url: pr.html_url };
 }
 
 /** The pull requests of `owner/repo` through a GitHub client. */
@@ -115,5 +151,6 @@ export function repositoryPulls(
 ): PullRequests {
   return {
     upsert: (spec, headChanged) => upsertPullRequest(client, { ...where, ...spec }, headChanged),
+    close: (head, base, comment) => closePullRequest(client, { ...where, head, base }, comment),
   };
 }
