@@ -128,7 +128,7 @@ export function initCommand(program: Command, cli: CliContext): void {
         cli.io.stdout.write(`${r.outcome.padEnd(11)} ${r.path}\n`);
       }
       cli.io.stdout.write(
-        `next: put your CSV under data/, edit pinml.yaml, run \`pinml train\`, and allow GitHub Actions to create pull requests (https://github.com/${m[1]}#setting-up-github)\n`,
+        `next: put your CSV under data/, edit pinml.yaml, run \`pinml train\`, and choose how the workflows authenticate: a GitHub App, a PINML_TOKEN, or GITHUB_TOKEN with Actions allowed to create pull requests (https://github.com/${m[1]}#setting-up-github)\n`,
       );
     });
 }
