@@ -30,7 +30,8 @@ let sandbox: Sandbox;
 let published: { server: GitServer; root: string; base: string; commit: string };
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  // A default branch other than main: nothing may assume main.
+  sandbox = await startSandbox({ defaultBranch: 'trunk' });
   const root = await mkdtemp(path.join(tmpdir(), 'pinml-published-'));
   const bare = await createBareRepo(root, 'pinml-org/pinml');
   const work = path.join(root, 'work');
@@ -61,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('a repository scaffolded by pinml init', () => {
-  it('trains, registers and opens the promotion pull request with the published actions', async () => {
+  it('trains, registers and opens the promotion pull request with the published actions, on a default branch named trunk', async () => {
     node24.binary();
     // `pinml init --actions pinml-org/pinml@v1.2.0`: the annotated tag, peeled to its commit.
     const pin = await resolveActions('pinml-org/pinml', 'v1.2.0', { serverUrl: published.base });
@@ -73,7 +74,7 @@ describe('a repository scaffolded by pinml init', () => {
       actionsRepo: 'pinml-org/pinml',
       actionsCommit: pin.commit,
       actionsVersion: pin.version,
-      branch: 'main',
+      branch: 'trunk',
       model: 'iris',
       dataset: 'data/iris.csv',
       features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
@@ -108,7 +109,12 @@ describe('a repository scaffolded by pinml init', () => {
       ref: 'iris@1',
     });
     expect(decide.find((s) => s.id === 'promote')?.outputs).toMatchObject({ operation: 'created' });
-    expect(sandbox.fake.pulls.filter((p) => p.state === 'open')).toHaveLength(1);
+    const open = sandbox.fake.pulls.filter((p) => p.state === 'open');
+    expect(open).toMatchObject([{ base: { ref: 'trunk' }, head: { ref: 'pinml/promote-iris' } }]);
+    // The registration landed on trunk, and no branch named main was ever made.
+    const log = await sandbox.cli.git(sandbox.bare, 'log', '--format=%s', '-1', 'trunk');
+    expect(log).toMatch(/^pinml: register iris@1 /);
+    expect(await sandbox.cli.git(sandbox.bare, 'branch', '--list', 'main')).toBe('');
     expect(sandbox.fake.violations).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * on the file and line and fails the step.
  */
 import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinmlError, UsageError, type Problem } from '../../pipeline/errors.ts';
 import { GitRepo } from '../../pipeline/git/repo.ts';
@@ -31,6 +32,26 @@ export function optional<K extends string>(
 ): Partial<Record<K, string>> {
   const value = get(name);
   return value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/**
+ * The repository's default branch, as the run knows it: the event payload's
+ * `repository.default_branch` (push, workflow_dispatch, pull_request); for a `schedule` run,
+ * whose payload has no repository, the branch it runs on (GitHub runs schedules on the default
+ * branch); else `main`.
+ */
+export function defaultBranch(env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
+      repository?: { default_branch?: unknown };
+    };
+    const named = event.repository?.default_branch;
+    if (typeof named === 'string' && named !== '') return named;
+  } catch {
+    // no event file (outside Actions): the rules below
+  }
+  if (env.GITHUB_EVENT_NAME === 'schedule' && env.GITHUB_REF_NAME) return env.GITHUB_REF_NAME;
+  return 'main';
 }
 
 /** The checked-out repository: GITHUB_WORKSPACE, else the current directory. */

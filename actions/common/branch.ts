@@ -9,7 +9,7 @@ import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { repositoryPulls } from '../../pipeline/github/pulls.ts';
 import type { Applied, ProposeInput } from '../../pipeline/propose.ts';
 import type { BranchChange } from '../../pipeline/registry/plan.ts';
-import { openRepository, required, type InputGetter } from './action.ts';
+import { defaultBranch, openRepository, required, type InputGetter } from './action.ts';
 
 /** The inputs every branch-and-pull-request action takes. */
 export interface BranchInputs {
@@ -22,7 +22,7 @@ export interface BranchInputs {
 /** Reads `base`, `remote`, `labels` (comma-separated; `defaultLabels` when empty) and the token. */
 export function parseBranchInputs(get: InputGetter, defaultLabels: string): BranchInputs {
   return {
-    base: get('base') || 'main',
+    base: get('base') || defaultBranch(),
     remote: get('remote') || 'origin',
     labels: (get('labels') || defaultLabels)
       .split(',')

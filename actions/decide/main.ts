@@ -29,7 +29,7 @@ export function parseInputs(get: action.InputGetter): DecideInputs {
     model: action.required(get, 'model'),
     runs: action.required(get, 'runs'),
     ...action.optional(get, 'out', 'out'),
-    base: get('base') || 'main',
+    base: get('base') || action.defaultBranch(),
     remote: get('remote') || 'origin',
     token: get('github-token'),
     registers: (get('registers') || 'true') !== 'false',

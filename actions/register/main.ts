@@ -19,7 +19,7 @@ export interface RegisterInputs {
 export function parseInputs(get: action.InputGetter): RegisterInputs {
   return {
     runDir: action.required(get, 'run-dir'),
-    branch: get('branch') || 'main',
+    branch: get('branch') || action.defaultBranch(),
     remote: get('remote') || 'origin',
     token: get('github-token'),
     ...action.optional(get, 'commit', 'commit'),

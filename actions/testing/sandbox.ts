@@ -41,6 +41,8 @@ export interface SandboxOptions {
    * "Setting up GitHub" asks (GitHub's default for a new repository is off).
    */
   actionsCanCreatePullRequests?: boolean;
+  /** The repository's default branch (default `main`). */
+  defaultBranch?: string;
 }
 
 export interface Checkout {
@@ -60,6 +62,8 @@ export interface Sandbox {
   repo: string;
   /** `owner/repo`. */
   repository: string;
+  /** The repository's default branch. */
+  defaultBranch: string;
   /** The token with contents and pull-requests write (the REST fake accepts only this one). */
   token: string;
   /** A token git accepts for fetches only. */
@@ -123,7 +127,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const home = path.join(root, 'home');
   await mkdir(home);
   const serverRoot = path.join(root, 'srv');
-  const bare = await createBareRepo(serverRoot, repo);
+  const defaultBranch = options.defaultBranch ?? 'main';
+  const bare = await createBareRepo(serverRoot, repo, { defaultBranch });
   // Keep pushed packs as packs (git unpacks small pushes into loose objects by default): a
   // clone then reuses their compressed objects instead of compressing the bundles again.
   await gitCli(() => gitEnv(home)).git(bare, 'config', 'receive.unpackLimit', '1');
@@ -168,6 +173,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     token,
     scopedTokens,
     appTokens,
+    defaultBranch,
     actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? true,
   });
   const cli = gitCli(() => gitEnv(home));
@@ -185,7 +191,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }));
 
   const dev = path.join(root, 'dev');
-  await git(root, 'init', '--quiet', '--initial-branch=main', dev);
+  await git(root, 'init', '--quiet', `--initial-branch=${defaultBranch}`, dev);
   await git(dev, 'remote', 'add', 'origin', bare);
 
   /** A token with `permissions`, for the REST fake and the git server (`prefix` + their hash). */
@@ -207,6 +213,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     owner,
     repo,
     repository: `${owner}/${repo}`,
+    defaultBranch,
     token,
     readToken,
     jobToken: (permissions) => scopedToken('ghs_job', permissions),
@@ -221,10 +228,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     fake,
     cli,
     dev,
-    async push(files, message, branch = 'main') {
+    async push(files, message, branch = defaultBranch) {
       const before = await sandbox.tip(branch).catch(() => '0'.repeat(40));
       // On the branch's tip; a new branch starts from main's.
-      const from = before !== '0'.repeat(40) ? branch : 'main';
+      const from = before !== '0'.repeat(40) ? branch : defaultBranch;
       if ((await sandbox.tip(from).catch(() => undefined)) !== undefined) {
         await git(dev, 'fetch', '--quiet', 'origin', from);
         await git(dev, 'reset', '--quiet', '--hard', `origin/${from}`);
@@ -247,7 +254,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           : (await git(dev, 'diff', '--name-only', before, after)).split('\n').filter(Boolean);
       return { before, after, changed };
     },
-    tip: (branch = 'main') => git(bare, 'rev-parse', `refs/heads/${branch}`),
+    tip: (branch = defaultBranch) => git(bare, 'rev-parse', `refs/heads/${branch}`),
     async show(commitish, file) {
       const r = await cli.gitStatus(bare, 'cat-file', '-e', `${commitish}:${file}`);
       return r.ok ? git(bare, 'show', `${commitish}:${file}`) : undefined;
@@ -287,7 +294,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return [...all, ...synchronize].sort((a, b) => a.at - b.at);
     },
     async checkout(dir, options) {
-      const { sha, branch = 'main', fetchDepth = 1, persistCredentials = false } = options;
+      const { sha, branch = defaultBranch, fetchDepth = 1, persistCredentials = false } = options;
       const fetcher = authed(options.token ?? token);
       await mkdir(dir, { recursive: true });
       await git(dir, 'init', '--quiet', '--initial-branch', branch);

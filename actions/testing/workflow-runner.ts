@@ -287,7 +287,7 @@ export async function runWorkflow(
 ): Promise<WorkflowRun> {
   const started = performance.now();
   const { event } = options;
-  const ref = event.ref ?? 'refs/heads/main';
+  const ref = event.ref ?? `refs/heads/${sandbox.defaultBranch}`;
   const content = await sandbox.show(event.sha, options.workflow);
   if (content === undefined) throw new Error(`${options.workflow} does not exist at ${event.sha}`);
   const parsed = parseWorkflow({ name: options.workflow, content }, new NoOperationTraceWriter());
@@ -304,7 +304,7 @@ export async function runWorkflow(
   const runId = previous?.runId ?? ++runs;
   const attempt = (previous?.attempt ?? 0) + 1;
   const run: WorkflowRun = {
-    triggered: triggers(template.events, event),
+    triggered: triggers(template.events, { ...event, ref }),
     runId,
     attempt,
     workflow: options.workflow,
@@ -333,20 +333,28 @@ export async function runWorkflow(
       inputs[name] = given ?? (spec.default as Json | undefined) ?? '';
     }
   }
-  const payload: Record<string, unknown> = {
-    ref,
-    repository: {
-      name: sandbox.repo,
-      full_name: sandbox.repository,
-      owner: { login: sandbox.owner },
-      default_branch: 'main',
-      clone_url: sandbox.url,
-    },
-    sender: { login: 'ada' },
-    ...(event.name === 'push'
-      ? { before: event.before ?? '0'.repeat(40), after: event.sha, head_commit: { id: event.sha } }
-      : { inputs }),
-  };
+  // As GitHub sends them: a schedule's payload names its cron only, no repository.
+  const payload: Record<string, unknown> =
+    event.name === 'schedule'
+      ? { schedule: (template.events.schedule ?? [])[0]?.cron ?? '' }
+      : {
+          ref,
+          repository: {
+            name: sandbox.repo,
+            full_name: sandbox.repository,
+            owner: { login: sandbox.owner },
+            default_branch: sandbox.defaultBranch,
+            clone_url: sandbox.url,
+          },
+          sender: { login: 'ada' },
+          ...(event.name === 'push'
+            ? {
+                before: event.before ?? '0'.repeat(40),
+                after: event.sha,
+                head_commit: { id: event.sha },
+              }
+            : { inputs }),
+        };
 
   // Without a permissions key the token gets the repository's default, taken here as write-all.
   const permissionsOf = (jobId: string): Json => {

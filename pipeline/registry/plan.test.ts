@@ -4,7 +4,13 @@ import { GitRepo } from '../git/repo.ts';
 import { readRunFolder } from '../run-folder.ts';
 import type { TrainRun } from '../train.ts';
 import { readHistory } from './history.ts';
-import { describePlan, planPromotion, planRegistration, planRollback } from './plan.ts';
+import {
+  describePlan,
+  MAX_ARTIFACT_BYTES,
+  planPromotion,
+  planRegistration,
+  planRollback,
+} from './plan.ts';
 import { readModelState, type ModelState } from './registry.ts';
 import {
   allRefs,
@@ -241,6 +247,15 @@ describe('planning on a registry state (pure)', () => {
     expect(() => planRegistration(state, failed, facts)).toThrow(
       /failed the gate, and only candidates that pass it are registered: accuracy 0\.5000 < 0\.9/,
     );
+  });
+
+  it("refuses an artifact larger than GitHub accepts in a push, before writing anything", () => {
+    const size = Buffer.byteLength(other.artifactText);
+    expect(() => planRegistration(state, other, facts, size - 1)).toThrow(
+      /^iris \(.+\)'s artifact is \d+\.\d MiB, and GitHub refuses a pushed file over \d+\.\d MiB: .*Train a smaller model/,
+    );
+    expect(planRegistration(state, other, facts, size)).toMatchObject({ status: 'create' });
+    expect(MAX_ARTIFACT_BYTES).toBe(104_857_600);
   });
 
   it('refuses to register a run of another model', () => {

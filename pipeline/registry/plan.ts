@@ -47,14 +47,19 @@ export type RegistrationPlan =
       message: string;
     };
 
+/** GitHub refuses a pushed file over 100 MiB: a larger artifact could never reach main. */
+export const MAX_ARTIFACT_BYTES = 100 * 1024 * 1024;
+
 /**
  * Plans registering a run on top of `state`: the next version number, or `unchanged` when a
- * version with the same training key exists. Only a run that passed the gate is registered.
+ * version with the same training key exists. Only a run that passed the gate is registered,
+ * and only an artifact GitHub accepts in a push (at most {@link MAX_ARTIFACT_BYTES}).
  */
 export function planRegistration(
   state: ModelState,
   run: TrainRun,
   facts: Omit<CardFacts, 'version'>,
+  maxArtifactBytes = MAX_ARTIFACT_BYTES,
 ): RegistrationPlan {
   const { record } = run;
   if (record.model !== state.model) {
@@ -65,6 +70,14 @@ export function planRegistration(
       `${record.model} (${record.chosen.name}) failed the gate, and only candidates that pass it are registered: ` +
         record.gate.reasons.join('; '),
       { reasons: record.gate.reasons },
+    );
+  }
+  const bytes = Buffer.byteLength(run.artifactText, 'utf8');
+  if (bytes > maxArtifactBytes) {
+    const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    throw new RegistryError(
+      `${record.model} (${record.chosen.name})'s artifact is ${mib(bytes)}, and GitHub refuses a pushed file over ${mib(maxArtifactBytes)}: the registration could never reach the remote. Train a smaller model (fewer trees, a lower maxDepth) or drop the candidate`,
+      { bytes, limit: maxArtifactBytes },
     );
   }
   const key = record.chosen.trainingKey;
