@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { protectBranch } from '../pipeline/git/testing/git-server.ts';
+import { createGitHubClient } from '../pipeline/github/client.ts';
 import { waitFor } from '../pipeline/testing/wait.ts';
 import { chapters } from './testing/chapters.ts';
 import { concurrencyOf } from './testing/concurrency.ts';
@@ -155,21 +156,41 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
         expect(await workflowsStarted(sandbox, { ...registered, by: 'token' })).toEqual([
           '.github/workflows/ci.yml',
         ]);
-        // A dispatch is GitHub's exception: the job token may start one.
-        expect(
-          await workflowsStarted(sandbox, {
-            name: 'workflow_dispatch',
-            by: 'GITHUB_TOKEN',
-            ref: 'refs/heads/main',
-            at: Date.now(),
-          }),
-        ).toEqual([
-          '.github/workflows/ci.yml',
-          '.github/workflows/drift.yml',
-          '.github/workflows/monitor.yml',
-          ROLLBACK,
-          TRAIN,
+        // A dispatch is GitHub's exception: the job token may start one (a monitor's rollback).
+        const job = createGitHubClient({
+          token: sandbox.jobToken({ actions: 'write', contents: 'write' }),
+          baseUrl: sandbox.fake.url,
+          retries: 0,
+        });
+        const where = { owner: sandbox.owner, repo: sandbox.repo };
+        await job.rest.actions.createWorkflowDispatch({
+          ...where,
+          workflow_id: 'rollback.yml',
+          ref: 'main',
+          inputs: { model: 'iris', reason: 'live accuracy fell' },
+        });
+        await job.rest.repos.createDispatchEvent({ ...where, event_type: 'retrain' });
+        const dispatches = (await sandbox.causedEvents()).slice(caused.length);
+        expect(dispatches.map((e) => `${e.name} by ${e.by}`)).toEqual([
+          'workflow_dispatch by GITHUB_TOKEN',
+          'repository_dispatch by GITHUB_TOKEN',
         ]);
+        expect(await workflowsStarted(sandbox, dispatches[0] as CausedEvent)).toEqual([ROLLBACK]);
+        // None of pinml's workflows listens for a repository_dispatch.
+        expect(await workflowsStarted(sandbox, dispatches[1] as CausedEvent)).toEqual([]);
+        // Without actions: write, the job token may not dispatch (GitHub's 403).
+        const readOnly = createGitHubClient({
+          token: sandbox.jobToken({ contents: 'read' }),
+          baseUrl: sandbox.fake.url,
+          retries: 0,
+        });
+        await expect(
+          readOnly.rest.actions.createWorkflowDispatch({
+            ...where,
+            workflow_id: 'rollback.yml',
+            ref: 'main',
+          }),
+        ).rejects.toMatchObject({ status: 403 });
       },
     );
 

@@ -36,7 +36,14 @@ export type CausedEvent =
       head: string;
       at: number;
     }
-  | { name: 'workflow_dispatch'; by: Actor; ref: string; at: number }
+  | {
+      name: 'workflow_dispatch';
+      by: Actor;
+      ref: string;
+      /** The workflow dispatched (its file name or id); absent: any that takes a dispatch. */
+      workflow?: string;
+      at: number;
+    }
   | { name: 'repository_dispatch'; by: Actor; type: string; at: number };
 
 const ZERO = '0'.repeat(40);
@@ -85,9 +92,13 @@ export async function workflowsStarted(sandbox: Sandbox, event: CausedEvent): Pr
       trigger = { name: 'repository_dispatch', type: event.type };
       break;
   }
+  const dispatched = event.name === 'workflow_dispatch' ? event.workflow : undefined;
   const files = lines(
     await git(sandbox.bare, 'ls-tree', '--name-only', sha, '.github/workflows/'),
-  ).filter((f) => /\.ya?ml$/.test(f));
+  ).filter(
+    (f) =>
+      /\.ya?ml$/.test(f) && (dispatched === undefined || f === `.github/workflows/${dispatched}`),
+  );
   const started: string[] = [];
   for (const file of files) {
     const content = (await sandbox.show(sha, file)) ?? '';

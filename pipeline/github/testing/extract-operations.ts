@@ -26,6 +26,9 @@ export const OPERATIONS: readonly [string, string][] = [
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/labels'],
   ['get', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
+  // Dispatches: the events GITHUB_TOKEN may start workflows with (a monitor's rollback).
+  ['post', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches'],
+  ['post', '/repos/{owner}/{repo}/dispatches'],
 ];
 
 interface OpenApi {

@@ -130,7 +130,14 @@ export function neededPermission(
   method: string,
 ): { scope: string; level: 'read' | 'write' } {
   const tag = operationId.split('/')[0] ?? '';
-  const scope = tag === 'issues' ? 'issues' : tag === 'pulls' ? 'pull-requests' : 'contents';
+  const scope =
+    tag === 'issues'
+      ? 'issues'
+      : tag === 'pulls'
+        ? 'pull-requests'
+        : tag === 'actions'
+          ? 'actions'
+          : 'contents';
   return { scope, level: method === 'GET' || method === 'HEAD' ? 'read' : 'write' };
 }
 
@@ -145,7 +152,9 @@ export type FakeEvent =
       by: string;
       at: number;
     }
-  | { name: 'push'; ref: string; before: string; after: string; by: string; at: number };
+  | { name: 'push'; ref: string; before: string; after: string; by: string; at: number }
+  | { name: 'workflow_dispatch'; workflow: string; ref: string; by: string; at: number }
+  | { name: 'repository_dispatch'; type: string; by: string; at: number };
 
 /** Whether an operation opens a pull request or approves one (what the Actions setting governs). */
 function opensOrApproves(operationId: string, body: unknown): boolean {
@@ -460,6 +469,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         Object.assign(p, { state: 'closed', merged: true, merge_commit_sha: oid });
         return [200, { sha: oid, merged: true, message: 'Pull Request successfully merged' }];
       }
+      case 'actions/create-workflow-dispatch':
+      case 'repos/create-dispatch-event':
+        // Recorded as the events they are (the server below adds who sent them).
+        return [204, undefined];
       default:
         return [501, { message: `${op.operationId} is described but not faked` }];
     }
@@ -570,6 +583,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
             by: given,
             at: Date.now(),
           });
+      }
+      if (op.operationId === 'actions/create-workflow-dispatch' && status === 204) {
+        const dispatched = (body ?? {}) as { ref?: string };
+        const named = String(dispatched.ref ?? defaultBranch);
+        events.push({
+          name: 'workflow_dispatch',
+          workflow: String(params.workflow_id),
+          ref: named.startsWith('refs/') ? named : `refs/heads/${named}`,
+          by: given,
+          at: Date.now(),
+        });
+      }
+      if (op.operationId === 'repos/create-dispatch-event' && status === 204) {
+        const type = String((body as { event_type?: string } | undefined)?.event_type ?? '');
+        events.push({ name: 'repository_dispatch', type, by: given, at: Date.now() });
       }
       if (merging && status === 200 && mergeBase !== undefined && made.sha !== undefined)
         events.push({
