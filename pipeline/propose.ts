@@ -109,6 +109,28 @@ export interface PromotionInput extends ProposeInput {
   report?: string;
 }
 
+/** The standing promotion branch's tip and the version it pins, when it has one. */
+async function standingPin(
+  repo: GitRepo,
+  model: string,
+  remote: string | undefined,
+): Promise<{ tip: string; version: number } | undefined> {
+  const tip = await branchTip(repo, promoteBranch(model), remote);
+  if (tip === undefined) return undefined;
+  const text = await repo.readText(tip, paths.pins(model));
+  const version =
+    text === undefined ? null : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
+  return version === null || version === undefined ? undefined : { tip, version };
+}
+
+/**
+ * Whether `commit` was trained on later data than `than`: it descends from it. A history cut
+ * short (a shallow clone) cannot say, and answers no.
+ */
+async function trainedAfter(repo: GitRepo, commit: string, than: string): Promise<boolean> {
+  return commit !== than && (await repo.isAncestor(than, commit).catch(() => false));
+}
+
 /**
  * The version the standing promotion branch pins, whether its commit is in `at`, and whether it
  * was trained on later data than `input.version` (its training commit descends from ours).
@@ -118,21 +140,14 @@ async function standingProposal(
   state: ModelState,
 ): Promise<StandingProposal | undefined> {
   const { repo, model } = input;
-  const tip = await branchTip(repo, promoteBranch(model), input.remote);
-  if (tip === undefined) return undefined;
-  const text = await repo.readText(tip, paths.pins(model));
-  const version =
-    text === undefined ? null : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
-  if (version === null || version === undefined || version === input.version) {
-    return version === null || version === undefined ? undefined : { version, merged: false };
-  }
+  const standing = await standingPin(repo, model, input.remote);
+  if (standing === undefined) return undefined;
+  const { tip, version } = standing;
+  if (version === input.version) return { version, merged: false };
   const theirs = state.cards.find((c) => c.version === version)?.code.commit;
   const ours = cardOf(state, input.version).code.commit;
-  // A history cut short (a shallow clone) cannot say: the version numbers decide then.
-  const trainedLater =
-    theirs !== undefined &&
-    theirs !== ours &&
-    (await repo.isAncestor(ours, theirs).catch(() => false));
+  // A history cut short cannot say: the version numbers decide then.
+  const trainedLater = theirs !== undefined && (await trainedAfter(repo, theirs, ours));
   // Whether it was merged matters only when it would win: spare the walk of the history.
   const merged =
     (version > input.version || trainedLater) && (await repo.isAncestor(tip, input.at));
@@ -209,14 +224,10 @@ export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unch
   await requireModel(repo, at, model, input.base);
   const state = await readModelState(repo, at, model);
   const branch = promoteBranch(model);
-  const tip = await branchTip(repo, branch, input.remote);
-  const text = tip === undefined ? undefined : await repo.readText(tip, paths.pins(model));
-  const version =
-    tip === undefined || text === undefined
-      ? undefined
-      : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
-  if (tip === undefined || version === undefined || version === null)
+  const standing = await standingPin(repo, model, input.remote);
+  if (standing === undefined)
     return { status: 'unchanged', reason: `no promotion of ${model} is proposed` };
+  const { tip, version } = standing;
   if (await repo.isAncestor(tip, at))
     return { status: 'unchanged', reason: `the proposal of ${model}@${version} is merged` };
   const production = productionVersion(state);
@@ -224,11 +235,7 @@ export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unch
   let reason: string | undefined;
   if (production !== null && version <= production) {
     reason = `production is ${model}@${production}, at or past the proposed ${model}@${version}`;
-  } else if (
-    proposed !== undefined &&
-    proposed !== input.trainedAt &&
-    (await repo.isAncestor(proposed, input.trainedAt).catch(() => false))
-  ) {
+  } else if (proposed !== undefined && (await trainedAfter(repo, input.trainedAt, proposed))) {
     reason = `a run on later data (commit ${input.trainedAt.slice(0, 12)}) decided "${input.decision}"${production === null ? '' : ` against production ${model}@${production}`}, so ${model}@${version} is no longer the recommendation`;
   }
   if (reason === undefined)

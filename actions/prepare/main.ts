@@ -25,12 +25,13 @@ export function parseInputs(get: action.InputGetter): PrepareInputs {
 export function run(get = action.runnerInput): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
-    const models = await prepareModels(action.workspace(), inputs);
+    const root = action.workspace();
+    const models = await prepareModels(root, inputs);
     // The workflow's `paths:` filter must cover pinml.yaml and every dataset, or a push that
     // changes one would not train.
     const workflow = runningWorkflow();
     const text = workflow
-      ? await readFile(path.join(action.workspace(), workflow), 'utf8').catch(() => undefined)
+      ? await readFile(path.join(root, workflow), 'utf8').catch(() => undefined)
       : undefined;
     if (workflow && text !== undefined) {
       assertPathsCover(workflow, text, [

@@ -527,7 +527,7 @@ export async function runWorkflow(
       job: { status: 'success' },
       steps: {},
     };
-    const name = job.name ? asString(evaluateToken(job.name, ctx)) : id;
+    const name = legName(job, ctx);
     const instance: JobInstanceRun = {
       job: id,
       name,
