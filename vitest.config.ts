@@ -45,6 +45,7 @@ export const UNIT = [
   'pipeline/registry/roles.test.ts',
   'pipeline/registry/schema.test.ts',
   'pipeline/report.test.ts',
+  'pipeline/pr-report.test.ts',
   'pipeline/split.test.ts',
   'pipeline/stats.test.ts',
   'pipeline/workspace.test.ts',

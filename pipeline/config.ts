@@ -13,7 +13,7 @@ import { families } from './models/index.ts';
 import type { ModelFamily } from './models/types.ts';
 
 /** Names of models and candidates: they become folder and branch names, so keep them plain. */
-const NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
+export const NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
 const nameSchema = z
   .string()
   .regex(

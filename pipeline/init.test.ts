@@ -57,6 +57,9 @@ describe('pinml init', () => {
     const train = files.find((f) => f.path === '.github/workflows/train.yml')?.content ?? '';
     expect(train).toMatch(/^ {6}- 'pinml\.yaml'\n {6}- 'datasets\/churn\.csv'\n/m);
     expect(train).toContain('# The pinml loop'); // the comments stay
+    // The report workflow's pull_request filter too: a pull request changing it gets a report.
+    const report = files.find((f) => f.path === '.github/workflows/report.yml')?.content ?? '';
+    expect(report).toMatch(/^ {6}- 'pinml\.yaml'\n {6}- 'datasets\/churn\.csv'\n/m);
     const root = await mkdtemp(path.join(tmpdir(), 'pinml-init-update-'));
     dirs.push(root);
     await applyInit(root, await planInit(options));
@@ -75,6 +78,12 @@ describe('pinml init', () => {
     );
     const workflow = await readFile(path.join(root, '.github/workflows/train.yml'), 'utf8');
     expect(workflow).toContain("      - 'warehouse/wine.csv'\n");
+    expect(updated.stdout).toMatch(
+      /^updated {5}\.github\/workflows\/report\.yml: paths: now also warehouse\/wine\.csv$/m,
+    );
+    expect(await readFile(path.join(root, '.github/workflows/report.yml'), 'utf8')).toContain(
+      "      - 'warehouse/wine.csv'\n",
+    );
     expect((await pinmlOk(root, 'init', '--update')).stdout).toMatch(/^unchanged /);
     const bare = await pinml(root, 'init');
     expect(bare.code).toBe(2);

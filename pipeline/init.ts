@@ -13,7 +13,7 @@ import type { HttpClient } from 'isomorphic-git';
 import { UsageError } from './errors.ts';
 import { GitRepo } from './git/repo.ts';
 import { assertBranchName } from './git/validate.ts';
-import { addPaths, uncoveredFiles } from './workflow-paths.ts';
+import { addPaths, uncoveredByAny } from './workflow-paths.ts';
 
 /** Where pinml's own files are (the package root). */
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -117,7 +117,9 @@ export async function planInit(options: InitOptions): Promise<PlannedFile[]> {
       )
       .replace(/^(\s+branches: )\[main\]$/m, `$1[${options.branch}]`);
   const train = uses(await read('.github/workflows/train.yml'));
-  const missing = uncoveredFiles(train, ['pinml.yaml', options.dataset]).uncovered;
+  const missing = uncoveredByAny(train, ['pinml.yaml', options.dataset]);
+  const report = uses(await read('.github/workflows/report.yml'));
+  const reportMissing = uncoveredByAny(report, ['pinml.yaml', options.dataset]);
   return [
     { path: 'pinml.yaml', content: STARTER(options) },
     // A dataset outside data/ joins the paths: filter, so a push that changes it trains.
@@ -125,6 +127,13 @@ export async function planInit(options: InitOptions): Promise<PlannedFile[]> {
     {
       path: '.github/workflows/rollback.yml',
       content: uses(await read('.github/workflows/rollback.yml')),
+    },
+    // The report on a pull request that changes data, before it is merged (fork-safe: the
+    // pull request's run has no write token and no secret; the comment is written from main).
+    { path: '.github/workflows/report.yml', content: addPaths(report, reportMissing) },
+    {
+      path: '.github/workflows/report-comment.yml',
+      content: uses(await read('.github/workflows/report-comment.yml')),
     },
     { path: 'registry/README.md', content: await read('registry/README.md') },
     { path: 'registry/card.schema.json', content: await read('registry/card.schema.json') },

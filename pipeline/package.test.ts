@@ -45,6 +45,8 @@ describe('the pinml package', () => {
         'serve/bin/pinml-serve.js',
         '.github/workflows/train.yml',
         '.github/workflows/rollback.yml',
+        '.github/workflows/report.yml',
+        '.github/workflows/report-comment.yml',
         'registry/card.schema.json',
       ]),
     );

@@ -1,10 +1,11 @@
 /**
- * The training workflow's `on.push.paths` filter against `pinml.yaml`: a push trains only when
- * it changes a file the filter names, and a dataset may live anywhere. `uncoveredFiles` says
- * which of pinml.yaml and the datasets a push could change without training (the `prepare`
- * action fails on them); `addPaths` writes them into the filter, keeping the file's comments
- * and the patterns there (`pinml init --update`: run locally and commit, since a workflow's
- * token cannot push a change under `.github/workflows/`).
+ * The workflows' `paths` filters against `pinml.yaml`: a push trains (train.yml's `on.push`),
+ * a pull request gets its report (report.yml's `on.pull_request`) only when it changes a file
+ * the filter names, and a dataset may live anywhere. `uncoveredFiles` says which of pinml.yaml
+ * and the datasets an event could change without starting the workflow (the `prepare` action
+ * fails on them); `addPaths` writes them into the filters, keeping the file's comments and the
+ * patterns there (`pinml init --update`: run locally and commit, since a workflow's token
+ * cannot push a change under `.github/workflows/`).
  *
  * Patterns match as GitHub's filter patterns do (picomatch: `*` stops at `/`, `**` does not,
  * `?`, `[…]`; a later `!pattern` excludes what earlier ones included).
@@ -23,19 +24,27 @@ export function pathsCover(patterns: readonly string[], file: string): boolean {
   return covered;
 }
 
+/** The events whose `paths` filter pinml checks. */
+export type PathsEvent = 'push' | 'pull_request';
+const PATHS_EVENTS: readonly PathsEvent[] = ['push', 'pull_request'];
+
 /** What `uncoveredFiles` found: the files, and the line of the `paths:` key (for annotations). */
 export interface PathsCheck {
-  /** The patterns of `on.push.paths`; undefined when the workflow has no such filter. */
+  /** The patterns of `on.<event>.paths`; undefined when the workflow has no such filter. */
   patterns?: string[];
   uncovered: string[];
   line?: number;
 }
 
-/** The files of `files` a push could change without starting the workflow `text`. */
-export function uncoveredFiles(text: string, files: readonly string[]): PathsCheck {
+/** The files of `files` an `event` could change without starting the workflow `text`. */
+export function uncoveredFiles(
+  text: string,
+  files: readonly string[],
+  event: PathsEvent = 'push',
+): PathsCheck {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
-  const push = doc.getIn(['on', 'push'], true);
+  const push = doc.getIn(['on', event], true);
   if (!isMap(push)) return { uncovered: [] };
   const node = push.get('paths', true);
   if (!isSeq(node)) return { uncovered: [] };
@@ -49,17 +58,36 @@ export function uncoveredFiles(text: string, files: readonly string[]): PathsChe
   };
 }
 
-/** `text` with `files` appended to its `on.push.paths` (single-quoted, as pinml writes them). */
+/** The files of `files` some `paths` filter of the workflow `text` (push, pull_request) leaves out. */
+export function uncoveredByAny(text: string, files: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const event of PATHS_EVENTS)
+    for (const f of uncoveredFiles(text, files, event).uncovered) out.add(f);
+  return [...out];
+}
+
+/**
+ * `text` with each of `files` appended to the `on.push.paths` and `on.pull_request.paths`
+ * lists that leave it out (single-quoted, as pinml writes them).
+ */
 export function addPaths(text: string, files: readonly string[]): string {
   if (files.length === 0) return text;
   const doc = parseDocument(text);
-  const node = doc.getIn(['on', 'push', 'paths'], true);
-  if (!isSeq(node)) throw new Error('the workflow has no on.push.paths list to add to');
-  for (const f of files) {
-    const item = new Scalar(f);
-    item.type = Scalar.QUOTE_SINGLE;
-    node.items.push(item);
+  let lists = 0;
+  for (const event of PATHS_EVENTS) {
+    const node = doc.getIn(['on', event, 'paths'], true);
+    if (!isSeq(node)) continue;
+    lists++;
+    const patterns = node.items.map((i) => String(i instanceof Scalar ? i.value : i));
+    for (const f of files) {
+      if (pathsCover(patterns, f)) continue;
+      const item = new Scalar(f);
+      item.type = Scalar.QUOTE_SINGLE;
+      node.items.push(item);
+    }
   }
+  if (lists === 0)
+    throw new Error('the workflow has no on.push.paths or on.pull_request.paths list to add to');
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -80,17 +108,23 @@ export function assertPathsCover(
   workflowFile: string,
   text: string,
   files: readonly { path: string; namedBy: string }[],
+  event: PathsEvent = 'push',
 ): void {
   const check = uncoveredFiles(
     text,
     files.map((f) => f.path),
+    event,
   );
+  const misses =
+    event === 'push'
+      ? 'a push that changes it would not train'
+      : 'a pull request that changes it would get no report';
   if (check.uncovered.length === 0) return;
   const problems: Problem[] = check.uncovered.map((path) => ({
     file: workflowFile,
     ...(check.line !== undefined ? { line: check.line } : {}),
-    field: 'on.push.paths',
-    message: `the filter (${(check.patterns ?? []).join(', ')}) leaves out ${path} (${files.find((f) => f.path === path)?.namedBy ?? 'pinml.yaml'}): a push that changes it would not train. Run \`pinml init --update\` and commit ${workflowFile} (a workflow's token cannot push workflow files)`,
+    field: `on.${event}.paths`,
+    message: `the filter (${(check.patterns ?? []).join(', ')}) leaves out ${path} (${files.find((f) => f.path === path)?.namedBy ?? 'pinml.yaml'}): ${misses}. Run \`pinml init --update\` and commit ${workflowFile} (a workflow's token cannot push workflow files)`,
   }));
   throw new ConfigError(problems);
 }

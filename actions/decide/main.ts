@@ -5,6 +5,7 @@
  * `assessment.json`, which register records in the card) and the promotion report.
  */
 import * as core from '@actions/core';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   decideRunFolders,
@@ -12,6 +13,8 @@ import {
   decisionMarkdown,
   missingMarkdown,
 } from '../../pipeline/decide.ts';
+import { SUMMARY_FILE } from '../../pipeline/pr-report.ts';
+import { defaultReportDir } from '../../pipeline/report-files.ts';
 import * as action from '../common/action.ts';
 
 export interface DecideInputs {
@@ -62,17 +65,28 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
         `not trained: ${decided.missing.join(', ')} (the training job failed); decided among the others`,
       );
     }
+    const pull = /^refs\/pull\/(\d+)\/merge$/.exec(env.GITHUB_REF ?? '')?.[1];
     const where = (env.GITHUB_REF ?? '').replace(/^refs\/heads\//, '') || 'this ref';
     const notRegistered = registers
       ? ''
-      : `> **Not registered:** this run is on \`${where}\`; pinml registers and proposes only from \`${base}\`, the default branch. The report below is for review.\n\n`;
-    if (!registers) {
+      : pull !== undefined
+        ? `> **Report only:** pull request #${pull}, merged into \`${base}\` for this run; nothing is registered until it is merged.\n\n`
+        : `> **Not registered:** this run is on \`${where}\`; pinml registers and proposes only from \`${base}\`, the default branch. The report below is for review.\n\n`;
+    if (!registers && pull === undefined) {
       action.warn(
         `not registered: this run is on ${where}; pinml registers and proposes only from ${base}`,
       );
     }
-    await action.writeSummary(
-      notRegistered + missingMarkdown(decided.missing) + decisionMarkdown(decided),
-    );
+    const summary = notRegistered + missingMarkdown(decided.missing) + decisionMarkdown(decided);
+    // The summary as a file too, beside the report: report.yml uploads the folder for the
+    // pull request's comment (a gate that failed has a summary and no report).
+    const reportDir = defaultReportDir(root, inputs.model);
+    await mkdir(reportDir, { recursive: true });
+    await writeFile(path.join(reportDir, SUMMARY_FILE), summary);
+    action.setOutputs({
+      summary: relative(path.join(reportDir, SUMMARY_FILE)),
+      'report-dir': relative(reportDir),
+    });
+    await action.writeSummary(summary);
   });
 }

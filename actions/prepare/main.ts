@@ -27,20 +27,26 @@ export function run(get = action.runnerInput): Promise<void> {
     const inputs = parseInputs(get);
     const root = action.workspace();
     const models = await prepareModels(root, inputs);
-    // The workflow's `paths:` filter must cover pinml.yaml and every dataset, or a push that
-    // changes one would not train.
+    // The workflow's `paths:` filter (of the event that runs it: a push trains, a pull request
+    // is reported on) must cover pinml.yaml and every dataset, or a change to one would be missed.
     const workflow = runningWorkflow();
+    const event = process.env.GITHUB_EVENT_NAME === 'pull_request' ? 'pull_request' : 'push';
     const text = workflow
       ? await readFile(path.join(root, workflow), 'utf8').catch(() => undefined)
       : undefined;
     if (workflow && text !== undefined) {
-      assertPathsCover(workflow, text, [
-        { path: inputs.config, namedBy: 'the configuration' },
-        ...models.map((m) => ({
-          path: m.dataset.path,
-          namedBy: `pinml.yaml models.${m.model}.dataset`,
-        })),
-      ]);
+      assertPathsCover(
+        workflow,
+        text,
+        [
+          { path: inputs.config, namedBy: 'the configuration' },
+          ...models.map((m) => ({
+            path: m.dataset.path,
+            namedBy: `pinml.yaml models.${m.model}.dataset`,
+          })),
+        ],
+        event,
+      );
     }
     const include = models.flatMap((m) =>
       m.candidates.map((candidate) => ({ model: m.model, candidate })),

@@ -19,9 +19,18 @@ describe('workflow and action validation', async () => {
 
   it('finds the workflows and actions to check', () => {
     expect(workflows).toEqual(
-      expect.arrayContaining(['ci.yml', 'train.yml', 'rollback.yml', 'drift.yml', 'monitor.yml']),
+      expect.arrayContaining([
+        'ci.yml',
+        'train.yml',
+        'rollback.yml',
+        'drift.yml',
+        'monitor.yml',
+        'report.yml',
+        'report-comment.yml',
+      ]),
     );
     expect(actions).toEqual([
+      'comment',
       'decide',
       'drift',
       'feedback',

@@ -76,7 +76,12 @@ export async function workflowsStarted(sandbox: Sandbox, event: CausedEvent): Pr
       break;
     }
     case 'pull_request': {
-      sha = await sandbox.tip(event.head);
+      // A fork's commits are kept under refs/pull/<n>/head, not on a branch.
+      const pull = sandbox.fake.pulls.find((p) => p.number === event.number);
+      sha =
+        pull && pull.head.repo !== sandbox.repository
+          ? await git(sandbox.bare, 'rev-parse', `refs/pull/${String(event.number)}/head`)
+          : await sandbox.tip(event.head);
       const changed = lines(
         await git(sandbox.bare, 'diff', '--name-only', `refs/heads/${event.base}...${sha}`),
       );

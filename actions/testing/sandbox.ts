@@ -25,6 +25,7 @@ import {
   type TokenPermissions,
 } from '../../pipeline/github/testing/fake-github.ts';
 import type { Actor, CausedEvent } from './events.ts';
+import type { WorkflowEvent } from './workflow-runner.ts';
 
 /** A token distinctive enough that finding it anywhere means it leaked. */
 export const TEST_TOKEN = 'ghs_pinmlTEST7c1d0e9aNeverPrintMe42';
@@ -112,9 +113,47 @@ export interface Sandbox {
   causedEvents(): Promise<CausedEvent[]>;
   /** Does what actions/checkout does, into `dir`, with `token` (default the write token). */
   checkout(dir: string, options: Checkout & { token?: string }): Promise<void>;
+  /** What a token may do: `all` for the full token, a job's or App's permissions, or undefined. */
+  permissions(secret: string): TokenPermissions | 'all' | undefined;
+  /**
+   * The `pull_request` event of an open pull request now, as GitHub builds it: the head commit
+   * kept under `refs/pull/<n>/head`, the test merge with its base written to
+   * `refs/pull/<n>/merge` (GITHUB_SHA), and the files the pull request changes.
+   */
+  pullRequestEvent(
+    number: number,
+    action?: 'opened' | 'synchronize' | 'reopened',
+  ): Promise<WorkflowEvent>;
+  /**
+   * A pull request from a fork (`fork`, e.g. `eve/models`): commits `files` on `branch` of a
+   * clone of the default branch, puts the commit under `refs/pull/<n>/head` of the bare
+   * repository (as GitHub keeps a fork's commits) and opens the pull request in the fake.
+   */
+  openForkPull(input: {
+    fork: string;
+    branch: string;
+    files: Record<string, string | Buffer | null>;
+    message: string;
+    title: string;
+  }): Promise<{ number: number; sha: string }>;
   /** A fresh temporary folder under the sandbox. */
   tempDir(prefix: string): Promise<string>;
   close(): Promise<void>;
+}
+
+/** Writes `files` under `dir` (content, or null to delete). */
+async function writeFiles(
+  dir: string,
+  files: Record<string, string | Buffer | null>,
+): Promise<void> {
+  for (const [file, content] of Object.entries(files)) {
+    const target = path.join(dir, file);
+    if (content === null) await rm(target, { force: true });
+    else {
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, content);
+    }
+  }
 }
 
 /** Starts the git server and the fake GitHub over a new, empty bare repository. */
@@ -236,14 +275,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await git(dev, 'fetch', '--quiet', 'origin', from);
         await git(dev, 'reset', '--quiet', '--hard', `origin/${from}`);
       }
-      for (const [file, content] of Object.entries(files)) {
-        const target = path.join(dev, file);
-        if (content === null) await rm(target, { force: true });
-        else {
-          await mkdir(path.dirname(target), { recursive: true });
-          await writeFile(target, content);
-        }
-      }
+      await writeFiles(dev, files);
       await git(dev, 'add', '--all');
       await git(dev, 'commit', '--quiet', '-m', message);
       await git(dev, 'push', '--quiet', 'origin', `HEAD:${branch}`);
@@ -263,7 +295,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const log = await readFile(pushLog, 'utf8').catch(() => '');
       const pushes = log
         .split('\n')
-        .filter(Boolean)
+        // refs/pull/* are GitHub's own refs of pull requests: no push event.
+        .filter((line) => line !== '' && !line.includes(' refs/pull/'))
         .map((line): CausedEvent => {
           const [at, by, before, after, ref] = line.split(' ');
           return {
@@ -319,9 +352,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           '+refs/heads/*:refs/remotes/origin/*',
           '+refs/tags/*:refs/tags/*',
         );
-        // The branch may have moved since the event: check out the event's commit.
-        if ((await git(dir, 'rev-parse', `refs/remotes/origin/${branch}`)) !== sha)
-          await fetcher.git(dir, 'fetch', '--quiet', 'origin', pin);
+        // The branch may have moved since the event (or is a pull request's merge ref, not a
+        // branch): check out the event's commit.
+        const fetched = await git(
+          dir,
+          'rev-parse',
+          '--verify',
+          '--quiet',
+          `refs/remotes/origin/${branch}`,
+        ).catch(() => undefined);
+        if (fetched !== sha) await fetcher.git(dir, 'fetch', '--quiet', 'origin', pin);
       }
       await git(
         dir,
@@ -340,6 +380,66 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           `http.${sandbox.url}.extraheader`,
           header(options.token ?? token),
         );
+    },
+    permissions: (secret) => (secret === token ? 'all' : (scopedTokens.get(secret) ?? undefined)),
+    async pullRequestEvent(number, action = 'opened') {
+      const pull = fake.pulls.find((p) => p.number === number);
+      if (!pull) throw new Error(`no pull request #${String(number)}`);
+      if (pull.state !== 'open') throw new Error(`pull request #${String(number)} is closed`);
+      const headRef = `refs/pull/${String(number)}/head`;
+      const fork = pull.head.repo !== sandbox.repository;
+      if (!fork) await git(bare, 'update-ref', headRef, `refs/heads/${pull.head.ref}`);
+      const head = await git(bare, 'rev-parse', headRef);
+      const base = await sandbox.tip(pull.base.ref);
+      const tree = await git(bare, 'merge-tree', '--write-tree', base, head).catch(() => {
+        throw new Error(
+          `pull request #${String(number)} does not merge cleanly into ${pull.base.ref}`,
+        );
+      });
+      const merge = await git(
+        bare,
+        'commit-tree',
+        tree.split('\n')[0] ?? '',
+        '-p',
+        base,
+        '-p',
+        head,
+        '-m',
+        `Merge ${head} into ${base}`,
+      );
+      await git(bare, 'update-ref', `refs/pull/${String(number)}/merge`, merge);
+      const changed = (await git(bare, 'diff', '--name-only', `${base}...${head}`))
+        .split('\n')
+        .filter(Boolean);
+      return {
+        name: 'pull_request',
+        sha: merge,
+        ref: `refs/pull/${String(number)}/merge`,
+        changed,
+        pull: {
+          number,
+          action,
+          base: { ref: pull.base.ref, sha: base },
+          head: { ref: pull.head.ref, sha: head, repo: pull.head.repo },
+        },
+      };
+    },
+    async openForkPull(input) {
+      const clone = await sandbox.tempDir('fork');
+      await git(root, 'clone', '--quiet', '--branch', defaultBranch, bare, clone);
+      await git(clone, 'checkout', '--quiet', '-b', input.branch);
+      await writeFiles(clone, input.files);
+      await git(clone, 'add', '--all');
+      await git(clone, 'commit', '--quiet', '-m', input.message);
+      const sha = await git(clone, 'rev-parse', 'HEAD');
+      const pull = await fake.openForkPull({
+        fork: input.fork,
+        branch: input.branch,
+        sha,
+        title: input.title,
+      });
+      await git(clone, 'push', '--quiet', 'origin', `HEAD:refs/pull/${String(pull.number)}/head`);
+      return { number: pull.number, sha };
     },
     async tempDir(prefix) {
       const dir = path.join(root, `${prefix}-${++temp}`);

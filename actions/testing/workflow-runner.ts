@@ -59,18 +59,37 @@ export type Result = 'success' | 'failure' | 'skipped' | 'cancelled';
 
 /** The event that starts a run. */
 export interface WorkflowEvent {
-  /** `schedule`: a cron run (GitHub gives it no inputs: `inputs.*` are empty). */
-  name: 'push' | 'workflow_dispatch' | 'schedule';
-  /** GITHUB_SHA: the pushed commit, or the branch tip a dispatch ran on. */
+  /**
+   * `schedule`: a cron run (GitHub gives it no inputs: `inputs.*` are empty). `pull_request`
+   * and `workflow_run`: build them with `Sandbox.pullRequestEvent` and `workflowRunEvent`.
+   */
+  name: 'push' | 'workflow_dispatch' | 'schedule' | 'pull_request' | 'workflow_run';
+  /**
+   * GITHUB_SHA: the pushed commit, the branch tip a dispatch ran on, a pull request's merge
+   * commit (`refs/pull/<n>/merge`), the default branch's tip for a `workflow_run`.
+   */
   sha: string;
-  /** Default `refs/heads/main`. */
+  /** Default `refs/heads/main`; `refs/pull/<n>/merge` for a pull request. */
   ref?: string;
   /** For a push: the commit before it (for `paths` filters). */
   before?: string;
-  /** For a push: the files it changed (for `paths` filters). */
+  /** For a push or a pull request: the files it changed (for `paths` filters). */
   changed?: string[];
   /** For a dispatch: the inputs given. */
   inputs?: Record<string, string>;
+  /** For a pull request: which, and what happened to it. */
+  pull?: PullRequestInfo;
+  /** For a `workflow_run`: the run that completed. */
+  completed?: WorkflowRun;
+}
+
+/** A pull request as its event names it. */
+export interface PullRequestInfo {
+  number: number;
+  action: 'opened' | 'synchronize' | 'reopened';
+  base: { ref: string; sha: string };
+  /** `repo`: the head repository's full name (another one for a fork's pull request). */
+  head: { ref: string; sha: string; repo: string };
 }
 
 export interface StepRun {
@@ -78,6 +97,8 @@ export interface StepRun {
   uses: string;
   result: Result;
   outputs: Record<string, string>;
+  /** Its `with:` as evaluated (absent when the step was skipped). */
+  inputs?: Record<string, string>;
   /** The action's process, for steps that ran one. */
   action?: ActionResult;
   error?: string;
@@ -91,6 +112,8 @@ export interface JobInstanceRun {
   steps: StepRun[];
   outputs: Record<string, string>;
   workspace?: string;
+  /** The job's token (`github.token`): `Sandbox.permissions` says what it may do. */
+  token?: string;
 }
 
 export interface JobRun {
@@ -104,7 +127,10 @@ export interface WorkflowRun {
   triggered: boolean;
   runId: number;
   attempt: number;
+  /** The workflow file. */
   workflow: string;
+  /** The workflow's `name:` (its file path without one), as `workflow_run` filters name it. */
+  name: string;
   event: WorkflowEvent;
   jobs: Record<string, JobRun>;
   /** Every step that ran an action process, in order of completion. */
@@ -176,9 +202,40 @@ function matchesAny(value: string, globs: readonly string[]): boolean {
 
 /** An event as `on:` filters see it: a run's event, or one a run caused (`events.ts`). */
 export type TriggerEvent =
-  | WorkflowEvent
+  | (WorkflowEvent & { name: 'push' | 'workflow_dispatch' | 'schedule' })
   | { name: 'pull_request'; action: string; base: string; changed: string[] }
-  | { name: 'repository_dispatch'; type: string };
+  | { name: 'repository_dispatch'; type: string }
+  | { name: 'workflow_run'; workflow: string; action: 'completed'; branch: string };
+
+/** A run's event as `on:` filters see it. */
+function asTrigger(event: WorkflowEvent, ref: string): TriggerEvent {
+  if (event.name === 'pull_request') {
+    if (!event.pull)
+      throw new Error('a pull_request event needs `pull` (Sandbox.pullRequestEvent)');
+    const { action, base } = event.pull;
+    return { name: 'pull_request', action, base: base.ref, changed: event.changed ?? [] };
+  }
+  if (event.name === 'workflow_run') {
+    const run = event.completed;
+    if (!run) throw new Error('a workflow_run event needs `completed` (workflowRunEvent)');
+    const branch = run.event.pull?.head.ref ?? (run.event.ref ?? '').replace(/^refs\/heads\//, '');
+    return { name: 'workflow_run', workflow: run.name, action: 'completed', branch };
+  }
+  return { ...event, name: event.name, ref };
+}
+
+/** A finished run's conclusion, as `workflow_run` reports it. */
+export function conclusionOf(run: WorkflowRun): 'success' | 'failure' | 'cancelled' {
+  const results = Object.values(run.jobs).map((j) => j.result);
+  if (results.includes('failure')) return 'failure';
+  if (results.includes('cancelled')) return 'cancelled';
+  return 'success';
+}
+
+/** The event of a finished run's `workflow_run: completed`, run on the default branch's tip. */
+export function workflowRunEvent(completed: WorkflowRun, defaultBranchTip: string): WorkflowEvent {
+  return { name: 'workflow_run', sha: defaultBranchTip, completed };
+}
 
 type Filters = NonNullable<WorkflowTemplate['events']['push']>;
 
@@ -202,6 +259,12 @@ export function triggers(events: WorkflowTemplate['events'], event: TriggerEvent
   if (event.name === 'repository_dispatch') {
     const on = events.repository_dispatch;
     return on !== undefined && (on.types === undefined || on.types.includes(event.type));
+  }
+  if (event.name === 'workflow_run') {
+    const on = events.workflow_run;
+    if (on === undefined || !(on.workflows ?? []).includes(event.workflow)) return false;
+    if (on.types !== undefined && !on.types.includes(event.action)) return false;
+    return passes(on, event.branch, []);
   }
   if (event.name === 'pull_request') {
     const on = events.pull_request;
@@ -276,6 +339,82 @@ async function listFiles(dir: string, includeHidden: boolean, prefix = ''): Prom
   return out;
 }
 
+/** Each permission of a job's `permissions:` at most `read` (a fork's pull request). */
+function readOnly(asked: Json): Json {
+  if (asked === 'write-all' || asked === 'read-all') return 'read-all';
+  if (asked === null || typeof asked !== 'object' || Array.isArray(asked)) return asked;
+  return Object.fromEntries(
+    Object.entries(asked).map(([k, v]) => [k, v === 'write' ? 'read' : v]),
+  );
+}
+
+type RepositoryJson = { full_name: string; owner: { login: string } } & Record<string, unknown>;
+
+/** The head or base repository of a pull request, as its payload shows it. */
+function repoJson(fullName: string, base: RepositoryJson): Record<string, unknown> {
+  if (fullName === base.full_name) return { ...base, fork: false };
+  const [login = '', name = ''] = fullName.split('/');
+  return { name, full_name: fullName, owner: { login }, fork: true };
+}
+
+/** A `pull_request` payload's own part. */
+function pullRequestPayload(
+  event: WorkflowEvent,
+  repository: RepositoryJson,
+): Record<string, unknown> {
+  const pull = event.pull as PullRequestInfo;
+  return {
+    action: pull.action,
+    number: pull.number,
+    pull_request: {
+      number: pull.number,
+      html_url: `https://github.com/${repository.full_name}/pull/${String(pull.number)}`,
+      head: { ...pull.head, repo: repoJson(pull.head.repo, repository) },
+      base: { ...pull.base, repo: repoJson(repository.full_name, repository) },
+    },
+  };
+}
+
+/**
+ * A `workflow_run` payload's own part. As GitHub fills it, `pull_requests` is empty when the
+ * run's pull request comes from a fork: the workflow must find it by head branch and commit.
+ */
+function workflowRunPayload(
+  event: WorkflowEvent,
+  repository: RepositoryJson,
+): Record<string, unknown> {
+  const completed = event.completed as WorkflowRun;
+  const pull = completed.event.pull;
+  const headRepo = pull?.head.repo ?? repository.full_name;
+  return {
+    action: 'completed',
+    workflow_run: {
+      id: completed.runId,
+      name: completed.name,
+      path: completed.workflow,
+      event: completed.event.name,
+      status: 'completed',
+      conclusion: conclusionOf(completed),
+      run_attempt: completed.attempt,
+      head_sha: pull?.head.sha ?? completed.event.sha,
+      head_branch: pull?.head.ref ?? (completed.event.ref ?? '').replace(/^refs\/heads\//, ''),
+      head_repository: repoJson(headRepo, repository),
+      repository,
+      html_url: `https://github.com/${repository.full_name}/actions/runs/${String(completed.runId)}`,
+      pull_requests:
+        pull && headRepo === repository.full_name
+          ? [
+              {
+                number: pull.number,
+                head: { ref: pull.head.ref, sha: pull.head.sha },
+                base: { ref: pull.base.ref, sha: pull.base.sha },
+              },
+            ]
+          : [],
+    },
+  };
+}
+
 let runs = 0;
 /** Who uploaded each artifact of a run, by run id (a later upload needs `overwrite: true`). */
 const artifactOwnersByRun = new Map<number, Map<string, string>>();
@@ -303,11 +442,13 @@ export async function runWorkflow(
   const previous = options.rerun?.run;
   const runId = previous?.runId ?? ++runs;
   const attempt = (previous?.attempt ?? 0) + 1;
+  const nameToken = rawDoc.find('name');
   const run: WorkflowRun = {
-    triggered: triggers(template.events, { ...event, ref }),
+    triggered: triggers(template.events, asTrigger(event, ref)),
     runId,
     attempt,
     workflow: options.workflow,
+    name: nameToken ? asString(evaluateToken(nameToken, {})) : options.workflow,
     event,
     jobs: {},
     actions: [],
@@ -334,18 +475,19 @@ export async function runWorkflow(
     }
   }
   // As GitHub sends them: a schedule's payload names its cron only, no repository.
+  const repository = {
+    name: sandbox.repo,
+    full_name: sandbox.repository,
+    owner: { login: sandbox.owner },
+    default_branch: sandbox.defaultBranch,
+    clone_url: sandbox.url,
+  };
   const payload: Record<string, unknown> =
     event.name === 'schedule'
       ? { schedule: (template.events.schedule ?? [])[0]?.cron ?? '' }
       : {
           ref,
-          repository: {
-            name: sandbox.repo,
-            full_name: sandbox.repository,
-            owner: { login: sandbox.owner },
-            default_branch: sandbox.defaultBranch,
-            clone_url: sandbox.url,
-          },
+          repository,
           sender: { login: 'ada' },
           ...(event.name === 'push'
             ? {
@@ -353,8 +495,15 @@ export async function runWorkflow(
                 after: event.sha,
                 head_commit: { id: event.sha },
               }
-            : { inputs }),
+            : event.name === 'pull_request'
+              ? pullRequestPayload(event, repository)
+              : event.name === 'workflow_run'
+                ? workflowRunPayload(event, repository)
+                : { inputs }),
         };
+  // A fork's pull request: GitHub gives its jobs a read-only token, no secret but that token,
+  // and no configuration variables, whatever the workflow asks for.
+  const fork = event.name === 'pull_request' && event.pull?.head.repo !== sandbox.repository;
 
   // Without a permissions key the token gets the repository's default, taken here as write-all.
   const permissionsOf = (jobId: string): Json => {
@@ -363,7 +512,8 @@ export async function runWorkflow(
     return own ? evaluateToken(own, {}) : 'write-all';
   };
   const tokenFor = (jobId: string): string => {
-    const p = permissionsOf(jobId);
+    const asked = permissionsOf(jobId);
+    const p = fork ? readOnly(asked) : asked;
     if (p === 'write-all') return sandbox.token;
     if (p === 'read-all')
       return sandbox.jobToken({ contents: 'read', issues: 'read', 'pull-requests': 'read' });
@@ -382,6 +532,8 @@ export async function runWorkflow(
     repository_owner: sandbox.owner,
     event_name: event.name,
     event: payload as Json,
+    head_ref: event.pull?.head.ref ?? '',
+    base_ref: event.pull?.base.ref ?? '',
     workspace,
     server_url: 'https://github.com',
     api_url: sandbox.fake.url,
@@ -436,8 +588,8 @@ export async function runWorkflow(
         github: githubContext(token, id, ''),
         inputs,
         needs,
-        vars: { ...options.vars },
-        secrets: { GITHUB_TOKEN: token, ...options.secrets },
+        vars: fork ? {} : { ...options.vars },
+        secrets: fork ? { GITHUB_TOKEN: token } : { GITHUB_TOKEN: token, ...options.secrets },
       };
       if (!truthy(evaluate(job.if.expression, base, { failed: needFailed }))) {
         run.log.push(`${id}: skipped (if: ${job.if.expression})`);
@@ -536,6 +688,7 @@ export async function runWorkflow(
       steps: [],
       outputs: {},
       workspace,
+      token,
     };
     const group = job.concurrency ? evaluateToken(job.concurrency, ctx) : null;
     const groupSpec =
@@ -646,6 +799,7 @@ export async function runWorkflow(
       for (const [k, v] of Object.entries(evaluateToken(withToken, ctx) as Record<string, Json>))
         inputs[k] = asString(v);
     }
+    stepRun.inputs = inputs;
     const env: Record<string, string> = {};
     if (step.env) {
       for (const [k, v] of Object.entries(evaluateToken(step.env, ctx) as Record<string, Json>))
@@ -699,7 +853,7 @@ export async function runWorkflow(
       if (action === STANDARD.checkout) {
         await sandbox.checkout(where.workspace, {
           sha: inputs.ref || event.sha,
-          branch: ref.replace(/^refs\/heads\//, ''),
+          branch: ref.replace(/^refs\/(heads\/)?/, ''),
           fetchDepth: Number(inputs['fetch-depth'] ?? '1'),
           persistCredentials: (inputs['persist-credentials'] ?? 'true') !== 'false',
           token: inputs.token || where.token,
@@ -802,16 +956,32 @@ export async function runWorkflow(
     workspace: string,
   ): Promise<string> {
     const into = path.resolve(workspace, inputs.path || '.');
-    const all = (await readdir(artifacts)).sort();
+    // Another run's artifacts: `run-id` with `github-token` (without a token, download-artifact
+    // reads the current run), read through the API, which needs `actions: read`.
+    let from = artifacts;
+    const given = inputs['github-token'] ?? '';
+    if (inputs['run-id'] && given !== '') {
+      if (inputs.repository && inputs.repository !== sandbox.repository)
+        throw new Error(`the harness has no repository ${inputs.repository}`);
+      const granted = sandbox.permissions(given);
+      if (granted !== 'all' && !['read', 'write'].includes(granted?.actions ?? 'none'))
+        throw new Error(
+          'Unable to download artifact(s): Resource not accessible by integration (the token needs actions: read)',
+        );
+      from = path.join(sandbox.root, 'artifacts', `run-${inputs['run-id']}`);
+      if (!(await stat(from).catch(() => undefined)))
+        throw new Error(`Unable to download artifact(s): no run ${inputs['run-id']}`);
+    }
+    const all = (await readdir(from)).sort();
     if (inputs.name) {
       if (!all.includes(inputs.name)) throw new Error(`artifact ${inputs.name} not found`);
-      await cp(path.join(artifacts, inputs.name), into, { recursive: true });
+      await cp(path.join(from, inputs.name), into, { recursive: true });
       return into;
     }
     const pattern = inputs.pattern ? globToRegExp(inputs.pattern) : /^/;
     const merge = inputs['merge-multiple'] === 'true';
     for (const name of all.filter((n) => pattern.test(n))) {
-      await cp(path.join(artifacts, name), merge ? into : path.join(into, name), {
+      await cp(path.join(from, name), merge ? into : path.join(into, name), {
         recursive: true,
       });
     }

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { GitRepo } from '../git/repo.ts';
 import { applyInit, planInit, resolveActions } from '../init.ts';
-import { addPaths, uncoveredFiles } from '../workflow-paths.ts';
+import { addPaths, uncoveredByAny } from '../workflow-paths.ts';
 import { readConfig } from '../workspace.ts';
 import type { CliContext } from './context.ts';
 
@@ -26,10 +26,13 @@ async function defaultBranch(root: string): Promise<string> {
   );
 }
 
+const TRAIN_WORKFLOW = '.github/workflows/train.yml';
+const REPORT_WORKFLOW = '.github/workflows/report.yml';
+
 interface InitOptions {
   actions?: string;
   update?: boolean;
-  workflow: string;
+  workflow?: string;
   actionsVersion?: string;
   branch?: string;
   model: string;
@@ -48,7 +51,7 @@ async function updatePaths(cli: CliContext, workflow: string): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => {
     throw new UsageError(`${workflow} does not exist: name the training workflow with --workflow`);
   });
-  const { uncovered } = uncoveredFiles(text, files);
+  const uncovered = uncoveredByAny(text, files);
   if (uncovered.length === 0) {
     cli.io.stdout.write(
       `unchanged   ${workflow}: its paths: filter covers pinml.yaml and every dataset\n`,
@@ -86,16 +89,27 @@ export function initCommand(program: Command, cli: CliContext): void {
     .option('--force', 'overwrite files that exist')
     .option(
       '--update',
-      "only bring the training workflow's paths: filter up to date with pinml.yaml (its datasets), to commit yourself",
+      "only bring the workflows' paths: filters up to date with pinml.yaml (its datasets), to commit yourself",
     )
     .option(
       '--workflow <path>',
-      'the training workflow --update edits',
-      '.github/workflows/train.yml',
+      'the workflow --update edits (default .github/workflows/train.yml, and report.yml when it exists)',
     )
     .action(async (opts: InitOptions) => {
       if (opts.update === true) {
-        await updatePaths(cli, opts.workflow);
+        if (opts.workflow !== undefined) {
+          await updatePaths(cli, opts.workflow);
+          return;
+        }
+        await updatePaths(cli, TRAIN_WORKFLOW);
+        const report = path.join(cli.root(), REPORT_WORKFLOW);
+        if (
+          await readFile(report).then(
+            () => true,
+            () => false,
+          )
+        )
+          await updatePaths(cli, REPORT_WORKFLOW);
         return;
       }
       if (opts.actions === undefined)

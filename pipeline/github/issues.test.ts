@@ -179,6 +179,7 @@ describe('a standing drift issue on the OpenAPI-checked fake', () => {
       body: `<!-- pinml:drift model=${model} -->\n## Drift\n`,
       labels: ['pinml', 'drift'],
       comments: [],
+      commenters: [],
       html_url: `https://github.com/acme/models/issues/${number}`,
     };
     fake.issues.push(issue);

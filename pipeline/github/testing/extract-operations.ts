@@ -26,9 +26,21 @@ export const OPERATIONS: readonly [string, string][] = [
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/labels'],
   ['get', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
+  ['patch', '/repos/{owner}/{repo}/issues/comments/{comment_id}'],
   // Dispatches: the events GITHUB_TOKEN may start workflows with (a monitor's rollback).
   ['post', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches'],
   ['post', '/repos/{owner}/{repo}/dispatches'],
+  // The git database: commits written through the API (GitHub signs them), and tags.
+  ['post', '/repos/{owner}/{repo}/git/blobs'],
+  ['post', '/repos/{owner}/{repo}/git/trees'],
+  ['post', '/repos/{owner}/{repo}/git/commits'],
+  ['get', '/repos/{owner}/{repo}/git/commits/{commit_sha}'],
+  ['get', '/repos/{owner}/{repo}/git/ref/{ref}'],
+  ['post', '/repos/{owner}/{repo}/git/refs'],
+  ['patch', '/repos/{owner}/{repo}/git/refs/{ref}'],
+  ['post', '/repos/{owner}/{repo}/git/tags'],
+  // Releases (the release workflow).
+  ['post', '/repos/{owner}/{repo}/releases'],
 ];
 
 interface OpenApi {

@@ -20,6 +20,7 @@ import {
   type FakeIssue,
   type FakePull,
   type Reply,
+  type Commenter,
 } from './fake-issues.ts';
 
 export type { FakeIssue, FakePull } from './fake-issues.ts';
@@ -191,6 +192,19 @@ export interface FakeGitHub {
   events: FakeEvent[];
   /** Repository settings a test may change while the fake runs. */
   settings: { actionsCanCreatePullRequests: boolean };
+  /**
+   * Opens a pull request from a fork, as its author does on github.com (not through this API,
+   * whose token the fork's author does not have). Its head commit must then be put under
+   * `refs/pull/<number>/head` of the bare repository, where GitHub keeps a fork's commits.
+   */
+  openForkPull(input: {
+    fork: string;
+    branch: string;
+    sha: string;
+    base?: string;
+    title: string;
+    body?: string;
+  }): Promise<FakePull>;
   close(): Promise<void>;
 }
 
@@ -235,6 +249,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   let url = '';
 
   const tip = (branch: string): Promise<string> => git.resolve(`refs/heads/${branch}`);
+  /** A new open pull request with the next number. */
+  const openPull = (spec: Pick<FakePull, 'title' | 'body' | 'head' | 'base'>): FakePull => {
+    const number = nextNumber++;
+    const created: FakePull = {
+      number,
+      state: 'open',
+      ...spec,
+      labels: [],
+      comments: [],
+      commenters: [],
+      merged: false,
+      merge_commit_sha: null,
+      html_url: `https://github.com/${owner}/${repo}/pull/${number}`,
+    };
+    pulls.push(created);
+    return created;
+  };
+  const fromFork = (p: FakePull): boolean => p.head.repo !== `${owner}/${repo}`;
+  /** A pull request's head commit: its branch, or for a fork's the `refs/pull/<n>/head` GitHub keeps. */
+  const headTip = (p: FakePull): Promise<string> =>
+    fromFork(p) ? git.resolve(`refs/pull/${p.number}/head`) : tip(p.head.ref);
 
   const validate = (
     method: string,
@@ -306,8 +341,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return { op, params, body, errors };
   };
 
+  const repoJson = (fullName: string): Record<string, unknown> => ({
+    full_name: fullName,
+    name: fullName.split('/')[1],
+    owner: { login: fullName.split('/')[0] },
+    fork: fullName !== `${owner}/${repo}`,
+  });
   const pullJson = (p: FakePull): Record<string, unknown> => ({
     ...p,
+    commenters: undefined,
+    head: { ...p.head, repo: repoJson(p.head.repo) },
+    base: { ...p.base, repo: repoJson(`${owner}/${repo}`) },
     id: p.number,
     labels: p.labels.map((name, i) => ({ id: i + 1, name })),
     url: `${url}/repos/${owner}/${repo}/pulls/${p.number}`,
@@ -318,6 +362,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     params: Record<string, string>,
     query: URLSearchParams,
     body: Record<string, unknown>,
+    caller: Commenter,
   ): Promise<Reply> => {
     if (params.owner !== owner || params.repo !== repo) return [404, { message: 'Not Found' }];
     const issueReply = handleIssues(
@@ -326,6 +371,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       params,
       query,
       body,
+      caller,
     );
     if (issueReply !== undefined) return issueReply;
     const pull = (): FakePull | undefined =>
@@ -390,27 +436,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
             },
           ];
         }
-        const number = nextNumber++;
-        const created: FakePull = {
-          number,
-          state: 'open',
+        const created = openPull({
           title: String(body.title),
           body: typeof body.body === 'string' ? body.body : null,
-          head: { ref: headRef, sha: headSha, label },
+          head: { ref: headRef, sha: headSha, label, repo: `${owner}/${repo}` },
           base: { ref: baseRef, sha: baseSha },
-          labels: [],
-          comments: [],
-          merged: false,
-          merge_commit_sha: null,
-          html_url: `https://github.com/${owner}/${repo}/pull/${number}`,
-        };
-        pulls.push(created);
+        });
         return [201, pullJson(created)];
       }
       case 'pulls/get': {
         const p = pull();
         if (!p) return [404, { message: 'Not Found' }];
-        if (p.state === 'open') p.head.sha = await tip(p.head.ref).catch(() => p.head.sha);
+        if (p.state === 'open') p.head.sha = await headTip(p).catch(() => p.head.sha);
         return [200, pullJson(p)];
       }
       case 'pulls/update': {
@@ -419,14 +456,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         if (typeof body.title === 'string') p.title = body.title;
         if (typeof body.body === 'string') p.body = body.body;
         if (body.state === 'open' || body.state === 'closed') p.state = body.state;
-        p.head.sha = await tip(p.head.ref).catch(() => p.head.sha);
+        p.head.sha = await headTip(p).catch(() => p.head.sha);
         return [200, pullJson(p)];
       }
       case 'pulls/merge': {
         const p = pull();
         if (!p) return [404, { message: 'Not Found' }];
         if (p.state !== 'open') return [405, { message: 'Pull Request is not mergeable' }];
-        const headSha = await tip(p.head.ref);
+        const headSha = await headTip(p);
         if (typeof body.sha === 'string' && body.sha !== headSha) {
           return [409, { message: 'Head branch was modified. Review and try the merge again.' }];
         }
@@ -517,7 +554,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       }
       if (scoped !== undefined) {
         const need = neededPermission(op.operationId, method);
-        const number = Number(params.issue_number);
+        // A comment's item: named, or (an edit) read from its id (number × 1000 + position).
+        const number =
+          params.comment_id !== undefined
+            ? Math.floor(Number(params.comment_id) / 1000)
+            : Number(params.issue_number);
         const alsoPulls =
           need.scope === 'issues' && pulls.some((p) => p.number === number)
             ? LEVEL[scoped['pull-requests'] ?? 'none']
@@ -563,11 +604,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           ? pulls.find((p) => p.number === Number(params.pull_number))
           : undefined;
       const mergeBase = merging ? await tip(merging.base.ref).catch(() => undefined) : undefined;
+      // Who the comment and the like are by: a job's or an App's token writes as a bot.
+      const caller: Commenter = options.appTokens?.has(given)
+        ? { login: 'pinml-test-app[bot]', type: 'Bot' }
+        : scoped !== undefined
+          ? { login: 'github-actions[bot]', type: 'Bot' }
+          : { login: 'ada', type: 'User' };
       const [status, out, headers] = await handle(
         op,
         params,
         parsed.searchParams,
         (body ?? {}) as Record<string, unknown>,
+        caller,
       );
       requests.push({ method, path: parsed.pathname, status, operationId: op.operationId, body });
       const made = out as { number?: number; sha?: string };
@@ -625,6 +673,31 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     violations,
     events,
     settings,
+    async openForkPull(input) {
+      const base = input.base ?? defaultBranch;
+      const created = openPull({
+        title: input.title,
+        body: input.body ?? null,
+        head: {
+          ref: input.branch,
+          sha: input.sha,
+          label: `${input.fork.split('/')[0] ?? ''}:${input.branch}`,
+          repo: input.fork,
+        },
+        base: { ref: base, sha: await tip(base) },
+      });
+      const { number } = created;
+      events.push({
+        name: 'pull_request',
+        action: 'opened',
+        number,
+        base,
+        head: input.branch,
+        by: `fork:${input.fork}`,
+        at: Date.now(),
+      });
+      return created;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };

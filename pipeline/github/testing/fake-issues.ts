@@ -16,10 +16,16 @@ export interface FakePull {
   state: 'open' | 'closed';
   title: string;
   body: string | null;
-  head: { ref: string; sha: string; label: string };
+  /**
+   * `repo` is the head repository's full name: another one for a pull request from a fork,
+   * whose commits the base repository keeps under `refs/pull/<number>/head` (as GitHub does).
+   */
+  head: { ref: string; sha: string; label: string; repo: string };
   base: { ref: string; sha: string };
   labels: string[];
   comments: string[];
+  /** Who wrote each comment (parallel to `comments`). */
+  commenters: Commenter[];
   merged: boolean;
   merge_commit_sha: string | null;
   html_url: string;
@@ -33,7 +39,14 @@ export interface FakeIssue {
   body: string | null;
   labels: string[];
   comments: string[];
+  commenters: Commenter[];
   html_url: string;
+}
+
+/** A comment's author as GitHub shows it: a job's token and an App write as a `Bot`. */
+export interface Commenter {
+  login: string;
+  type: 'User' | 'Bot';
 }
 
 /** The labels GitHub gives a new repository. */
@@ -98,6 +111,7 @@ export function handleIssues(
   params: Record<string, string>,
   query: URLSearchParams,
   body: Record<string, unknown>,
+  caller: Commenter,
 ): Reply | undefined {
   const base = `${s.url()}/repos/${s.owner}/${s.repo}`;
   // Labels named on an item: the repository gains the ones it lacks.
@@ -106,6 +120,12 @@ export function handleIssues(
     for (const name of names) s.labels.add(name);
     return names;
   };
+  const commentJson = (item: FakeIssue | FakePull, i: number): Record<string, unknown> => ({
+    id: item.number * 1000 + i + 1,
+    body: item.comments[i],
+    user: item.commenters[i] ?? { login: 'ada', type: 'User' },
+    html_url: `${item.html_url}#issuecomment-${item.number * 1000 + i + 1}`,
+  });
   const issueJson = (item: FakeIssue | FakePull): Record<string, unknown> => {
     const isPull = 'head' in item;
     return {
@@ -159,6 +179,7 @@ export function handleIssues(
         body: typeof body.body === 'string' ? body.body : null,
         labels: adopt(body.labels),
         comments: [],
+        commenters: [],
         html_url: `https://github.com/${s.owner}/${s.repo}/issues/${number}`,
       };
       s.issues.push(issue);
@@ -196,16 +217,23 @@ export function handleIssues(
     case 'issues/list-comments': {
       const item = find();
       if (!item) return NOT_FOUND;
-      return [
-        200,
-        item.comments.map((text, i) => ({ id: item.number * 1000 + i + 1, body: text })),
-      ];
+      return [200, item.comments.map((_, i) => commentJson(item, i))];
     }
     case 'issues/create-comment': {
       const item = find();
       if (!item) return NOT_FOUND;
       item.comments.push(String(body.body));
-      return [201, { id: item.number * 1000 + item.comments.length, body: body.body }];
+      item.commenters.push(caller);
+      return [201, commentJson(item, item.comments.length - 1)];
+    }
+    case 'issues/update-comment': {
+      // Comment ids are the item's number × 1000 + the comment's position (from 1).
+      const id = Number(params.comment_id);
+      const item = [...s.pulls, ...s.issues].find((x) => x.number === Math.floor(id / 1000));
+      const index = (id % 1000) - 1;
+      if (!item || index < 0 || index >= item.comments.length) return NOT_FOUND;
+      item.comments[index] = String(body.body);
+      return [200, commentJson(item, index)];
     }
     default:
       return undefined;
