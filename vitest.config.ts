@@ -46,6 +46,7 @@ export const UNIT = [
   'pipeline/registry/schema.test.ts',
   'pipeline/report.test.ts',
   'pipeline/pr-report.test.ts',
+  'pipeline/registry/gto.test.ts',
   'pipeline/split.test.ts',
   'pipeline/stats.test.ts',
   'pipeline/workspace.test.ts',

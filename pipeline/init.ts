@@ -135,6 +135,11 @@ export async function planInit(options: InitOptions): Promise<PlannedFile[]> {
       path: '.github/workflows/report-comment.yml',
       content: uses(await read('.github/workflows/report-comment.yml')),
     },
+    // GTO's tags of production changes (opt-in: the variable PINML_GTO_TAGS = true).
+    {
+      path: '.github/workflows/registry.yml',
+      content: uses(await read('.github/workflows/registry.yml')),
+    },
     { path: 'registry/README.md', content: await read('registry/README.md') },
     { path: 'registry/card.schema.json', content: await read('registry/card.schema.json') },
     { path: 'registry/pins.schema.json', content: await read('registry/pins.schema.json') },

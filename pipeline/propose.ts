@@ -198,11 +198,13 @@ export async function proposePromotion(input: PromotionInput): Promise<Unchanged
   );
 }
 
-/** A decision that did not promote, and the commit its run trained on. */
-export interface WithdrawInput extends ProposeInput {
-  decision: 'hold' | 'reject';
-  trainedAt: string;
-}
+/**
+ * Why the standing proposal is looked at again: a decision that did not promote (with the commit
+ * its run trained on), or production changed on the default branch (a merged rollback or
+ * promotion) since the proposal was compared with it.
+ */
+export type WithdrawInput = ProposeInput &
+  ({ decision: 'hold' | 'reject'; trainedAt: string } | { decision: 'production-changed' });
 
 /** The standing promotion closed, and why. */
 export interface Withdrawn {
@@ -215,9 +217,11 @@ export interface Withdrawn {
 
 /**
  * Closes the standing promotion pull request when the latest evidence makes it wrong: production
- * is already at or past the version it proposes, or a run on later data (its training commit
- * descends from the proposed version's) decided `hold` or `reject`. A proposal trained on later
- * data than the deciding run, or one already merged, stands. The branch is kept.
+ * is already at or past the version it proposes; a run on later data (its training commit
+ * descends from the proposed version's) decided `hold` or `reject`; or production is no longer
+ * the version the proposal was compared with (read from the proposal branch's base: a rollback
+ * merged since). A proposal trained on later data than the deciding run, or one already merged,
+ * stands. The branch is kept.
  */
 export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unchanged | Withdrawn> {
   const { repo, at, model } = input;
@@ -235,13 +239,25 @@ export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unch
   let reason: string | undefined;
   if (production !== null && version <= production) {
     reason = `production is ${model}@${production}, at or past the proposed ${model}@${version}`;
+  } else if (input.decision === 'production-changed') {
+    const parent = (await repo.readCommit(tip)).parents[0];
+    const text = parent === undefined ? undefined : await repo.readText(parent, paths.pins(model));
+    const compared =
+      text === undefined || parent === undefined
+        ? null
+        : parseEntry(pinsSchema, text, paths.pins(model), parent).production;
+    if (compared !== production)
+      reason = `production changed from ${compared === null ? 'none' : `${model}@${compared}`} to ${production === null ? 'none' : `${model}@${production}`} since ${model}@${version} was compared with it, so its report no longer says what merging it would do; run the train workflow to compare again`;
   } else if (proposed !== undefined && (await trainedAfter(repo, input.trainedAt, proposed))) {
     reason = `a run on later data (commit ${input.trainedAt.slice(0, 12)}) decided "${input.decision}"${production === null ? '' : ` against production ${model}@${production}`}, so ${model}@${version} is no longer the recommendation`;
   }
   if (reason === undefined)
     return {
       status: 'unchanged',
-      reason: `the proposal of ${model}@${version} was trained on data at least as recent as this run's: it stands`,
+      reason:
+        input.decision === 'production-changed'
+          ? `the proposal of ${model}@${version} was compared with production ${model}@${production ?? 'none'}, which is still production: it stands`
+          : `the proposal of ${model}@${version} was trained on data at least as recent as this run's: it stands`,
     };
   const closed = await input.pullRequest?.pulls.close(
     branch,

@@ -24,6 +24,14 @@ export function required(get: InputGetter, name: string): string {
   return value;
 }
 
+/** A `true`/`false` input (empty: `fallback`); anything else is a UsageError naming it. */
+export function boolean(get: InputGetter, name: string, fallback = false): boolean {
+  const value = get(name) || String(fallback);
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`input "${name}" must be true or false, got ${JSON.stringify(value)}`);
+  return value === 'true';
+}
+
 /** An optional input: `{ [key]: value }` when it is set, `{}` when it is empty. */
 export function optional<K extends string>(
   get: InputGetter,

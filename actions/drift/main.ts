@@ -39,17 +39,13 @@ export function parseInputs(get: action.InputGetter): DriftInputs {
       `input "max-rows" must be a whole number ≥ 1, got ${JSON.stringify(get('max-rows'))}`,
     );
   }
-  const issues = get('issues') || 'true';
-  if (issues !== 'true' && issues !== 'false') {
-    throw new UsageError(`input "issues" must be true or false, got ${JSON.stringify(issues)}`);
-  }
   return {
     models: get('model') === '' ? [] : [get('model')],
     since: get('since') || '24h',
     reference,
     maxRows,
     server: { url: action.required(get, 'server-url'), token: action.required(get, 'admin-token') },
-    issues: issues === 'true',
+    issues: action.boolean(get, 'issues', true),
     ...action.optional(get, 'report-dir', 'reportDir'),
     token: action.required(get, 'github-token'),
   };

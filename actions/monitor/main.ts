@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { PinmlError, UsageError } from '../../pipeline/errors.ts';
+import { PinmlError } from '../../pipeline/errors.ts';
 import { canonicalJson } from '../../pipeline/json.ts';
 import { monitorLive, type ModelLive } from '../../pipeline/live/monitor.ts';
 import { serverLogSource } from '../../pipeline/log/source.ts';
@@ -23,16 +23,12 @@ export interface MonitorInputs extends branch.BranchInputs {
 }
 
 export function parseInputs(get: action.InputGetter): MonitorInputs {
-  const propose = get('propose') || 'false';
-  if (propose !== 'true' && propose !== 'false') {
-    throw new UsageError(`input "propose" must be true or false, got ${JSON.stringify(propose)}`);
-  }
   const since = get('since');
   if (since !== '') parseDuration(since, 'input "since"');
   return {
     models: get('model') === '' ? [] : [get('model')],
     ...(since === '' ? {} : { since }),
-    propose: propose === 'true',
+    propose: action.boolean(get, 'propose'),
     server: { url: action.required(get, 'server-url'), token: action.required(get, 'admin-token') },
     ...action.optional(get, 'report-dir', 'reportDir'),
     ...branch.parseBranchInputs(get, 'pinml,monitor'),

@@ -9,6 +9,7 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { UsageError } from '../../pipeline/errors.ts';
 import { proposePromotion, withdrawStalePromotion } from '../../pipeline/propose.ts';
+import { listModels } from '../../pipeline/registry/registry.ts';
 import { parseModelRef, ref } from '../../pipeline/registry/messages.ts';
 import * as action from '../common/action.ts';
 import * as branch from '../common/branch.ts';
@@ -21,15 +22,18 @@ export interface PromoteInputs extends branch.BranchInputs {
 
 export interface WithdrawInputs extends branch.BranchInputs {
   model: string;
-  withdraw: 'hold' | 'reject';
+  withdraw: 'hold' | 'reject' | 'production-changed';
 }
 
 export function parseInputs(get: action.InputGetter): PromoteInputs | WithdrawInputs {
-  const target = action.required(get, 'target');
   const withdraw = get('withdraw');
+  // After a production change, every model's proposal may be looked at (target empty).
+  const target = withdraw === 'production-changed' ? get('target') : action.required(get, 'target');
   if (withdraw !== '') {
-    if (withdraw !== 'hold' && withdraw !== 'reject')
-      throw new UsageError(`input "withdraw" must be hold or reject, not "${withdraw}"`);
+    if (withdraw !== 'hold' && withdraw !== 'reject' && withdraw !== 'production-changed')
+      throw new UsageError(
+        `input "withdraw" must be hold, reject or production-changed, not "${withdraw}"`,
+      );
     const model = parseModelRef(target)?.model ?? target;
     return { model, withdraw, ...branch.parseBranchInputs(get, 'pinml,promotion') };
   }
@@ -44,23 +48,48 @@ export function parseInputs(get: action.InputGetter): PromoteInputs | WithdrawIn
   };
 }
 
-/** `withdraw`: closes the standing promotion pull request when the decision makes it wrong. */
+/**
+ * `withdraw`: closes the standing promotion pull request when the decision makes it wrong; with
+ * `production-changed` and no model, looks at every model of the registry.
+ */
 async function withdraw(inputs: WithdrawInputs, env: NodeJS.ProcessEnv): Promise<void> {
-  const trainedAt = env.GITHUB_SHA ?? '';
-  if (!/^[0-9a-f]{40}$/.test(trainedAt))
-    throw new UsageError('GITHUB_SHA is not a commit: withdraw runs in GitHub Actions');
   const { input } = await branch.proposeInput(inputs, env);
-  const outcome = await withdrawStalePromotion({ ...input, decision: inputs.withdraw, trainedAt });
-  if (outcome.status === 'unchanged') {
-    action.setOutputs({ operation: 'unchanged' });
-    core.info(outcome.reason);
-    return action.writeSummary(`### pinml: the promotion proposal stands: ${outcome.reason}\n`);
+  const models = inputs.model === '' ? await listModels(input.repo, input.at) : [inputs.model];
+  const lines: string[] = [];
+  const closed: { model: string; number?: number; url?: string }[] = [];
+  for (const model of models) {
+    let outcome;
+    if (inputs.withdraw === 'production-changed') {
+      outcome = await withdrawStalePromotion({ ...input, model, decision: inputs.withdraw });
+    } else {
+      const trainedAt = env.GITHUB_SHA ?? '';
+      if (!/^[0-9a-f]{40}$/.test(trainedAt))
+        throw new UsageError('GITHUB_SHA is not a commit: withdraw runs in GitHub Actions');
+      outcome = await withdrawStalePromotion({
+        ...input,
+        model,
+        decision: inputs.withdraw,
+        trainedAt,
+      });
+    }
+    if (outcome.status === 'unchanged') {
+      core.info(`${model}: ${outcome.reason}`);
+      lines.push(`### pinml: the promotion proposal stands: ${outcome.reason}\n`);
+      continue;
+    }
+    const pr = outcome.pullRequest;
+    closed.push({ model, ...(pr ? { number: pr.number, url: pr.url } : {}) });
+    lines.push(
+      `### pinml: closed the proposal of ${ref(model, outcome.version)}${pr ? ` ([#${pr.number}](${pr.url}))` : ''}: ${outcome.reason}\n`,
+    );
   }
-  const pr = outcome.pullRequest;
-  action.setOutputs({ operation: 'closed', 'pr-number': pr?.number, 'pr-url': pr?.url });
-  await action.writeSummary(
-    `### pinml: closed the proposal of ${ref(inputs.model, outcome.version)}${pr ? ` ([#${pr.number}](${pr.url}))` : ''}: ${outcome.reason}\n`,
-  );
+  action.setOutputs({
+    operation: closed.length > 0 ? 'closed' : 'unchanged',
+    'pr-number': closed[0]?.number,
+    'pr-url': closed[0]?.url,
+    closed: JSON.stringify(closed),
+  });
+  await action.writeSummary(lines.join('\n') || '### pinml: no model to look at\n');
 }
 
 export function run(get = action.runnerInput, env = process.env): Promise<void> {

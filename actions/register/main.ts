@@ -5,6 +5,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
 import { registerRunFolder } from '../../pipeline/registry/apply.ts';
+import { syncGtoTags } from '../../pipeline/registry/gto-sync.ts';
 import { ref } from '../../pipeline/registry/messages.ts';
 import * as action from '../common/action.ts';
 
@@ -14,6 +15,7 @@ export interface RegisterInputs {
   remote: string;
   token: string;
   commit?: string;
+  gtoTags: boolean;
 }
 
 export function parseInputs(get: action.InputGetter): RegisterInputs {
@@ -23,6 +25,7 @@ export function parseInputs(get: action.InputGetter): RegisterInputs {
     remote: get('remote') || 'origin',
     token: get('github-token'),
     ...action.optional(get, 'commit', 'commit'),
+    gtoTags: action.boolean(get, 'gto-tags'),
   };
 }
 
@@ -39,12 +42,27 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
       now: () => new Date(),
     });
     const version = ref(result.model, result.version);
+    // The version is registered: a tag that cannot be written now is a warning (registry.yml,
+    // or the next registration, writes what is missing).
+    const tags = inputs.gtoTags
+      ? await syncGtoTags({
+          repo,
+          branch: inputs.branch,
+          remote: inputs.remote,
+          models: [result.model],
+        }).catch((e: unknown) => {
+          action.warn(`GTO tags not written: ${(e as Error).message}`);
+          return undefined;
+        })
+      : undefined;
+    for (const skipped of tags?.skipped ?? []) action.warn(skipped);
     action.setOutputs({
       status: result.status,
       version: result.version,
       ref: version,
       commit: result.commit,
       retries: result.retries,
+      tags: JSON.stringify(tags?.written.map((t) => t.name) ?? []),
     });
     const what =
       result.status === 'created'
@@ -54,6 +72,11 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
     core.info(what.replace(/\*\*|`/g, ''));
     // The version is registered either way; the note says what the runner's clone could not do.
     if (result.note) action.warn(result.note);
-    await action.writeSummary(`### pinml: ${what}\n${result.note ? `\n> ${result.note}\n` : ''}`);
+    const tagged = tags?.written.length
+      ? `\nGTO tags: ${tags.written.map((t) => `\`${t.name}\``).join(', ')}\n`
+      : '';
+    await action.writeSummary(
+      `### pinml: ${what}\n${result.note ? `\n> ${result.note}\n` : ''}${tagged}`,
+    );
   });
 }

@@ -27,6 +27,7 @@ describe('workflow and action validation', async () => {
         'monitor.yml',
         'report.yml',
         'report-comment.yml',
+        'registry.yml',
       ]),
     );
     expect(actions).toEqual([
@@ -40,6 +41,7 @@ describe('workflow and action validation', async () => {
       'promote',
       'register',
       'rollback',
+      'tag',
       'train',
     ]);
   });

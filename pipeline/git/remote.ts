@@ -107,7 +107,7 @@ export async function pushCommit(
   );
 }
 
-async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
+export async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
   const url: unknown = await run(ctx, `read remote ${remote}`, () =>
     git.getConfig({ fs: ctx.fs, gitdir: ctx.gitdir, path: `remote.${remote}.url` }),
   );
@@ -121,7 +121,7 @@ async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
   return url;
 }
 
-async function remoteCall<T>(
+export async function remoteCall<T>(
   ctx: GitContext,
   attempt: Omit<RemoteAttempt, 'authenticated'>,
   fn: () => Promise<T>,

@@ -31,6 +31,7 @@ import type { MergeInput } from './merge.ts';
 import * as read from './read.ts';
 import { cloneRepository, fetchBranch, pushCommit, remoteRefCommit } from './remote.ts';
 import { revertCommit } from './revert.ts';
+import { createAnnotatedTag, fetchTags, listTags, pushTag, type TagRef } from './tags.ts';
 import type { RevertOptions } from './revert.ts';
 import type {
   DirEntry,
@@ -300,6 +301,27 @@ export class GitRepo {
       remote: options.remote ?? 'origin',
       depth: options.depth,
     });
+  }
+
+  /** Fetches `branch` from `remote` with its tags (those pointing into its history). */
+  async fetchTags(branch: string, remote = 'origin'): Promise<void> {
+    assertBranchName(branch);
+    return fetchTags(this.#ctx, { branch, remote });
+  }
+
+  /** Every tag, with the commit it names (`tags.ts`). */
+  async listTags(): Promise<TagRef[]> {
+    return listTags(this.#ctx);
+  }
+
+  /** Writes the annotated tag `name` on `commit` (the committer identity as tagger). */
+  async createTag(input: { name: string; commit: string; message: string }): Promise<void> {
+    return createAnnotatedTag(this.#ctx, input);
+  }
+
+  /** Pushes the tag `name` to `remote` (never moving one the remote has). */
+  async pushTag(name: string, remote = 'origin'): Promise<void> {
+    return pushTag(this.#ctx, { name, remote });
   }
 
   /**
