@@ -13,9 +13,14 @@
 import { GitError } from './errors.ts';
 import type { GitRepo } from './git/repo.ts';
 import type { PullOperation, PullRequests, PullResult } from './github/pulls.ts';
-import { applyBranchPlan, mergeBranch } from './registry/apply.ts';
+import {
+  applyBranchPlan,
+  mergeBranch,
+  planRegistrationAt,
+  type RegisterOptions,
+} from './registry/apply.ts';
 import { readHistory } from './registry/history.ts';
-import { promoteBranch } from './registry/messages.ts';
+import { promoteBranch, ref, registerBranch } from './registry/messages.ts';
 import { paths } from './registry/paths.ts';
 import {
   planPromotion,
@@ -419,4 +424,39 @@ export async function applyProposal<P extends BranchChange>(
         ? 'updated'
         : 'unchanged';
   return { ...applied, operation, pullRequest: pr };
+}
+
+/** A registration proposed by pull request: the run, and the pull request's body. */
+export interface RegistrationInput
+  extends
+    Omit<ProposeInput, 'model'>,
+    Pick<RegisterOptions, 'run' | 'commit' | 'now' | 'assessment'> {
+  /** The pull request's body for the version planned (the report, or the card). */
+  body: (version: number) => Promise<string>;
+}
+
+/**
+ * Registration by pull request, for a default branch whose ruleset requires one: the version is
+ * planned on the default branch's tip, as a push would register it (versions stay append-only
+ * and allocated on main), and written as one commit on the model's standing branch
+ * `pinml/register-<model>`, whose one pull request is opened or updated. A newer registration
+ * before it merges re-plans on main and replaces it (the newer data wins, as the model's
+ * concurrency group lets the newest push register). Merging it is the registration; the
+ * promotion is proposed from the merged version (registry.yml).
+ */
+export async function proposeRegistration(
+  input: RegistrationInput,
+): Promise<Unchanged | (Applied<BranchChange> & { version: number })> {
+  const model = input.run.record.model;
+  const plan = await planRegistrationAt(input.repo, input.at, input);
+  if (plan.status === 'unchanged') return { status: 'unchanged', reason: plan.reason };
+  const change: BranchChange = {
+    branch: registerBranch(model),
+    base: input.at,
+    title: `Register ${ref(model, plan.version)}`,
+    message: plan.message,
+    files: plan.files,
+  };
+  const applied = await applyProposal(input, change, () => input.body(plan.version));
+  return { ...applied, version: plan.version };
 }

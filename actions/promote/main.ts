@@ -6,10 +6,11 @@
  * a newer production pin, makes it wrong.
  */
 import * as core from '@actions/core';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../pipeline/errors.ts';
 import { proposePromotion, withdrawStalePromotion } from '../../pipeline/propose.ts';
-import { listModels } from '../../pipeline/registry/registry.ts';
+import { listModels, readModelState } from '../../pipeline/registry/registry.ts';
 import { parseModelRef, ref } from '../../pipeline/registry/messages.ts';
 import * as action from '../common/action.ts';
 import * as branch from '../common/branch.ts';
@@ -25,8 +26,17 @@ export interface WithdrawInputs extends branch.BranchInputs {
   withdraw: 'hold' | 'reject' | 'production-changed';
 }
 
-export function parseInputs(get: action.InputGetter): PromoteInputs | WithdrawInputs {
+/** `target: registered`: the versions the push that started the run registered. */
+export interface RegisteredInputs extends branch.BranchInputs {
+  registered: true;
+}
+
+export function parseInputs(
+  get: action.InputGetter,
+): PromoteInputs | WithdrawInputs | RegisteredInputs {
   const withdraw = get('withdraw');
+  if (withdraw === '' && get('target') === 'registered')
+    return { registered: true, ...branch.parseBranchInputs(get, 'pinml,promotion') };
   // After a production change, every model's proposal may be looked at (target empty).
   const target = withdraw === 'production-changed' ? get('target') : action.required(get, 'target');
   if (withdraw !== '') {
@@ -92,11 +102,66 @@ async function withdraw(inputs: WithdrawInputs, env: NodeJS.ProcessEnv): Promise
   await action.writeSummary(lines.join('\n') || '### pinml: no model to look at\n');
 }
 
+/**
+ * `target: registered` (registry.yml, after a registration pull request merged): proposes the
+ * promotion of each version the push registered — cards there at the push's `after` and not at
+ * its `before` — whose card decided `promote`.
+ */
+async function promoteRegistered(inputs: RegisteredInputs, env: NodeJS.ProcessEnv): Promise<void> {
+  const event = JSON.parse(
+    await readFile(env.GITHUB_EVENT_PATH ?? '', 'utf8').catch(() => '{}'),
+  ) as {
+    before?: unknown;
+  };
+  const before =
+    typeof event.before === 'string' && !/^0+$/.test(event.before) ? event.before : undefined;
+  const { input } = await branch.proposeInput({ ...inputs, model: '' }, env);
+  const lines: string[] = [];
+  const proposed: string[] = [];
+  for (const model of await listModels(input.repo, input.at)) {
+    const now = await readModelState(input.repo, input.at, model);
+    const was =
+      before === undefined
+        ? undefined
+        : await readModelState(input.repo, before, model).catch(() => undefined);
+    if (before === undefined) {
+      lines.push(`### pinml: no push to compare with: nothing proposed for ${model}\n`);
+      continue;
+    }
+    const had = new Set((was?.cards ?? []).map((c) => c.version));
+    const added = now.cards.filter((c) => !had.has(c.version));
+    const newest = added.at(-1);
+    if (newest === undefined) continue;
+    if (newest.decision.action !== 'promote') {
+      lines.push(
+        `### pinml: ${ref(model, newest.version)} registered with decision ${newest.decision.action}: not proposed\n`,
+      );
+      continue;
+    }
+    const proposal = await proposePromotion({ ...input, model, version: newest.version });
+    if (proposal.status === 'unchanged') {
+      lines.push(`### pinml: ${proposal.reason}\n`);
+      continue;
+    }
+    const { link } = branch.proposalOutputs(proposal);
+    proposed.push(ref(model, newest.version));
+    lines.push(
+      `### pinml: ${ref(model, newest.version)} proposed for production (${proposal.operation}): ${link}\n`,
+    );
+  }
+  action.setOutputs({
+    operation: proposed.length > 0 ? 'created' : 'unchanged',
+    proposed: JSON.stringify(proposed),
+  });
+  await action.writeSummary(lines.join('\n') || '### pinml: the push registered no version\n');
+}
+
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
     action.useCommitIdentity(get, env);
     if ('withdraw' in inputs) return withdraw(inputs, env);
+    if ('registered' in inputs) return promoteRegistered(inputs, env);
     const { root, input } = await branch.proposeInput(inputs, env);
     const report = inputs.report === undefined ? {} : { report: path.resolve(root, inputs.report) };
     const proposal = await proposePromotion({ ...input, version: inputs.version, ...report });

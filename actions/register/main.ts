@@ -4,10 +4,19 @@
  */
 import * as core from '@actions/core';
 import path from 'node:path';
-import { registerRunFolder } from '../../pipeline/registry/apply.ts';
+import { UsageError } from '../../pipeline/errors.ts';
+import type { GitRepo } from '../../pipeline/git/repo.ts';
+import { createGitHubClient } from '../../pipeline/github/client.ts';
+import { commitThroughApi } from '../../pipeline/github/git-database.ts';
+import { proposeRegistration } from '../../pipeline/propose.ts';
+import { registerRunFolder, type RegisterOptions } from '../../pipeline/registry/apply.ts';
+import { readReportBody } from '../../pipeline/report-files.ts';
+import { readAssessment, readRunFolder } from '../../pipeline/run-folder.ts';
 import { syncGtoTags } from '../../pipeline/registry/gto-sync.ts';
 import { ref } from '../../pipeline/registry/messages.ts';
 import * as action from '../common/action.ts';
+import * as branch from '../common/branch.ts';
+import { repository } from '../common/branch.ts';
 
 export interface RegisterInputs {
   runDir: string;
@@ -16,6 +25,13 @@ export interface RegisterInputs {
   token: string;
   commit?: string;
   gtoTags: boolean;
+  /**
+   * `git` (push), `api` (GitHub's git database: a commit GitHub signs) or `pull-request` (the
+   * registration commit on `pinml/register-<model>` and its pull request).
+   */
+  commitVia: 'git' | 'api' | 'pull-request';
+  /** The decide step's report (report.json), for the registration pull request's body. */
+  report?: string;
 }
 
 export function parseInputs(get: action.InputGetter): RegisterInputs {
@@ -26,15 +42,97 @@ export function parseInputs(get: action.InputGetter): RegisterInputs {
     token: get('github-token'),
     ...action.optional(get, 'commit', 'commit'),
     gtoTags: action.boolean(get, 'gto-tags'),
+    commitVia: commitVia(get('commit-via') || 'git'),
+    ...action.optional(get, 'report', 'report'),
   };
+}
+
+function commitVia(value: string): RegisterInputs['commitVia'] {
+  if (value !== 'git' && value !== 'api' && value !== 'pull-request')
+    throw new UsageError(
+      `input "commit-via" must be git, api or pull-request, got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
+/** Registration through GitHub's git database API (`commit-via: api`). */
+function apiPublisher(
+  repo: GitRepo,
+  token: string,
+  env: NodeJS.ProcessEnv,
+): NonNullable<RegisterOptions['publish']> {
+  const client = createGitHubClient({
+    token,
+    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+    onWait: (m) => core.info(m),
+  });
+  return async ({ tip, files, message, branch }) =>
+    commitThroughApi(client, {
+      ...repository(env),
+      branch,
+      parent: tip,
+      parentTree: (await repo.readCommit(tip)).tree,
+      files,
+      message,
+    });
+}
+
+/** `commit-via: pull-request`: the registration as its pull request; merging it registers. */
+async function registerByPullRequest(
+  inputs: RegisterInputs,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const dir = path.resolve(action.workspace(env), inputs.runDir);
+  const run = await readRunFolder(dir);
+  const model = run.record.model;
+  const { root, input } = await branch.proposeInput(
+    {
+      model,
+      base: inputs.branch,
+      remote: inputs.remote,
+      labels: ['pinml', 'registration'],
+      token: inputs.token,
+    },
+    env,
+  );
+  const assessment = await readAssessment(dir);
+  const reportFile = inputs.report === undefined ? undefined : path.resolve(root, inputs.report);
+  const commit = await input.repo.resolve(inputs.commit ?? env.GITHUB_SHA ?? 'HEAD');
+  const proposal = await proposeRegistration({
+    ...input,
+    run,
+    commit,
+    now: () => new Date(),
+    ...(assessment ? { assessment } : {}),
+    body: (version) =>
+      reportFile === undefined
+        ? Promise.resolve(
+            `Registers ${ref(model, version)} (training key \`${run.record.chosen.trainingKey.slice(0, 12)}\`).\n`,
+          )
+        : readReportBody(reportFile, version),
+  });
+  if (proposal.status === 'unchanged') {
+    action.setOutputs({ status: 'unchanged' });
+    core.info(proposal.reason);
+    return action.writeSummary(`### pinml: ${proposal.reason}\n`);
+  }
+  const target = ref(model, proposal.version);
+  const { outputs, link } = branch.proposalOutputs(proposal);
+  action.setOutputs({ ...outputs, status: 'proposed', version: proposal.version, ref: target });
+  await action.writeSummary(
+    `### pinml: ${target} proposed for registration (${proposal.operation}): ${link}. Merging it registers ${target}; registry.yml then proposes its promotion.\n`,
+  );
 }
 
 export function run(get = action.runnerInput, env = process.env): Promise<void> {
   return action.runAction(async () => {
     const inputs = parseInputs(get);
     action.useCommitIdentity(get, env);
+    if (inputs.commitVia === 'pull-request') return registerByPullRequest(inputs, env);
     const { root, repo } = action.openRepository(inputs.token, env);
+    const publish = inputs.commitVia === 'api' ? apiPublisher(repo, inputs.token, env) : undefined;
     const result = await registerRunFolder(repo, {
+      ...(publish ? { publish } : {}),
       dir: path.resolve(root, inputs.runDir),
       branch: inputs.branch,
       remote: inputs.remote,

@@ -33,6 +33,17 @@ export interface RegisterOptions {
   random?: () => number;
   /** The clock the retry budget is measured on (ms). */
   clock?: () => number;
+  /**
+   * Publishes the registration instead of `git push` (GitHub's git database API: a commit GitHub
+   * signs); returns the id of the commit now at the branch's tip. It must throw GitError
+   * `not-fast-forward` when the branch moved, so the registration is planned again.
+   */
+  publish?: (input: {
+    tip: string;
+    files: readonly { path: string; content: string }[];
+    message: string;
+    branch: string;
+  }) => Promise<string>;
   /** Called with the planned commit before each push (tests use it to force interleaving). */
   beforePush?: (attempt: number, plan: RegistrationPlan) => Promise<void>;
   /**
@@ -200,8 +211,18 @@ export async function registerRun(
     }
     await options.beforePush?.(attempt, plan);
     const retry = attempt < maxAttempts && clock() < deadline;
+    let landed = oid;
     try {
-      await repo.push({ remote, branch: options.branch, oid });
+      if (options.publish) {
+        landed = await options.publish({
+          tip,
+          files: plan.files,
+          message: plan.message,
+          branch: options.branch,
+        });
+        // The commit GitHub wrote: fetched, so the local branch can follow it.
+        await repo.fetch({ remote, branch: options.branch });
+      } else await repo.push({ remote, branch: options.branch, oid });
     } catch (e) {
       if (!(e instanceof GitError)) throw e;
       if (e.reason === 'network') {
@@ -231,7 +252,7 @@ export async function registerRun(
       }
       throw e;
     }
-    return done('created', oid);
+    return done('created', landed);
   }
 }
 

@@ -20,6 +20,11 @@ export function promoteBranch(model: string): string {
   return `pinml/promote-${model}`;
 }
 
+/** The standing branch of a model's registration pull request (registration by pull request). */
+export function registerBranch(model: string): string {
+  return `pinml/register-${model}`;
+}
+
 /** The rollback branch of a model. */
 export function rollbackBranch(model: string): string {
   return `pinml/rollback-${model}`;

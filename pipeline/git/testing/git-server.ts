@@ -8,7 +8,7 @@
  * deadlocks (the server cannot answer while the event loop is blocked).
  */
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,28 +83,64 @@ export async function createBareRepo(
   return dir;
 }
 
+/** A ruleset's rules, as `protectBranch` enforces them. */
+export interface BranchRules {
+  /** "Require a pull request before merging": every push to the branch is refused. Default on. */
+  pullRequest?: boolean;
+  /**
+   * "Require signed commits": a push whose new commits are not all ones GitHub signed (the fake's
+   * API-created commits, listed in the bare repository's `pinml-verified-commits`) is refused.
+   */
+  signedCommits?: boolean;
+}
+
 /**
- * Installs a pre-receive hook in `<root>/<name>.git` that refuses every update of `branch`,
- * printing GitHub's wording for a protected branch, so tests meet the refusal a real host sends.
- * Pushers named in `bypass` (the server's `PINML_PUSHED_BY`: a ruleset's bypass list) may push.
+ * Installs a pre-receive hook in `<root>/<name>.git` that refuses updates of `branch` as a
+ * ruleset with `rules` does, printing GitHub's wording, so tests meet the refusal a real host
+ * sends. Pushers named in `bypass` (the server's `PINML_PUSHED_BY`: a ruleset's bypass list) may
+ * push. With `signedCommits`, the fake GitHub's ref updates check the same rule.
  */
 export async function protectBranch(
   root: string,
   name: string,
   branch: string,
   bypass: readonly string[] = [],
+  rules: BranchRules = { pullRequest: true },
 ): Promise<void> {
-  const hooks = join(repoDir(root, name), 'hooks');
+  const dir = repoDir(root, name);
+  const hooks = join(dir, 'hooks');
   await mkdir(hooks, { recursive: true });
   const ref = `refs/heads/${branch}`;
+  const zero = '0'.repeat(40);
+  // A push straight to the bare repository (a developer's clone) has no PINML_PUSHED_BY.
+  const bypassed = bypass
+    .map((b) => ` && [ "\${PINML_PUSHED_BY:-developer}" != "${b}" ]`)
+    .join('');
   const script = [
     '#!/bin/sh',
     'refused=0',
     'while read old new ref; do',
-    `  if [ "$ref" = "${ref}" ]${bypass.map((b) => ` && [ "$PINML_PUSHED_BY" != "${b}" ]`).join('')}; then`,
-    `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
-    `    echo "error: Changes must be made through a pull request." >&2`,
-    '    refused=1',
+    `  if [ "$ref" = "${ref}" ]${bypassed}; then`,
+    ...(rules.pullRequest !== false
+      ? [
+          `    echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
+          `    echo "error: Changes must be made through a pull request." >&2`,
+          '    refused=1',
+        ]
+      : []),
+    ...(rules.signedCommits === true
+      ? [
+          `    if [ "$old" = "${zero}" ]; then range="$new"; else range="$old..$new"; fi`,
+          '    for c in $(git rev-list $range); do',
+          '      if ! grep -qx "$c" pinml-verified-commits 2>/dev/null; then',
+          `        echo "error: GH006: Protected branch update failed for ${ref}." >&2`,
+          '        echo "error: Commits must have verified signatures." >&2',
+          '        refused=1',
+          '        break',
+          '      fi',
+          '    done',
+        ]
+      : []),
     '  fi',
     'done',
     'exit $refused',
@@ -113,6 +149,7 @@ export async function protectBranch(
   const hook = join(hooks, 'pre-receive');
   await writeFile(hook, script);
   await chmod(hook, 0o755);
+  if (rules.signedCommits === true) await appendFile(join(dir, 'pinml-signed-branches'), `${branch}\n`);
 }
 
 type Access = 'read' | 'write' | 'denied';

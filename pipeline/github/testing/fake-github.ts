@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { GitRepo } from '../../git/repo.ts';
+import { handleGitDatabase } from './fake-git-database.ts';
 import {
   DEFAULT_LABELS,
   handleIssues,
@@ -73,7 +74,8 @@ const compiled: CompiledOperation[] = fixture.operations.map((op) => {
   const names: string[] = [];
   const source = op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     names.push(name);
-    return '([^/]+)';
+    // A git ref (`heads/main`) keeps its slashes, encoded or not.
+    return name === 'ref' ? '(.+)' : '([^/]+)';
   });
   const params = new Map<string, { in: string; required: boolean; validate: ValidateFunction }>();
   for (const p of op.parameters) {
@@ -374,6 +376,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       caller,
     );
     if (issueReply !== undefined) return issueReply;
+    const gitReply = await handleGitDatabase(
+      { bare: options.bareRepoDir, apiUrl: url, owner, repo },
+      op.operationId,
+      params,
+      body,
+      caller,
+    );
+    if (gitReply !== undefined) return gitReply;
     const pull = (): FakePull | undefined =>
       pulls.find((p) => p.number === Number(params.pull_number));
     switch (op.operationId) {
@@ -646,6 +656,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       if (op.operationId === 'repos/create-dispatch-event' && status === 204) {
         const type = String((body as { event_type?: string } | undefined)?.event_type ?? '');
         events.push({ name: 'repository_dispatch', type, by: given, at: Date.now() });
+      }
+      if (op.operationId === 'git/update-ref' && status === 200) {
+        const moved = out as { ref: string; previous: string; object: { sha: string } };
+        events.push({
+          name: 'push',
+          ref: moved.ref,
+          before: moved.previous,
+          after: moved.object.sha,
+          by: given,
+          at: Date.now(),
+        });
       }
       if (merging && status === 200 && mergeBase !== undefined && made.sha !== undefined)
         events.push({
