@@ -28,6 +28,7 @@ describe('workflow and action validation', async () => {
         'report.yml',
         'report-comment.yml',
         'registry.yml',
+        'release.yml',
       ]),
     );
     expect(actions).toEqual([
@@ -40,6 +41,7 @@ describe('workflow and action validation', async () => {
       'prepare',
       'promote',
       'register',
+      'release',
       'rollback',
       'tag',
       'train',

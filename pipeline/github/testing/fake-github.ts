@@ -144,6 +144,17 @@ export function neededPermission(
   return { scope, level: method === 'GET' || method === 'HEAD' ? 'read' : 'write' };
 }
 
+/** A release as the fake keeps it. */
+export interface FakeRelease {
+  id: number;
+  tag_name: string;
+  name: string;
+  prerelease: boolean;
+  make_latest: string;
+  body: string;
+  html_url: string;
+}
+
 /** An event an API call caused. */
 export type FakeEvent =
   | {
@@ -192,6 +203,8 @@ export interface FakeGitHub {
    * no workflow from an event its Actions token caused: `actions/testing/events.ts`).
    */
   events: FakeEvent[];
+  /** The releases created. */
+  releases: FakeRelease[];
   /** Repository settings a test may change while the fake runs. */
   settings: { actionsCanCreatePullRequests: boolean };
   /**
@@ -246,6 +259,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const requests: FakeGitHub['requests'] = [];
   const violations: string[] = [];
   const events: FakeEvent[] = [];
+  const releases: FakeRelease[] = [];
   const settings = { actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? false };
   let nextNumber = 1;
   let url = '';
@@ -516,6 +530,34 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         Object.assign(p, { state: 'closed', merged: true, merge_commit_sha: oid });
         return [200, { sha: oid, merged: true, message: 'Pull Request successfully merged' }];
       }
+      case 'repos/create-release': {
+        const tag = String(body.tag_name);
+        if (releases.some((r) => r.tag_name === tag))
+          return [
+            422,
+            {
+              message: 'Validation Failed',
+              errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+            },
+          ];
+        const release = {
+          id: releases.length + 1,
+          tag_name: tag,
+          name: typeof body.name === 'string' ? body.name : tag,
+          prerelease: body.prerelease === true,
+          make_latest: typeof body.make_latest === 'string' ? body.make_latest : 'true',
+          // GitHub writes the notes from the pull requests merged since the previous release.
+          body:
+            body.generate_release_notes === true
+              ? `## What's Changed\n\n**Full Changelog**: https://github.com/${owner}/${repo}/commits/${tag}\n`
+              : typeof body.body === 'string'
+                ? body.body
+                : '',
+          html_url: `https://github.com/${owner}/${repo}/releases/tag/${tag}`,
+        };
+        releases.push(release);
+        return [201, release];
+      }
       case 'actions/create-workflow-dispatch':
       case 'repos/create-dispatch-event':
         // Recorded as the events they are (the server below adds who sent them).
@@ -693,6 +735,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     requests,
     violations,
     events,
+    releases,
     settings,
     async openForkPull(input) {
       const base = input.base ?? defaultBranch;
