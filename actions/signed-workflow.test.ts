@@ -116,6 +116,7 @@ describe.skipIf(
           signedCommits: true,
         });
         const vars = { PINML_COMMIT_VIA: 'pull-request' };
+        sandbox.fake.settings.allowAutoMerge = true; // Settings → General → "Allow auto-merge"
         const main = await sandbox.tip();
         // (The developer's push stands for a merged data pull request.)
         const result = await run(
@@ -128,7 +129,11 @@ describe.skipIf(
         );
         const steps = result.jobs.decide?.instances[0]?.steps ?? [];
         const register = steps.find((s) => s.id === 'register');
-        expect(register?.outputs).toMatchObject({ status: 'proposed', ref: 'iris@2' });
+        expect(register?.outputs).toMatchObject({
+          status: 'proposed',
+          ref: 'iris@2',
+          'auto-merge': 'requested',
+        });
         expect(steps.find((s) => s.id === 'promote')?.result).toBe('skipped');
         expect(await sandbox.tip()).not.toBe(main); // the developer's push
         const registration = loop.openPulls().find((p) => p.head.ref === 'pinml/register-iris');
@@ -137,6 +142,8 @@ describe.skipIf(
           labels: ['pinml', 'registration'],
         });
         expect(registration?.body).toContain('iris@2');
+        // GitHub merges it once the ruleset's requirements pass (here: at once, as the reviewer).
+        expect(registration?.auto_merge).toMatchObject({ merge_method: 'merge' });
         // Nothing registered on main until the pull request merges.
         expect(await sandbox.show('main', 'registry/iris/versions/2/card.json')).toBeUndefined();
 

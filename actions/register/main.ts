@@ -6,7 +6,8 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { UsageError } from '../../pipeline/errors.ts';
 import type { GitRepo } from '../../pipeline/git/repo.ts';
-import { createGitHubClient } from '../../pipeline/github/client.ts';
+import { createGitHubClient, type GitHubClient } from '../../pipeline/github/client.ts';
+import { requestAutoMerge } from '../../pipeline/github/pulls.ts';
 import { commitThroughApi } from '../../pipeline/github/git-database.ts';
 import { proposeRegistration } from '../../pipeline/propose.ts';
 import { registerRunFolder, type RegisterOptions } from '../../pipeline/registry/apply.ts';
@@ -55,19 +56,23 @@ function commitVia(value: string): RegisterInputs['commitVia'] {
   return value;
 }
 
+function client(token: string, env: NodeJS.ProcessEnv): GitHubClient {
+  return createGitHubClient({
+    token,
+    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+    onWait: (m) => core.info(m),
+  });
+}
+
 /** Registration through GitHub's git database API (`commit-via: api`). */
 function apiPublisher(
   repo: GitRepo,
   token: string,
   env: NodeJS.ProcessEnv,
 ): NonNullable<RegisterOptions['publish']> {
-  const client = createGitHubClient({
-    token,
-    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-    onWait: (m) => core.info(m),
-  });
+  const github = client(token, env);
   return async ({ tip, files, message, branch }) =>
-    commitThroughApi(client, {
+    commitThroughApi(github, {
       ...repository(env),
       branch,
       parent: tip,
@@ -118,9 +123,25 @@ async function registerByPullRequest(
   }
   const target = ref(model, proposal.version);
   const { outputs, link } = branch.proposalOutputs(proposal);
-  action.setOutputs({ ...outputs, status: 'proposed', version: proposal.version, ref: target });
+  // Merged by GitHub once the ruleset's requirements pass, where the repository allows it.
+  const nodeId = proposal.pullRequest?.nodeId;
+  const refusedAutoMerge =
+    nodeId === undefined
+      ? 'no pull request'
+      : await requestAutoMerge(client(inputs.token, env), nodeId);
+  if (refusedAutoMerge !== undefined)
+    action.warn(
+      `auto-merge of the registration pull request not requested (${refusedAutoMerge}): merge it to register ${target}`,
+    );
+  action.setOutputs({
+    ...outputs,
+    status: 'proposed',
+    version: proposal.version,
+    ref: target,
+    'auto-merge': refusedAutoMerge === undefined ? 'requested' : 'unavailable',
+  });
   await action.writeSummary(
-    `### pinml: ${target} proposed for registration (${proposal.operation}): ${link}. Merging it registers ${target}; registry.yml then proposes its promotion.\n`,
+    `### pinml: ${target} proposed for registration (${proposal.operation}): ${link}. Merging it registers ${target}; registry.yml then proposes its promotion.\n\n${refusedAutoMerge === undefined ? 'Auto-merge requested: GitHub merges it once the ruleset allows.' : `Auto-merge not requested: ${refusedAutoMerge}.`}\n`,
   );
 }
 

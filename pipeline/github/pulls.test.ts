@@ -6,7 +6,7 @@ import { GitHubError } from '../errors.ts';
 import { gitCli, gitEnv } from '../git/testing/git-cli.ts';
 import { createBareRepo } from '../git/testing/git-server.ts';
 import { createGitHubClient } from './client.ts';
-import { upsertPullRequest, type PullRequestSpec } from './pulls.ts';
+import { requestAutoMerge, upsertPullRequest, type PullRequestSpec } from './pulls.ts';
 import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.ts';
 
 let root: string;
@@ -176,5 +176,38 @@ describe('the fake GitHub', () => {
       `Merge pull request #${number} from acme/pinml/promote-iris`,
     );
     expect(await git(bare, 'fsck', '--strict')).toBe('');
+  });
+});
+
+describe('requestAutoMerge through the fake GitHub GraphQL, checked against GitHub’s schema', () => {
+  it('is refused with GitHub’s words while the repository does not allow auto-merge, then requested', async () => {
+    const client = createGitHubClient({ token: 's3cret', baseUrl: fake.url, retries: 0 });
+    const earlier = fake.violations.length; // the tests above send bad requests on purpose
+    const pr = await upsertPullRequest(
+      client,
+      spec({ head: 'pinml/rollback-iris', title: 'Auto-merge me', labels: [] }),
+    );
+    expect(pr.nodeId).toMatch(/^PR_/);
+    fake.settings.allowAutoMerge = false;
+    expect(await requestAutoMerge(client, pr.nodeId ?? '')).toBe(
+      'Auto merge is not allowed for this repository',
+    );
+    fake.settings.allowAutoMerge = true;
+    expect(await requestAutoMerge(client, pr.nodeId ?? '')).toBeUndefined();
+    expect(fake.pulls.find((p) => p.number === pr.number)?.auto_merge).toMatchObject({
+      merge_method: 'merge',
+    });
+    // A job token without pull-requests: write is refused.
+    const readOnly = createGitHubClient({ token: 'ghs_read', baseUrl: fake.url, retries: 0 });
+    fake.settings.allowAutoMerge = true;
+    expect(await requestAutoMerge(readOnly, pr.nodeId ?? '')).toMatch(
+      /Bad credentials|not accessible/,
+    );
+    expect(fake.violations.slice(earlier)).toEqual([]);
+    // A query GitHub's schema does not have is a violation.
+    await client
+      .graphql('mutation { enablePullRequestAutoMerge(input: {}) { nope } }')
+      .catch(() => undefined);
+    expect(fake.violations.slice(earlier).join('\n')).toMatch(/POST \/graphql: /);
   });
 });

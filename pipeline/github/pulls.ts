@@ -26,6 +26,8 @@ export interface PullResult {
   operation: PullOperation;
   number: number;
   url: string;
+  /** The pull request's GraphQL node id (what auto-merge is requested with). */
+  nodeId?: string;
 }
 
 /** Adding a label the repository lacks creates it: `pull-requests: write` does not cover that. */
@@ -88,12 +90,18 @@ export async function upsertPullRequest(
       operation: same && !headChanged ? 'unchanged' : 'updated',
       number: existing.number,
       url: existing.html_url,
+      nodeId: existing.node_id,
     };
   } else {
     const created = await client.rest.pulls
       .create({ owner, repo, head: spec.head, base: spec.base, title: spec.title, body: spec.body })
       .catch((e: unknown) => explain(e, `open a pull request from ${spec.head} to ${spec.base}`));
-    result = { operation: 'created', number: created.data.number, url: created.data.html_url };
+    result = {
+      operation: 'created',
+      number: created.data.number,
+      url: created.data.html_url,
+      nodeId: created.data.node_id,
+    };
   }
   const have = new Set((existing?.labels ?? []).map((l) => l.name));
   const missing = spec.labels.filter((l) => !have.has(l));
@@ -154,3 +162,30 @@ export function repositoryPulls(
     close: (head, base, comment) => closePullRequest(client, { ...where, head, base }, comment),
   };
 }
+
+/**
+ * Asks GitHub to merge the pull request once its requirements pass (GraphQL
+ * `enablePullRequestAutoMerge`: REST has no such call). Resolves to the reason when GitHub will
+ * not (auto-merge off for the repository, a pull request with nothing to wait for), undefined
+ * when requested.
+ */
+export async function requestAutoMerge(
+  client: GitHubClient,
+  nodeId: string,
+): Promise<string | undefined> {
+  try {
+    await client.graphql(
+      `mutation($id: ID!) {
+        enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: MERGE }) {
+          pullRequest { number autoMergeRequest { enabledAt } }
+        }
+      }`,
+      { id: nodeId },
+    );
+    return undefined;
+  } catch (e) {
+    const errors = (e as { errors?: { message?: string }[] }).errors;
+    return errors?.map((x) => x.message).join('; ') ?? (e as Error).message;
+  }
+}
+

@@ -14,6 +14,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { GitRepo } from '../../git/repo.ts';
 import { handleGitDatabase } from './fake-git-database.ts';
+import { handleGraphql, pullNodeId } from './fake-graphql.ts';
 import {
   DEFAULT_LABELS,
   handleIssues,
@@ -206,7 +207,7 @@ export interface FakeGitHub {
   /** The releases created. */
   releases: FakeRelease[];
   /** Repository settings a test may change while the fake runs. */
-  settings: { actionsCanCreatePullRequests: boolean };
+  settings: { actionsCanCreatePullRequests: boolean; allowAutoMerge: boolean };
   /**
    * Opens a pull request from a fork, as its author does on github.com (not through this API,
    * whose token the fork's author does not have). Its head commit must then be put under
@@ -260,7 +261,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const violations: string[] = [];
   const events: FakeEvent[] = [];
   const releases: FakeRelease[] = [];
-  const settings = { actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? false };
+  const settings = {
+    actionsCanCreatePullRequests: options.actionsCanCreatePullRequests ?? false,
+    // "Allow auto-merge" (Settings → General): off on a new repository.
+    allowAutoMerge: false,
+  };
   let nextNumber = 1;
   let url = '';
 
@@ -369,6 +374,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     head: { ...p.head, repo: repoJson(p.head.repo) },
     base: { ...p.base, repo: repoJson(`${owner}/${repo}`) },
     id: p.number,
+    node_id: pullNodeId(p.number),
+    auto_merge: p.auto_merge ?? null,
     labels: p.labels.map((name, i) => ({ id: i + 1, name })),
     url: `${url}/repos/${owner}/${repo}/pulls/${p.number}`,
   });
@@ -581,6 +588,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           send(res, 401, { message: 'Bad credentials' });
           return;
         }
+      }
+      if (method === 'POST' && parsed.pathname === '/graphql') {
+        // GitHub's GraphQL needs the same token; a job's token needs pull-requests: write to
+        // change a pull request.
+        if (scoped !== undefined && LEVEL[scoped['pull-requests'] ?? 'none'] < LEVEL.write) {
+          requests.push({ method, path: parsed.pathname, status: 200, operationId: 'graphql' });
+          send(res, 200, {
+            errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }],
+          });
+          return;
+        }
+        const reply = handleGraphql({ pulls, settings }, text);
+        violations.push(...reply.violations.map((v) => `POST /graphql: ${v}`));
+        requests.push({
+          method,
+          path: parsed.pathname,
+          status: reply.status,
+          operationId: 'graphql',
+        });
+        send(res, reply.status, reply.body);
+        return;
       }
       const { op, params, body, errors } = validate(
         method,

@@ -29,6 +29,8 @@ export interface FakePull {
   merged: boolean;
   merge_commit_sha: string | null;
   html_url: string;
+  /** Auto-merge requested (GraphQL `enablePullRequestAutoMerge`): GitHub merges it once it may. */
+  auto_merge?: { merge_method: string; enabled_at: string } | null;
 }
 
 export interface FakeIssue {
