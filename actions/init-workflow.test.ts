@@ -5,59 +5,27 @@
  * pinml's own workflow validation, and a push runs its train.yml with pinml's published bundles
  * and opens the promotion pull request.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createBareRepo,
-  startGitServer,
-  type GitServer,
-} from '../pipeline/git/testing/git-server.ts';
 import { planInit, resolveActions } from '../pipeline/init.ts';
 import { validateWorkflow } from './scripts/validate.ts';
 import { modelRepositoryFiles } from './testing/fixture-repo.ts';
 import { node24, repoRoot } from './testing/run-action.ts';
+import { publishPinml, type Published } from './testing/published.ts';
 import { startSandbox, type Sandbox } from './testing/sandbox.ts';
 import { runWorkflow } from './testing/workflow-runner.ts';
 
-const run = promisify(execFile);
 let sandbox: Sandbox;
 /** Where pinml is published: a public repository (no token) with a release tag. */
-let published: { server: GitServer; root: string; base: string; commit: string };
+let published: Published;
 
 beforeAll(async () => {
   // A default branch other than main: nothing may assume main.
   sandbox = await startSandbox({ defaultBranch: 'trunk' });
-  const root = await mkdtemp(path.join(tmpdir(), 'pinml-published-'));
-  const bare = await createBareRepo(root, 'pinml-org/pinml');
-  const work = path.join(root, 'work');
-  const env = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Release',
-    GIT_AUTHOR_EMAIL: 'release@example.com',
-    GIT_COMMITTER_NAME: 'Release',
-    GIT_COMMITTER_EMAIL: 'release@example.com',
-  };
-  const git = async (...args: string[]) =>
-    (await run('git', args, { cwd: root, env })).stdout.trim();
-  await git('init', '--quiet', '--initial-branch=main', work);
-  await git('-C', work, 'commit', '--quiet', '--allow-empty', '-m', 'pinml 1.2.0');
-  await git('-C', work, 'tag', '-a', 'v1.2.0', '-m', 'pinml 1.2.0');
-  await git('-C', work, 'push', '--quiet', bare, 'main', 'v1.2.0');
-  const commit = await git('-C', work, 'rev-parse', 'HEAD');
-  const server = await startGitServer({ root });
-  const base = server.url('pinml-org/pinml').replace(/\/pinml-org\/pinml\.git$/, '');
-  published = { server, root, base, commit };
+  published = await publishPinml('v1.2.0');
 });
 
 afterAll(async () => {
-  await published?.server.close();
-  if (published) await rm(published.root, { recursive: true, force: true });
+  await published?.close();
   await sandbox?.close();
 });
 

@@ -152,9 +152,12 @@ describe.skipIf(!node24Available('the workflow tests (their actions run on node2
         expect(await workflowsStarted(sandbox, { ...opened, by: 'token' })).toEqual([
           '.github/workflows/ci.yml',
         ]);
-        // A registration pushed with a personal access token runs CI, never another training.
+        // A registration pushed with a personal access token runs CI and registry.yml (whose
+        // jobs act only on a merged registration pull request or a pins change), never another
+        // training.
         expect(await workflowsStarted(sandbox, { ...registered, by: 'token' })).toEqual([
           '.github/workflows/ci.yml',
+          '.github/workflows/registry.yml',
         ]);
         // A dispatch is GitHub's exception: the job token may start one (a monitor's rollback).
         const job = createGitHubClient({

@@ -4,33 +4,21 @@
  * run from its `node_modules/.bin`, as separate processes.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './testing/runtimes.ts';
+import { installPacked, IRIS_INIT_ARGS, type Installed } from './testing/packed.ts';
 import { tempDirs } from './testing/run-cli.ts';
 
 const run = promisify(execFile);
 const dirs = tempDirs();
 let bin: string;
-let packed: { filename: string; files: { path: string }[] };
+let packed: Installed['packed'];
 
 beforeAll(async () => {
-  const root = await dirs.make();
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', root], {
-    cwd: repoRoot,
-  });
-  packed = (JSON.parse(stdout) as (typeof packed)[])[0] as typeof packed;
-  const consumer = path.join(root, 'consumer');
-  await mkdir(consumer);
-  await writeFile(path.join(consumer, 'package.json'), '{ "name": "consumer", "private": true }\n');
-  await run(
-    'npm',
-    ['install', path.join(root, packed.filename), '--no-audit', '--no-fund', '--prefer-offline'],
-    { cwd: consumer },
-  );
-  bin = path.join(consumer, 'node_modules', '.bin', 'pinml');
+  ({ bin, packed } = await installPacked(await dirs.make()));
 }, 180_000);
 
 afterAll(() => dirs.remove());
@@ -61,21 +49,7 @@ describe('the pinml package', () => {
     const sha = 'a'.repeat(40);
     const init = await run(
       bin,
-      [
-        'init',
-        '--actions',
-        `acme/pinml@${sha}`,
-        '--actions-version',
-        'v1.2.0',
-        '--model',
-        'iris',
-        '--dataset',
-        'data/iris.csv',
-        '--features',
-        'sepal_length,sepal_width,petal_length,petal_width',
-        '--label',
-        'species',
-      ],
+      ['init', '--actions', `acme/pinml@${sha}`, '--actions-version', 'v1.2.0', ...IRIS_INIT_ARGS],
       { cwd: project },
     );
     expect(init.stdout).toMatch(/^created {5}\.github\/workflows\/train\.yml$/m);

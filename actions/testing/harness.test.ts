@@ -134,6 +134,43 @@ describe('workflow triggers', () => {
     expect(triggers(events, { name: 'workflow_dispatch', sha: 'x' })).toBe(false);
   });
 
+  it('keeps branch and tag pushes apart as GitHub does: a filter of one ignores the other', () => {
+    const push = { name: 'push' as const, sha: 'x', changed: ['a.ts'] };
+    const tags = { push: { tags: ['v*'] } };
+    expect(triggers(tags, { ...push, ref: 'refs/tags/v1.2.0' })).toBe(true);
+    expect(triggers(tags, { ...push, ref: 'refs/tags/latest' })).toBe(false);
+    expect(triggers(tags, { ...push, ref: 'refs/heads/main' })).toBe(false);
+    expect(triggers(events, { ...push, ref: 'refs/tags/v1.2.0', changed: ['data/x.csv'] })).toBe(
+      false,
+    );
+    // Neither filtered: both run; a tag's paths are not evaluated.
+    expect(triggers({ push: {} }, { ...push, ref: 'refs/tags/v1.2.0' })).toBe(true);
+    expect(triggers({ push: { paths: ['data/**'] } }, { ...push, ref: 'refs/tags/v1' })).toBe(true);
+    expect(
+      triggers(
+        { push: { tags: ['v*'], 'tags-ignore': ['v*-rc*'] } },
+        { ...push, ref: 'refs/tags/v2.0.0-rc1' },
+      ),
+    ).toBe(false);
+  });
+
+  it('matches workflow_run by the completed workflow’s name, type and branch', () => {
+    const on = { workflow_run: { workflows: ['report'], types: ['completed'] } };
+    const done = {
+      name: 'workflow_run' as const,
+      workflow: 'report',
+      action: 'completed' as const,
+    };
+    expect(triggers(on, { ...done, branch: 'fewer-rows' })).toBe(true);
+    expect(triggers(on, { ...done, workflow: 'train', branch: 'x' })).toBe(false);
+    expect(
+      triggers(
+        { workflow_run: { workflows: ['report'], branches: ['main'] } },
+        { ...done, branch: 'x' },
+      ),
+    ).toBe(false);
+  });
+
   it('matches pull requests by base branch, paths and types (opened, synchronize, reopened)', () => {
     const on = { pull_request: { branches: ['main'], 'paths-ignore': ['docs/**'] } };
     const pr = { name: 'pull_request' as const, action: 'opened', base: 'main' };

@@ -19,6 +19,8 @@ export interface LoopOptions {
   /** The `vars` context of each run (read when the run starts). */
   vars?: () => Record<string, string>;
   secrets?: Record<string, string>;
+  /** Where `<owner>/<repo>/actions/<name>@<ref>` actions come from (a scaffolded repository's). */
+  remoteActions?: Record<string, string>;
 }
 
 export interface WorkflowLoop {
@@ -65,6 +67,7 @@ export function workflowLoop(sandbox: () => Sandbox, options: LoopOptions = {}):
         secrets: { ...options.secrets, ...more.secrets },
         ...(more.rerun ? { rerun: more.rerun } : {}),
         ...(more.lostRunners ? { lostRunners: more.lostRunners } : {}),
+        ...(options.remoteActions ? { remoteActions: options.remoteActions } : {}),
       });
       runs.push(result);
       expect(sandbox().fake.violations).toEqual([]);

@@ -274,8 +274,19 @@ export function triggers(events: WorkflowTemplate['events'], event: TriggerEvent
   }
   const push = events.push;
   if (push === undefined) return false;
-  const branch = (event.ref ?? 'refs/heads/main').replace(/^refs\/heads\//, '');
-  return passes(push, branch, event.changed ?? []);
+  // GitHub: a workflow that filters only branches runs for no tag, one that filters only tags
+  // for no branch; paths are not evaluated for a tag.
+  const ref = event.ref ?? 'refs/heads/main';
+  const branchFilter = push.branches !== undefined || push['branches-ignore'] !== undefined;
+  const tagFilter = push.tags !== undefined || push['tags-ignore'] !== undefined;
+  if (ref.startsWith('refs/tags/')) {
+    if (branchFilter && !tagFilter) return false;
+    const tag = ref.slice('refs/tags/'.length);
+    if (push.tags && !matchesAny(tag, push.tags)) return false;
+    return !(push['tags-ignore'] && matchesAny(tag, push['tags-ignore']));
+  }
+  if (tagFilter && !branchFilter) return false;
+  return passes(push, ref.replace(/^refs\/heads\//, ''), event.changed ?? []);
 }
 
 /** Expands `strategy.matrix` into its combinations, with GitHub's `include`/`exclude` rules. */
