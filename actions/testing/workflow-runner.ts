@@ -354,9 +354,7 @@ async function listFiles(dir: string, includeHidden: boolean, prefix = ''): Prom
 function readOnly(asked: Json): Json {
   if (asked === 'write-all' || asked === 'read-all') return 'read-all';
   if (asked === null || typeof asked !== 'object' || Array.isArray(asked)) return asked;
-  return Object.fromEntries(
-    Object.entries(asked).map(([k, v]) => [k, v === 'write' ? 'read' : v]),
-  );
+  return Object.fromEntries(Object.entries(asked).map(([k, v]) => [k, v === 'write' ? 'read' : v]));
 }
 
 type RepositoryJson = { full_name: string; owner: { login: string } } & Record<string, unknown>;

@@ -188,4 +188,3 @@ export async function requestAutoMerge(
     return errors?.map((x) => x.message).join('; ') ?? (e as Error).message;
   }
 }
-

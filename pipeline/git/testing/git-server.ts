@@ -113,9 +113,7 @@ export async function protectBranch(
   const ref = `refs/heads/${branch}`;
   const zero = '0'.repeat(40);
   // A push straight to the bare repository (a developer's clone) has no PINML_PUSHED_BY.
-  const bypassed = bypass
-    .map((b) => ` && [ "\${PINML_PUSHED_BY:-developer}" != "${b}" ]`)
-    .join('');
+  const bypassed = bypass.map((b) => ` && [ "\${PINML_PUSHED_BY:-developer}" != "${b}" ]`).join('');
   const script = [
     '#!/bin/sh',
     'refused=0',
@@ -149,7 +147,8 @@ export async function protectBranch(
   const hook = join(hooks, 'pre-receive');
   await writeFile(hook, script);
   await chmod(hook, 0o755);
-  if (rules.signedCommits === true) await appendFile(join(dir, 'pinml-signed-branches'), `${branch}\n`);
+  if (rules.signedCommits === true)
+    await appendFile(join(dir, 'pinml-signed-branches'), `${branch}\n`);
 }
 
 type Access = 'read' | 'write' | 'denied';
