@@ -19,7 +19,7 @@ import {
   planRegistrationAt,
   type RegisterOptions,
 } from './registry/apply.ts';
-import { readHistory } from './registry/history.ts';
+import { productionAt, readHistory } from './registry/history.ts';
 import { promoteBranch, ref, registerBranch } from './registry/messages.ts';
 import { paths } from './registry/paths.ts';
 import {
@@ -122,10 +122,8 @@ async function standingPin(
 ): Promise<{ tip: string; version: number } | undefined> {
   const tip = await branchTip(repo, promoteBranch(model), remote);
   if (tip === undefined) return undefined;
-  const text = await repo.readText(tip, paths.pins(model));
-  const version =
-    text === undefined ? null : parseEntry(pinsSchema, text, paths.pins(model), tip).production;
-  return version === null || version === undefined ? undefined : { tip, version };
+  const version = await productionAt(repo, tip, model);
+  return version === null ? undefined : { tip, version };
 }
 
 /**
@@ -245,12 +243,8 @@ export async function withdrawStalePromotion(input: WithdrawInput): Promise<Unch
   if (production !== null && version <= production) {
     reason = `production is ${model}@${production}, at or past the proposed ${model}@${version}`;
   } else if (input.decision === 'production-changed') {
-    const parent = (await repo.readCommit(tip)).parents[0];
-    const text = parent === undefined ? undefined : await repo.readText(parent, paths.pins(model));
-    const compared =
-      text === undefined || parent === undefined
-        ? null
-        : parseEntry(pinsSchema, text, paths.pins(model), parent).production;
+    // What the proposal was compared with: production on the branch's base.
+    const compared = await productionAt(repo, (await repo.readCommit(tip)).parents[0], model);
     if (compared !== production)
       reason = `production changed from ${compared === null ? 'none' : `${model}@${compared}`} to ${production === null ? 'none' : `${model}@${production}`} since ${model}@${version} was compared with it, so its report no longer says what merging it would do; run the train workflow to compare again`;
   } else if (proposed !== undefined && (await trainedAfter(repo, input.trainedAt, proposed))) {

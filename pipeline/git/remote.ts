@@ -49,10 +49,13 @@ export async function cloneRepository(ctx: GitContext, options: CloneOptions): P
   }
 }
 
-/** Fetches `branch` into `refs/remotes/<remote>/<branch>` and returns the remote tip. */
+/**
+ * Fetches `branch` into `refs/remotes/<remote>/<branch>` (with `tags`, the tags pointing into
+ * it as well) and returns the remote tip.
+ */
 export async function fetchBranch(
   ctx: GitContext,
-  options: { branch: string; remote: string; depth: number | undefined },
+  options: { branch: string; remote: string; depth: number | undefined; tags?: boolean },
 ): Promise<string> {
   const { branch, remote, depth } = options;
   const url = await remoteUrl(ctx, remote);
@@ -65,7 +68,7 @@ export async function fetchBranch(
       ref: branch,
       remoteRef: branch,
       singleBranch: true,
-      tags: false,
+      tags: options.tags ?? false,
       ...(depth !== undefined ? { depth } : {}),
       ...authCallbacks(ctx.token),
     }),
@@ -86,8 +89,26 @@ export async function pushCommit(
   ctx: GitContext,
   options: { oid: string; branch: string; remote: string; force: boolean },
 ): Promise<void> {
-  const { branch, remote, force } = options;
   const oid = await resolveCommit(ctx, options.oid, newCache(ctx));
+  await pushRef(ctx, { ...options, ref: oid, remoteRef: `refs/heads/${options.branch}` });
+}
+
+/**
+ * Pushes `ref` (a local ref or an object id) to `remoteRef` on a remote; `branch` names it in
+ * errors (a branch, or `refs/tags/<name>`), `oid` the commit when it is one.
+ */
+export async function pushRef(
+  ctx: GitContext,
+  options: {
+    ref: string;
+    remoteRef: string;
+    remote: string;
+    force: boolean;
+    branch: string;
+    oid?: string;
+  },
+): Promise<void> {
+  const { branch, remote, force, ref, remoteRef, oid } = options;
   const url = await remoteUrl(ctx, remote);
   const messages: string[] = [];
   await remoteCall(ctx, { action: 'push', url, branch, oid, messages }, () =>
@@ -96,8 +117,8 @@ export async function pushCommit(
       http: ctx.http,
       gitdir: ctx.gitdir,
       remote,
-      ref: oid,
-      remoteRef: `refs/heads/${branch}`,
+      ref,
+      remoteRef,
       force,
       onMessage: (line: string) => {
         messages.push(line);
@@ -107,7 +128,7 @@ export async function pushCommit(
   );
 }
 
-export async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
+async function remoteUrl(ctx: GitContext, remote: string): Promise<string> {
   const url: unknown = await run(ctx, `read remote ${remote}`, () =>
     git.getConfig({ fs: ctx.fs, gitdir: ctx.gitdir, path: `remote.${remote}.url` }),
   );
@@ -121,7 +142,7 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
   return url;
 }
 
-export async function remoteCall<T>(
+async function remoteCall<T>(
   ctx: GitContext,
   attempt: Omit<RemoteAttempt, 'authenticated'>,
   fn: () => Promise<T>,

@@ -31,7 +31,7 @@ import type { MergeInput } from './merge.ts';
 import * as read from './read.ts';
 import { cloneRepository, fetchBranch, pushCommit, remoteRefCommit } from './remote.ts';
 import { revertCommit } from './revert.ts';
-import { createAnnotatedTag, fetchTags, listTags, pushTag, type TagRef } from './tags.ts';
+import { createAnnotatedTag, listTags, pushTag, type TagRef } from './tags.ts';
 import type { RevertOptions } from './revert.ts';
 import type {
   DirEntry,
@@ -294,19 +294,20 @@ export class GitRepo {
    * Fetches `branch` from `remote` into `refs/remotes/<remote>/<branch>` and returns the
    * remote tip. A missing remote branch is a GitError `not-found`.
    */
-  async fetch(options: { branch: string; remote?: string; depth?: number }): Promise<string> {
+  async fetch(options: {
+    branch: string;
+    remote?: string;
+    depth?: number;
+    /** Also the tags that point into the branch. */
+    tags?: boolean;
+  }): Promise<string> {
     assertBranchName(options.branch);
     return fetchBranch(this.#ctx, {
       branch: options.branch,
       remote: options.remote ?? 'origin',
       depth: options.depth,
+      tags: options.tags ?? false,
     });
-  }
-
-  /** Fetches `branch` from `remote` with its tags (those pointing into its history). */
-  async fetchTags(branch: string, remote = 'origin'): Promise<void> {
-    assertBranchName(branch);
-    return fetchTags(this.#ctx, { branch, remote });
   }
 
   /** Every tag, with the commit it names (`tags.ts`). */

@@ -8,8 +8,7 @@ import git from 'isomorphic-git';
 import { run } from './context.ts';
 import type { GitContext } from './context.ts';
 import { defaultIdentity } from './identity.ts';
-import { authCallbacks } from './credentials.ts';
-import { remoteCall, remoteUrl } from './remote.ts';
+import { pushRef } from './remote.ts';
 
 /** A tag and the commit it names (a tag of a tag is followed to its commit). */
 export interface TagRef {
@@ -68,43 +67,6 @@ export async function pushTag(
   ctx: GitContext,
   input: { name: string; remote: string },
 ): Promise<void> {
-  const url = await remoteUrl(ctx, input.remote);
-  const messages: string[] = [];
   const ref = `refs/tags/${input.name}`;
-  await remoteCall(ctx, { action: 'push', url, branch: ref, messages }, () =>
-    git.push({
-      fs: ctx.fs,
-      http: ctx.http,
-      gitdir: ctx.gitdir,
-      remote: input.remote,
-      ref,
-      remoteRef: ref,
-      force: false,
-      onMessage: (line: string) => {
-        messages.push(line);
-      },
-      ...authCallbacks(ctx.token),
-    }),
-  );
-}
-
-/** Fetches `branch` from `remote` with the tags that point into it. */
-export async function fetchTags(
-  ctx: GitContext,
-  input: { branch: string; remote: string },
-): Promise<void> {
-  const url = await remoteUrl(ctx, input.remote);
-  await remoteCall(ctx, { action: 'fetch', url, branch: input.branch }, () =>
-    git.fetch({
-      fs: ctx.fs,
-      http: ctx.http,
-      gitdir: ctx.gitdir,
-      remote: input.remote,
-      ref: input.branch,
-      remoteRef: input.branch,
-      singleBranch: true,
-      tags: true,
-      ...authCallbacks(ctx.token),
-    }),
-  );
+  await pushRef(ctx, { ref, remoteRef: ref, remote: input.remote, force: false, branch: ref });
 }

@@ -33,8 +33,7 @@ async function registrationCommit(repo: GitRepo, tip: string, model: string, ver
 export async function syncGtoTags(input: GtoSyncInput): Promise<GtoSyncResult> {
   const { repo, branch } = input;
   const remote = input.remote ?? 'origin';
-  await repo.fetchTags(branch, remote);
-  const tip = await repo.resolve(`refs/remotes/${remote}/${branch}`);
+  const tip = await repo.fetch({ branch, remote, tags: true });
   const models = input.models ?? (await listModels(repo, tip));
   const result: GtoSyncResult = { written: [], skipped: [] };
   let tags = await repo.listTags();

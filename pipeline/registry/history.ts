@@ -88,7 +88,8 @@ export function buildHistory(changes: readonly PinChange[]): ProductionHistory {
   return { entries, stack, rolledBack };
 }
 
-async function productionAt(
+/** The version production pins at `commit` (null without a pins file, or without a commit). */
+export async function productionAt(
   repo: GitRepo,
   commit: string | undefined,
   model: string,
