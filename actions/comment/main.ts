@@ -8,7 +8,6 @@
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../pipeline/errors.ts';
-import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { pullOfRun, runHead, upsertComment } from '../../pipeline/github/comments.ts';
 import { readReportArtifacts, REPORT_MARKER, reportComment } from '../../pipeline/pr-report.ts';
 import * as action from '../common/action.ts';
@@ -50,11 +49,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
       return;
     }
     const where = repository(env);
-    const client = createGitHubClient({
-      token: inputs.token,
-      ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-      onWait: (m) => core.info(m),
-    });
+    const client = action.githubClient(inputs.token, env);
     const number = await pullOfRun(client, where, head);
     if (number === undefined) {
       action.setOutputs({ operation: 'skipped' });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinmlError, UsageError, type Problem } from '../../pipeline/errors.ts';
 import { GitRepo } from '../../pipeline/git/repo.ts';
+import { createGitHubClient, type GitHubClient } from '../../pipeline/github/client.ts';
 import { annotations } from './annotations.ts';
 
 /** Reads an input by its name in action.yml. */
@@ -60,6 +61,18 @@ export function defaultBranch(env: NodeJS.ProcessEnv = process.env): string {
   }
   if (env.GITHUB_EVENT_NAME === 'schedule' && env.GITHUB_REF_NAME) return env.GITHUB_REF_NAME;
   return 'main';
+}
+
+/**
+ * The GitHub client of a step: `token`, the run's API (`GITHUB_API_URL`, a GitHub Enterprise
+ * Server's included), rate-limit waits logged.
+ */
+export function githubClient(token: string, env: NodeJS.ProcessEnv = process.env): GitHubClient {
+  return createGitHubClient({
+    token,
+    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+    onWait: (m) => core.info(m),
+  });
 }
 
 /** The checked-out repository: GITHUB_WORKSPACE, else the current directory. */

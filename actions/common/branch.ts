@@ -3,13 +3,17 @@
  * remote's default branch (the token masked first), and the pull requests of the repository
  * on GitHub, for the propose step.
  */
-import * as core from '@actions/core';
 import { GitError } from '../../pipeline/errors.ts';
-import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { repositoryPulls } from '../../pipeline/github/pulls.ts';
 import type { Applied, ProposeInput } from '../../pipeline/propose.ts';
 import type { BranchChange } from '../../pipeline/registry/plan.ts';
-import { defaultBranch, openRepository, required, type InputGetter } from './action.ts';
+import {
+  defaultBranch,
+  githubClient,
+  openRepository,
+  required,
+  type InputGetter,
+} from './action.ts';
 
 /** The inputs every branch-and-pull-request action takes. */
 export interface BranchInputs {
@@ -54,11 +58,7 @@ export async function proposeInput(
 ): Promise<{ root: string; input: ProposeInput }> {
   const { root, repo } = openRepository(inputs.token, env);
   const at = await repo.fetch({ remote: inputs.remote, branch: inputs.base });
-  const client = createGitHubClient({
-    token: inputs.token,
-    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-    onWait: (m) => core.info(m),
-  });
+  const client = githubClient(inputs.token, env);
   const pulls = repositoryPulls(client, repository(env));
   return {
     root,

@@ -9,7 +9,6 @@ import { monitorDrift, type ModelDrift } from '../../pipeline/drift/monitor.ts';
 import type { WindowSource } from '../../pipeline/drift/measure.ts';
 import { renderDriftMarkdown } from '../../pipeline/drift/render.ts';
 import { PinmlError, UsageError } from '../../pipeline/errors.ts';
-import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { repositoryIssues } from '../../pipeline/github/issues.ts';
 import { parseInstant } from '../../pipeline/log/window.ts';
 import * as action from '../common/action.ts';
@@ -72,11 +71,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
     const { root, repo } = action.openRepository(inputs.token, env);
     const now = new Date();
     const source: WindowSource = { kind: 'server', ...inputs.server };
-    const client = createGitHubClient({
-      token: inputs.token,
-      ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-      onWait: (m) => core.info(m),
-    });
+    const client = action.githubClient(inputs.token, env);
     const reportDir = path.resolve(
       inputs.reportDir ?? path.join(env.RUNNER_TEMP ?? root, 'pinml-drift'),
     );

@@ -63,25 +63,20 @@ export function parseInputs(
  * `production-changed` and no model, looks at every model of the registry.
  */
 async function withdraw(inputs: WithdrawInputs, env: NodeJS.ProcessEnv): Promise<void> {
+  const decision = inputs.withdraw;
+  const trainedAt = env.GITHUB_SHA ?? '';
+  if (decision !== 'production-changed' && !/^[0-9a-f]{40}$/.test(trainedAt))
+    throw new UsageError('GITHUB_SHA is not a commit: withdraw runs in GitHub Actions');
   const { input } = await branch.proposeInput(inputs, env);
   const models = inputs.model === '' ? await listModels(input.repo, input.at) : [inputs.model];
   const lines: string[] = [];
   const closed: { model: string; number?: number; url?: string }[] = [];
   for (const model of models) {
-    let outcome;
-    if (inputs.withdraw === 'production-changed') {
-      outcome = await withdrawStalePromotion({ ...input, model, decision: inputs.withdraw });
-    } else {
-      const trainedAt = env.GITHUB_SHA ?? '';
-      if (!/^[0-9a-f]{40}$/.test(trainedAt))
-        throw new UsageError('GITHUB_SHA is not a commit: withdraw runs in GitHub Actions');
-      outcome = await withdrawStalePromotion({
-        ...input,
-        model,
-        decision: inputs.withdraw,
-        trainedAt,
-      });
-    }
+    const outcome = await withdrawStalePromotion(
+      decision === 'production-changed'
+        ? { ...input, model, decision }
+        : { ...input, model, decision, trainedAt },
+    );
     if (outcome.status === 'unchanged') {
       core.info(`${model}: ${outcome.reason}`);
       lines.push(`### pinml: the promotion proposal stands: ${outcome.reason}\n`);
@@ -115,19 +110,17 @@ async function promoteRegistered(inputs: RegisteredInputs, env: NodeJS.ProcessEn
   };
   const before =
     typeof event.before === 'string' && !/^0+$/.test(event.before) ? event.before : undefined;
+  if (before === undefined) {
+    action.setOutputs({ operation: 'unchanged', proposed: '[]' });
+    return action.writeSummary('### pinml: no push to compare with: nothing proposed\n');
+  }
   const { input } = await branch.proposeInput({ ...inputs, model: '' }, env);
   const lines: string[] = [];
   const proposed: string[] = [];
   for (const model of await listModels(input.repo, input.at)) {
     const now = await readModelState(input.repo, input.at, model);
-    const was =
-      before === undefined
-        ? undefined
-        : await readModelState(input.repo, before, model).catch(() => undefined);
-    if (before === undefined) {
-      lines.push(`### pinml: no push to compare with: nothing proposed for ${model}\n`);
-      continue;
-    }
+    // A model new in this push has no state before it.
+    const was = await readModelState(input.repo, before, model).catch(() => undefined);
     const had = new Set((was?.cards ?? []).map((c) => c.version));
     const added = now.cards.filter((c) => !had.has(c.version));
     const newest = added.at(-1);

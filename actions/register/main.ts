@@ -6,7 +6,6 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { UsageError } from '../../pipeline/errors.ts';
 import type { GitRepo } from '../../pipeline/git/repo.ts';
-import { createGitHubClient, type GitHubClient } from '../../pipeline/github/client.ts';
 import { requestAutoMerge } from '../../pipeline/github/pulls.ts';
 import { commitThroughApi } from '../../pipeline/github/git-database.ts';
 import { proposeRegistration } from '../../pipeline/propose.ts';
@@ -17,7 +16,6 @@ import { syncGtoTags } from '../../pipeline/registry/gto-sync.ts';
 import { ref } from '../../pipeline/registry/messages.ts';
 import * as action from '../common/action.ts';
 import * as branch from '../common/branch.ts';
-import { repository } from '../common/branch.ts';
 
 export interface RegisterInputs {
   runDir: string;
@@ -56,25 +54,17 @@ function commitVia(value: string): RegisterInputs['commitVia'] {
   return value;
 }
 
-function client(token: string, env: NodeJS.ProcessEnv): GitHubClient {
-  return createGitHubClient({
-    token,
-    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-    onWait: (m) => core.info(m),
-  });
-}
-
 /** Registration through GitHub's git database API (`commit-via: api`). */
 function apiPublisher(
   repo: GitRepo,
   token: string,
   env: NodeJS.ProcessEnv,
 ): NonNullable<RegisterOptions['publish']> {
-  const github = client(token, env);
-  return async ({ tip, files, message, branch }) =>
+  const github = action.githubClient(token, env);
+  return async ({ tip, files, message, branch: target }) =>
     commitThroughApi(github, {
-      ...repository(env),
-      branch,
+      ...branch.repository(env),
+      branch: target,
       parent: tip,
       parentTree: (await repo.readCommit(tip)).tree,
       files,
@@ -128,7 +118,7 @@ async function registerByPullRequest(
   const refusedAutoMerge =
     nodeId === undefined
       ? 'no pull request'
-      : await requestAutoMerge(client(inputs.token, env), nodeId);
+      : await requestAutoMerge(action.githubClient(inputs.token, env), nodeId);
   if (refusedAutoMerge !== undefined)
     action.warn(
       `auto-merge of the registration pull request not requested (${refusedAutoMerge}): merge it to register ${target}`,

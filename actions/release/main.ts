@@ -5,7 +5,6 @@
  */
 import * as core from '@actions/core';
 import { UsageError } from '../../pipeline/errors.ts';
-import { createGitHubClient } from '../../pipeline/github/client.ts';
 import { publishRelease, parseReleaseTag } from '../../pipeline/github/release.ts';
 import * as action from '../common/action.ts';
 import { repository } from '../common/branch.ts';
@@ -18,11 +17,7 @@ export function run(get = action.runnerInput, env = process.env): Promise<void> 
       throw new UsageError(`"${tag}" is not a version tag: release vMAJOR.MINOR.PATCH (v1.2.3)`);
     const token = get('github-token');
     core.setSecret(token);
-    const client = createGitHubClient({
-      token,
-      ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-      onWait: (m) => core.info(m),
-    });
+    const client = action.githubClient(token, env);
     const commit = env.GITHUB_SHA ?? '';
     if (!/^[0-9a-f]{40}$/.test(commit))
       throw new UsageError('GITHUB_SHA is not a commit: release runs in GitHub Actions');
